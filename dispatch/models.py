@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from customers.models import Customer, Site
+from technicians.models import Skill, Technician
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class ServiceCall(models.Model):
+    class Priority(models.TextChoices):
+        EMERGENCY = "emergency", "Emergency"
+        HIGH = "high", "High"
+        NORMAL = "normal", "Normal"
+        LOW = "low", "Low"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ASSIGNED = "assigned", "Assigned"
+        EN_ROUTE = "en_route", "En route"
+        ON_SITE = "on_site", "On site"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Risk(models.TextChoices):
+        OK = "ok", "OK"
+        AT_RISK = "at_risk", "At risk"
+        LATE = "late", "Late"
+
+    OPEN_STATUSES = ("new", "assigned", "en_route", "on_site")
+    QUEUED_STATUSES = ("assigned", "en_route", "on_site")
+    PRIORITY_RANK = {"emergency": 0, "high": 1, "normal": 2, "low": 3}
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="calls")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="calls")
+    summary = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="calls")
+    duration_minutes = models.IntegerField()
+    window_start = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    scheduled_day = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    technician = models.ForeignKey(
+        Technician, on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+    # 0-based place in the technician's queue for the day; null when not queued.
+    position = models.IntegerField(null=True, blank=True)
+
+    # Computed by the ETA engine; never edited by hand.
+    eta = models.DateTimeField(null=True, blank=True)
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_finish = models.DateTimeField(null=True, blank=True)
+    slack_minutes = models.FloatField(null=True, blank=True)
+    risk = models.CharField(max_length=8, choices=Risk.choices, blank=True, default="")
+    overtime = models.BooleanField(default=False)
+    eta_computed_at = models.DateTimeField(null=True, blank=True)
+
+    promised_eta = models.DateTimeField(null=True, blank=True)
+    reschedule_count = models.IntegerField(default=0)
+    # Optimistic concurrency: every change bumps it; a client's stale version is refused.
+    version = models.IntegerField(default=1)
+
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_day", "technician_id", "position", "id"]
+        indexes = [
+            models.Index(fields=["scheduled_day", "status"], name="call_day_status"),
+            models.Index(fields=["technician", "scheduled_day", "position"], name="call_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0),
+                name="call_duration_positive",
+                violation_error_message="Duration must be more than zero minutes.",
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__isnull=True)
+                | Q(window_start__isnull=True)
+                | Q(deadline__gte=F("window_start")),
+                name="call_deadline_not_before_window",
+                violation_error_message="The deadline cannot be before the window start.",
+            ),
+            models.CheckConstraint(
+                condition=Q(position__isnull=True) | Q(position__gte=0, technician__isnull=False),
+                name="call_position_needs_technician",
+                violation_error_message="A queue position needs a technician and is 0 or more.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["new", "assigned", "en_route", "on_site", "completed", "cancelled"]),
+                name="call_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__in=["emergency", "high", "normal", "low"]),
+                name="call_priority_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="new", technician__isnull=True)
+                | ~Q(status="new"),
+                name="call_new_is_unassigned",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["assigned", "en_route", "on_site"])
+                | Q(technician__isnull=False, position__isnull=False),
+                name="call_queued_has_place",
+                violation_error_message="An assigned call needs a technician and a position.",
+            ),
+            # Deferred so a reorder can pass through duplicate positions inside one transaction.
+            models.UniqueConstraint(
+                fields=["technician", "scheduled_day", "position"],
+                name="call_unique_queue_position",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.summary}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class CallEvent(models.Model):
+    """The audit log: one row per state change, never edited."""
+
+    class Kind(models.TextChoices):
+        BOOKED = "booked"
+        EDITED = "edited"
+        CANCELLED = "cancelled"
+        ASSIGNED = "assigned"
+        MOVED = "moved"
+        REORDERED = "reordered"
+        STATUS = "status"
+        ETA_CHANGED = "eta_changed"
+        RISK_RAISED = "risk_raised"
+        RISK_CLEARED = "risk_cleared"
+        ESCALATED = "escalated"
+        RESOLVED = "resolved"
+        CONCESSION = "concession"
+        CUSTOMER_NOTIFIED = "customer_notified"
+        TECH_NOTIFIED = "tech_notified"
+
+    call = models.ForeignKey(ServiceCall, on_delete=models.PROTECT, related_name="events")
+    # Null actor means the system (a beat task, an automatic rule).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["call", "created_at"], name="event_call_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on call {self.call_id}"
+
+
+class Escalation(models.Model):
+    class Reason(models.TextChoices):
+        DEADLINE_RISK = "deadline_risk", "Deadline at risk"
+        COMPLAINT = "complaint", "Customer complaint"
+        SAFETY = "safety", "Safety"
+        AGING = "aging", "Waiting too long"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    class Strategy(models.TextChoices):
+        RESCUE = "rescue", "Rescue"
+        TRIAGE = "triage", "Triage"
+        ACCEPT = "accept", "Accept"
+
+    call = models.ForeignKey(ServiceCall, on_delete=models.PROTECT, related_name="escalations")
+    # Null means raised by a system rule.
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    strategy = models.CharField(max_length=10, choices=Strategy.choices, blank=True)
+    resolution = models.TextField(blank=True)
+    concession_labor_hours = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    concession_discount_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open escalation per call: rules and people never pile up duplicates.
+            models.UniqueConstraint(
+                fields=["call"], condition=Q(status="open"), name="escalation_one_open_per_call"
+            ),
+            models.CheckConstraint(
+                condition=Q(concession_discount_percent__isnull=True)
+                | Q(concession_discount_percent__gt=0, concession_discount_percent__lte=100),
+                name="escalation_discount_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(concession_labor_hours__isnull=True) | Q(concession_labor_hours__gt=0),
+                name="escalation_labor_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on call {self.call_id}"

@@ -1,0 +1,187 @@
+"""Booking, editing and cancelling service calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+
+from customers.models import Customer, Site
+from dispatch import clock, roles
+from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
+from dispatch.models import ServiceCall
+from dispatch.services.etas import ETA_FIELDS, etas_refresh_technicians
+from dispatch.services.events import event_record, jsonable
+from dispatch.services.queues import unassigned_fields
+from technicians.models import Skill
+
+EDITABLE = (
+    "summary",
+    "description",
+    "priority",
+    "duration_minutes",
+    "window_start",
+    "deadline",
+    "site",
+    "promised_eta",
+    "scheduled_day",
+)
+
+
+def _require_booker(user) -> None:
+    if not roles.can_book(user):
+        raise NotAllowed("Only CSRs, dispatchers and managers can book, edit or cancel calls.")
+
+
+def _validate(*, customer: Customer, site: Site, duration_minutes: int, window_start, deadline):
+    if site.customer_id != customer.pk:
+        raise InvalidInput(f"Site {site.pk} does not belong to {customer.name}.", field="site")
+    if duration_minutes is None or duration_minutes <= 0:
+        raise InvalidInput("Duration must be more than zero minutes.", field="duration_minutes")
+    if window_start and deadline and deadline < window_start:
+        raise InvalidInput("The deadline cannot be before the window start.", field="deadline")
+
+
+def _set_unassigned_eta(call: ServiceCall, now: datetime) -> None:
+    fields = unassigned_fields(call.deadline, now)
+    for name in ETA_FIELDS:
+        setattr(call, name, getattr(fields, name))
+    call.eta_computed_at = now
+
+
+@transaction.atomic
+def call_book(
+    *,
+    user,
+    customer: Customer,
+    site: Site,
+    summary: str,
+    scheduled_day: date,
+    duration_minutes: int,
+    priority: str = "normal",
+    description: str = "",
+    skills: Iterable[Skill] = (),
+    window_start: datetime | None = None,
+    deadline: datetime | None = None,
+    promised_eta: datetime | None = None,
+    now: datetime | None = None,
+) -> ServiceCall:
+    """Book a new, unassigned call; placing it in a queue is a move."""
+    _require_booker(user)
+    _validate(customer=customer, site=site, duration_minutes=duration_minutes,
+              window_start=window_start, deadline=deadline)
+    call = ServiceCall(
+        customer=customer, site=site, summary=summary, description=description,
+        priority=priority, duration_minutes=duration_minutes, window_start=window_start,
+        deadline=deadline, scheduled_day=scheduled_day, promised_eta=promised_eta,
+        booked_by=user if user.is_authenticated else None,
+    )
+    _set_unassigned_eta(call, now or clock.now())
+    call.save()
+    call.skills.set(skills)
+    event_record(call=call, actor=user, kind="booked", after=_snapshot(call))
+    return call
+
+
+def _snapshot(call: ServiceCall) -> dict[str, Any]:
+    data = {name: getattr(call, name) for name in EDITABLE if name != "site"}
+    data["site"] = call.site_id
+    return jsonable(data)
+
+
+def _check_version(call: ServiceCall, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != call.version:
+        raise MoveConflict(
+            f"Someone else changed call #{call.pk} while you were editing. Reload and try again."
+        )
+
+
+@transaction.atomic
+def call_update(
+    *,
+    user,
+    call: ServiceCall,
+    changes: dict[str, Any],
+    skills: Iterable[Skill] | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> ServiceCall:
+    """Edit a call's booking details; ETAs of its queue follow at once."""
+    _require_booker(user)
+    call = ServiceCall.objects.select_for_update().select_related("site", "customer").get(pk=call.pk)
+    _check_version(call, expected_version)
+    if not call.is_open:
+        raise InvalidInput(f"Call #{call.pk} is {call.status} and can no longer be edited.")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput(f"These fields can't be edited: {', '.join(sorted(unknown))}.")
+    if "scheduled_day" in changes and call.technician_id and changes["scheduled_day"] != call.scheduled_day:
+        raise InvalidInput("Unassign the call before moving it to another day.", "scheduled_day")
+    before = _snapshot(call)
+    for name, value in changes.items():
+        setattr(call, name, value)
+    _validate(customer=call.customer, site=call.site, duration_minutes=call.duration_minutes,
+              window_start=call.window_start, deadline=call.deadline)
+    call.version += 1
+    call.save()
+    if skills is not None:
+        call.skills.set(skills)
+    _refresh_after_change(call, now or clock.now())
+    event_record(call=call, actor=user, kind="edited", before=before, after=_snapshot(call))
+    return call
+
+
+def _refresh_after_change(call: ServiceCall, now: datetime) -> None:
+    if call.technician_id and call.position is not None:
+        etas_refresh_technicians(technician_ids=[call.technician_id], day=call.scheduled_day, now=now)
+    elif call.status == "new":
+        _set_unassigned_eta(call, now)
+        call.save(update_fields=[*ETA_FIELDS, "eta_computed_at"])
+    call.refresh_from_db()
+
+
+@transaction.atomic
+def call_cancel(
+    *,
+    user,
+    call: ServiceCall,
+    reason: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> ServiceCall:
+    """Cancel (never delete) a call; its queue closes up behind it."""
+    _require_booker(user)
+    if not reason.strip():
+        raise InvalidInput("Say why the call is cancelled.", field="reason")
+    tech_id = call.technician_id
+    if tech_id:
+        # Lock the technician first, as every queue change does, then the call.
+        from technicians.models import Technician
+
+        list(Technician.objects.select_for_update().filter(pk=tech_id).values("id"))
+    call = ServiceCall.objects.select_for_update().get(pk=call.pk)
+    _check_version(call, expected_version)
+    if not call.is_open:
+        raise InvalidInput(f"Call #{call.pk} is already {call.status}.")
+    before = {"status": call.status, "technician": call.technician_id, "position": call.position}
+    call.status, call.position, call.version = "cancelled", None, call.version + 1
+    call.save(update_fields=["status", "position", "version", "updated_at"])
+    if call.technician_id:
+        _close_gap(call.technician_id, call.scheduled_day)
+        etas_refresh_technicians(technician_ids=[call.technician_id], day=call.scheduled_day,
+                                 now=now or clock.now())
+    event_record(call=call, actor=user, kind="cancelled", reason=reason, before=before,
+                 after={"status": "cancelled"})
+    return call
+
+
+def _close_gap(technician_id: int, day: date) -> None:
+    queue = list(
+        ServiceCall.objects.filter(technician_id=technician_id, scheduled_day=day,
+                                   status__in=ServiceCall.QUEUED_STATUSES).order_by("position")
+    )
+    for index, call in enumerate(queue):
+        call.position = index
+    ServiceCall.objects.bulk_update(queue, ["position"])

@@ -1,0 +1,161 @@
+"""Recomputing stored ETAs: one technician's queue, or every open queue of a day.
+
+Only rows whose computed values changed are written, and the ETA fields never bump a call's
+version: the version guards what people decide (who, in what order), not what time it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from datetime import date, datetime
+from itertools import groupby
+
+from django.conf import settings
+from django.db import transaction
+
+from dispatch import clock
+from dispatch.models import ServiceCall
+from dispatch.services.queues import (
+    EtaFields,
+    QueuedCall,
+    TechnicianPlace,
+    plan_queue,
+    travel_provider,
+    unassigned_fields,
+)
+from technicians.models import Technician
+
+ETA_FIELDS = ("eta", "planned_start", "planned_finish", "slack_minutes", "risk", "overtime")
+_TECH_COLUMNS = ("id", "home_lat", "home_lng", "last_lat", "last_lng", "last_seen_at")
+_CALL_COLUMNS = (
+    "id",
+    "technician_id",
+    "site__lat",
+    "site__lng",
+    "duration_minutes",
+    "window_start",
+    "deadline",
+    "status",
+    "started_at",
+    *ETA_FIELDS,
+)
+
+
+def technician_place(row: dict) -> TechnicianPlace:
+    last = (row["last_lat"], row["last_lng"]) if row["last_lat"] is not None else None
+    return TechnicianPlace(
+        id=row["id"],
+        home=(row["home_lat"], row["home_lng"]),
+        last=last,
+        last_seen_at=row["last_seen_at"],
+        shift_start=row["shift_start"],
+        shift_end=row["shift_end"],
+    )
+
+
+def queued_call(row: dict) -> QueuedCall:
+    return QueuedCall(
+        id=row["id"],
+        location=(row["site__lat"], row["site__lng"]),
+        duration_minutes=row["duration_minutes"],
+        window_start=row["window_start"],
+        deadline=row["deadline"],
+        status=row["status"],
+        started_at=row["started_at"],
+    )
+
+
+def stored_fields(row: dict) -> EtaFields:
+    return EtaFields(**{name: row[name] for name in ETA_FIELDS})
+
+
+def _write_changed(changes: dict[int, EtaFields], now: datetime) -> int:
+    if not changes:
+        return 0
+    rows = [ServiceCall(id=pk, eta_computed_at=now, **asdict(f)) for pk, f in changes.items()]
+    ServiceCall.objects.bulk_update(rows, [*ETA_FIELDS, "eta_computed_at"], batch_size=500)
+    return len(rows)
+
+
+def _changed(planned: dict[int, EtaFields], rows: Iterable[dict]) -> dict[int, EtaFields]:
+    stored = {row["id"]: stored_fields(row) for row in rows}
+    return {pk: f for pk, f in planned.items() if stored.get(pk) != f}
+
+
+def _refresh_technicians(tech_rows: list[dict], day: date, now: datetime) -> int:
+    """Plan and store the queues of a batch of (locked) technicians: 2 queries + the writes."""
+    calls = list(
+        ServiceCall.objects.filter(
+            technician_id__in=[t["id"] for t in tech_rows],
+            scheduled_day=day,
+            status__in=ServiceCall.QUEUED_STATUSES,
+        )
+        .order_by("technician_id", "position")
+        .values(*_CALL_COLUMNS)
+    )
+    techs = {t["id"]: technician_place(t) for t in tech_rows}
+    travel_fn = travel_provider()
+    planned: dict[int, EtaFields] = {}
+    for tech_id, queue in groupby(calls, key=lambda row: row["technician_id"]):
+        queue_calls = [queued_call(row) for row in queue]
+        planned.update(plan_queue(techs[tech_id], queue_calls, day, now, travel_fn))
+    return _write_changed(_changed(planned, calls), now)
+
+
+def _technician_batches(batch_size: int, tech_ids: list[int] | None) -> Iterator[list[int]]:
+    # Keyset pagination: the fleet is streamed in id order, never loaded at once.
+    base = Technician.objects.order_by("id")
+    if tech_ids is not None:
+        base = base.filter(id__in=tech_ids)
+    last_id = 0
+    while True:
+        ids = list(base.filter(id__gt=last_id).values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return
+        yield ids
+        last_id = ids[-1]
+
+
+def _lock_technicians(ids: list[int]) -> list[dict]:
+    # Locked in id order, like every move, so a recompute never writes ETAs for a queue that a
+    # concurrent move has just rearranged, and never deadlocks with it.
+    return list(
+        Technician.objects.select_for_update()
+        .filter(id__in=ids)
+        .order_by("id")
+        .values(*_TECH_COLUMNS, "shift_start", "shift_end")
+    )
+
+
+def etas_refresh_technicians(
+    *, technician_ids: list[int] | None, day: date, now: datetime | None = None
+) -> int:
+    """Recompute the queues of these technicians (None: all) for a day; returns rows written."""
+    now = now or clock.now()
+    written = 0
+    for ids in _technician_batches(settings.RECOMPUTE_BATCH_SIZE, technician_ids):
+        with transaction.atomic():
+            written += _refresh_technicians(_lock_technicians(ids), day, now)
+    return written
+
+
+def etas_refresh_unassigned(*, day: date, now: datetime | None = None) -> int:
+    """Risk of unassigned calls from their deadlines: time passing makes them late too."""
+    now = now or clock.now()
+    rows = list(
+        ServiceCall.objects.filter(scheduled_day=day, status=ServiceCall.Status.NEW).values(
+            "id", "deadline", *ETA_FIELDS
+        )
+    )
+    planned = {row["id"]: unassigned_fields(row["deadline"], now) for row in rows}
+    with transaction.atomic():
+        return _write_changed(_changed(planned, rows), now)
+
+
+def etas_refresh_day(*, day: date, now: datetime | None = None) -> int:
+    """Every open queue of a day, and the day's unassigned calls; returns rows written."""
+    now = now or clock.now()
+    return etas_refresh_technicians(technician_ids=None, day=day, now=now) + etas_refresh_unassigned(
+        day=day, now=now
+    )

@@ -1,0 +1,452 @@
+"""The one protocol for changing the board (DESIGN.md "Changing the board").
+
+Every assign, unassign, move and reorder goes through `call_move`; `call_move_preview` runs the
+same planning without writing. Steps: lock the affected technicians in id order, check the
+client's version, rewrite positions, recompute both queues with the engine, write one event,
+and enqueue background work only after commit (notifications and escalation checks arrive with
+the background-work issue; nothing is enqueued yet).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+
+from dispatch import clock, roles
+from dispatch.errors import Busy, InvalidInput, MoveConflict, NotAllowed, NotFound
+from dispatch.models import ServiceCall
+from dispatch.selectors import call_get_for_user
+from dispatch.services.etas import ETA_FIELDS
+from dispatch.services.events import event_record
+from dispatch.services.queues import (
+    EtaFields,
+    QueuedCall,
+    TechnicianPlace,
+    plan_queue,
+    travel_provider,
+    unassigned_fields,
+)
+from technicians.models import Technician
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRYABLE_PGCODES = {"40P01", "40001"}  # deadlock detected, serialization failure
+MAX_ATTEMPTS = 4
+RISK_RANK = {"": 0, "ok": 0, "at_risk": 1, "late": 2}
+WORKING = ("en_route", "on_site")
+
+
+@dataclass(frozen=True)
+class RippleEntry:
+    call_id: int
+    summary: str
+    technician_id: int | None
+    eta_before: datetime | None
+    eta_after: datetime | None
+    risk_before: str
+    risk_after: str
+    shift_minutes: float | None
+    promise_broken: bool = False
+    moved: bool = False
+
+    @property
+    def worsened(self) -> bool:
+        return RISK_RANK[self.risk_after] > RISK_RANK[self.risk_before]
+
+
+@dataclass
+class MovePlan:
+    call: ServiceCall
+    source_id: int | None
+    target_id: int | None
+    queues: dict[int, list[ServiceCall]]  # technician id -> calls in their new order
+    after: dict[int, EtaFields]
+    ripple: list[RippleEntry]
+    takes_from_working_tech: bool
+    kind: str
+    version_before: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """A drop that hurts someone must be confirmed; a harmless one commits at once."""
+        hurts = any(e.worsened or e.promise_broken for e in self.ripple)
+        return hurts or self.takes_from_working_tech
+
+
+@dataclass
+class MoveResult:
+    plan: MovePlan
+    applied: bool
+
+    @property
+    def call(self) -> ServiceCall:
+        return self.plan.call
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def call_move(
+    *,
+    user,
+    call_id: int,
+    technician_id: int | None,
+    position: int | None,
+    expected_version: int,
+    reason: str = "",
+    require_confirmation: bool = False,
+    now: datetime | None = None,
+) -> MoveResult:
+    """Move a call; with `require_confirmation`, a harmful move is planned but not applied."""
+
+    def attempt() -> MoveResult:
+        with transaction.atomic():
+            plan = _plan(user, call_id, technician_id, position, expected_version, reason, now)
+            if require_confirmation and plan.needs_confirmation:
+                return MoveResult(plan, applied=False)
+            _apply(plan, user, reason, now or clock.now())
+        return MoveResult(plan, applied=True)
+
+    return with_retries(attempt)
+
+
+def call_move_preview(
+    *,
+    user,
+    call_id: int,
+    technician_id: int | None,
+    position: int | None,
+    expected_version: int,
+    reason: str = "",
+    now: datetime | None = None,
+) -> MovePlan:
+    """The ripple of a move, computed exactly as the move would, writing nothing."""
+
+    def attempt() -> MovePlan:
+        with transaction.atomic():
+            return _plan(user, call_id, technician_id, position, expected_version, reason, now)
+
+    return with_retries(attempt)
+
+
+def with_retries(fn: Callable[[], T]) -> T:
+    """Retry the whole transaction on deadlock or serialization failure, then give up politely."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) not in RETRYABLE_PGCODES:
+                raise
+            log.warning("move retry %s after %s", attempt + 1, exc.__cause__.pgcode)
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter, not crypto
+    raise Busy("The board is busy right now and the move was not made. Please try again.")
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+def _plan(user, call_id, technician_id, position, expected_version, reason, now) -> MovePlan:
+    now = now or clock.now()
+    call = call_get_for_user(user=user, call_id=call_id)
+    target = _target_technician(technician_id)
+    _check_position(position, target)
+    _lock_technicians({call.technician_id, target.id if target else None})
+    call = _relock_call(call.pk)
+    _check_version(call, expected_version)
+    _check_movable(call)
+    taking = _takes_from_working_tech(call, target)
+    _check_allowed(user, call, target, taking, reason)
+    return _plan_queues(call, target, position, taking, now)
+
+
+def _target_technician(technician_id: int | None) -> Technician | None:
+    if technician_id in (None, ""):
+        return None
+    try:
+        return Technician.objects.get(pk=technician_id)
+    except (Technician.DoesNotExist, ValueError, TypeError):
+        raise InvalidInput(
+            f"Technician {technician_id} does not exist.", field="technician"
+        ) from None
+
+
+def _check_position(position: int | None, target: Technician | None) -> None:
+    if target is None:
+        return
+    if position is None or isinstance(position, bool) or not isinstance(position, int):
+        raise InvalidInput("Give the queue position as a whole number, 0 for first.", "position")
+    if position < 0:
+        raise InvalidInput("The queue position cannot be negative; 0 is first.", "position")
+
+
+def _lock_technicians(ids: set[int | None]) -> None:
+    # Always in id order: two moves touching the same pair of technicians queue, not deadlock.
+    wanted = sorted(i for i in ids if i is not None)
+    if wanted:
+        list(Technician.objects.select_for_update().filter(id__in=wanted).order_by("id").values("id"))
+
+
+def _relock_call(call_id: int) -> ServiceCall:
+    return ServiceCall.objects.select_for_update().select_related("site").get(pk=call_id)
+
+
+def _check_version(call: ServiceCall, expected_version: int) -> None:
+    if expected_version != call.version:
+        raise MoveConflict(
+            f"Someone else changed call #{call.pk} ({call.summary}) while you were looking. "
+            "The board has been refreshed; check the call and try again."
+        )
+
+
+def _check_movable(call: ServiceCall) -> None:
+    if call.status in ("completed", "cancelled"):
+        raise InvalidInput(f"Call #{call.pk} is {call.status} and can no longer be moved.")
+
+
+def _takes_from_working_tech(call: ServiceCall, target: Technician | None) -> bool:
+    return call.status in WORKING and (target is None or target.pk != call.technician_id)
+
+
+def _check_allowed(user, call, target, taking: bool, reason: str) -> None:
+    if taking:
+        if not roles.can_take_from_working_tech(user):
+            raise NotAllowed(
+                f"{call.technician} is already {call.get_status_display().lower()} for this call; "
+                "only a dispatcher or manager can take it away."
+            )
+        if not reason.strip():
+            raise InvalidInput(
+                f"{call.technician} is already {call.get_status_display().lower()} for this call. "
+                "Give a reason; they will be told.",
+                field="reason",
+            )
+        return
+    if roles.can_move_any(user):
+        return
+    if roles.CSR in roles.roles_of(user):
+        if call.status in ("new", "assigned"):
+            return
+        raise NotAllowed("A CSR can move only unassigned calls and calls not yet started.")
+    _check_technician_move(user, call, target)
+
+
+def _check_technician_move(user, call: ServiceCall, target: Technician | None) -> None:
+    me = roles.technician_of(user)
+    if me is None:
+        raise NotAllowed("You may not move calls.")
+    if call.technician_id == me.pk and target is not None:
+        return  # reorder own queue, or hand a call to a teammate
+    if call.technician_id is None and target is not None and target.pk == me.pk:
+        missing = set(call.skills.values_list("code", flat=True)) - set(
+            me.skills.values_list("code", flat=True)
+        )
+        if missing:
+            raise NotAllowed(f"You can't claim this call: it needs {', '.join(sorted(missing))}.")
+        return
+    if call.technician_id != me.pk:
+        raise NotFound(f"Service call {call.pk} was not found.")
+    raise NotAllowed("Technicians can't send calls back to the unassigned list.")
+
+
+def _load_queue(technician_id: int, day) -> list[ServiceCall]:
+    return list(
+        ServiceCall.objects.select_related("site")
+        .filter(technician_id=technician_id, scheduled_day=day, status__in=ServiceCall.QUEUED_STATUSES)
+        .order_by("position", "id")
+    )
+
+
+def _queued(call: ServiceCall, status: str | None = None) -> QueuedCall:
+    return QueuedCall(
+        id=call.pk,
+        location=(call.site.lat, call.site.lng),
+        duration_minutes=call.duration_minutes,
+        window_start=call.window_start,
+        deadline=call.deadline,
+        status=status or call.status,
+        started_at=call.started_at,
+    )
+
+
+def _plan_one(tech: Technician, calls: list[ServiceCall], day, now, moved_id: int | None, travel):
+    place = TechnicianPlace(
+        tech.pk,
+        (tech.home_lat, tech.home_lng),
+        (tech.last_lat, tech.last_lng) if tech.last_lat is not None else None,
+        tech.last_seen_at,
+        tech.shift_start,
+        tech.shift_end,
+    )
+    # A call that arrives in a queue is only assigned there, whatever it was before.
+    queued = [_queued(c, "assigned" if c.pk == moved_id else None) for c in calls]
+    return plan_queue(place, queued, day, now, travel)
+
+
+def _insert_at(queue: list[ServiceCall], call: ServiceCall, position: int) -> None:
+    # A job already under way stays first: nothing can be put ahead of the work in hand.
+    floor = 1 if queue and queue[0].status == "on_site" and queue[0].pk != call.pk else 0
+    queue.insert(max(floor, min(position, len(queue))), call)
+
+
+def _plan_queues(call, target, position, taking, now) -> MovePlan:
+    day, travel = call.scheduled_day, travel_provider()
+    source_id, target_id = call.technician_id, (target.pk if target else None)
+    techs = {t.pk: t for t in Technician.objects.filter(pk__in=[i for i in (source_id, target_id) if i])}
+    before_queues = {tid: _load_queue(tid, day) for tid in techs}
+    before: dict[int, EtaFields] = {}
+    for tid, queue in before_queues.items():
+        before.update(_plan_one(techs[tid], queue, day, now, None, travel))
+    if source_id is None:
+        before[call.pk] = unassigned_fields(call.deadline, now)
+    after_queues = {tid: [c for c in queue if c.pk != call.pk] for tid, queue in before_queues.items()}
+    if target_id is not None:
+        _insert_at(after_queues[target_id], call, position)
+    after: dict[int, EtaFields] = {}
+    for tid, queue in after_queues.items():
+        after.update(_plan_one(techs[tid], queue, day, now, call.pk, travel))
+    if target_id is None:
+        after[call.pk] = unassigned_fields(call.deadline, now)
+    calls = {c.pk: c for queue in before_queues.values() for c in queue} | {call.pk: call}
+    kind = _move_kind(source_id, target_id)
+    return MovePlan(
+        call=call,
+        source_id=source_id,
+        target_id=target_id,
+        queues=after_queues,
+        after=after,
+        ripple=_ripple(calls, before, after, after_queues, call.pk),
+        takes_from_working_tech=taking,
+        kind=kind,
+        version_before=call.version,
+    )
+
+
+def _move_kind(source_id: int | None, target_id: int | None) -> str:
+    if source_id is None:
+        return "assigned"
+    return "reordered" if source_id == target_id else "moved"
+
+
+def _promise_broken(call: ServiceCall, before: EtaFields, after: EtaFields) -> bool:
+    """True when this change carries the ETA outside the window the customer was promised."""
+    if call.promised_eta is None or after.eta is None:
+        return False
+    tolerance = timedelta(minutes=settings.PROMISE_TOLERANCE_MINUTES)
+    was_kept = before.eta is not None and abs(before.eta - call.promised_eta) <= tolerance
+    return was_kept and abs(after.eta - call.promised_eta) > tolerance
+
+
+def _ripple(calls, before, after, after_queues, moved_id) -> list[RippleEntry]:
+    owner = {c.pk: tid for tid, queue in after_queues.items() for c in queue}
+    entries = []
+    for pk, new in after.items():
+        old = before.get(pk, EtaFields(None, None, None, None, "", False))
+        shift = None
+        if old.eta is not None and new.eta is not None:
+            shift = round((new.eta - old.eta).total_seconds() / 60.0, 1)
+        changed = shift is None or abs(shift) > 1 or old.risk != new.risk
+        if pk == moved_id or changed:
+            entries.append(
+                RippleEntry(
+                    call_id=pk,
+                    summary=calls[pk].summary,
+                    technician_id=owner.get(pk),
+                    eta_before=old.eta,
+                    eta_after=new.eta,
+                    risk_before=old.risk,
+                    risk_after=new.risk,
+                    shift_minutes=shift,
+                    promise_broken=_promise_broken(calls[pk], old, new),
+                    moved=pk == moved_id,
+                )
+            )
+    return sorted(entries, key=lambda e: (not e.moved, e.technician_id or 0, e.call_id))
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
+    call = plan.call
+    before = {"technician": call.technician_id, "position": call.position, "status": call.status,
+              "eta": call.eta}
+    _apply_moved_call(plan, now)
+    _rewrite_queues(plan, now)
+    broken = {e.call_id for e in plan.ripple if e.promise_broken}
+    _count_reschedules(broken)
+    call.refresh_from_db()
+    event_record(
+        call=call, actor=user, kind=plan.kind, reason=reason,
+        before=before,
+        after={"technician": call.technician_id, "position": call.position,
+               "status": call.status, "eta": call.eta},
+        rescheduled=call.pk in broken,
+        ripple=[_ripple_json(e) for e in plan.ripple if not e.moved],
+    )
+    for entry in plan.ripple:
+        if entry.promise_broken and not entry.moved:
+            event_record(call=ServiceCall(pk=entry.call_id), actor=user, kind="eta_changed",
+                         cause=f"call #{call.pk} {plan.kind}", rescheduled=True,
+                         before=entry.eta_before, after=entry.eta_after)
+    if plan.takes_from_working_tech:
+        event_record(call=call, actor=user, kind="tech_notified", technician=plan.source_id,
+                     message=f"Call #{call.pk} was taken from you: {reason}")
+
+
+def _apply_moved_call(plan: MovePlan, now: datetime) -> None:
+    call = plan.call
+    call.technician_id = plan.target_id
+    call.status = "new" if plan.target_id is None else (
+        "assigned" if plan.takes_from_working_tech or call.status == "new" else call.status
+    )
+    if plan.takes_from_working_tech:
+        call.en_route_at = call.started_at = None
+    call.position = plan.queues[plan.target_id].index(call) if plan.target_id else None
+    call.version += 1
+    fields = plan.after[call.pk]
+    for name in ETA_FIELDS:
+        setattr(call, name, getattr(fields, name))
+    call.eta_computed_at = now
+    call.save(update_fields=["technician", "status", "en_route_at", "started_at", "position",
+                             "version", *ETA_FIELDS, "eta_computed_at", "updated_at"])
+
+
+def _rewrite_queues(plan: MovePlan, now: datetime) -> None:
+    # Positions are rewritten densely (0..n-1); the unique (technician, day, position) constraint
+    # is deferred to commit, so the intermediate duplicates of a shift are fine.
+    changed = []
+    for queue in plan.queues.values():
+        for index, queued in enumerate(queue):
+            fields = plan.after[queued.pk]
+            queued.position = index
+            for name in ETA_FIELDS:
+                setattr(queued, name, getattr(fields, name))
+            queued.eta_computed_at = now
+            changed.append(queued)
+    if changed:
+        ServiceCall.objects.bulk_update(changed, ["position", *ETA_FIELDS, "eta_computed_at"])
+
+
+def _count_reschedules(call_ids: set[int]) -> None:
+    if call_ids:
+        from django.db.models import F
+
+        ServiceCall.objects.filter(pk__in=call_ids).update(reschedule_count=F("reschedule_count") + 1)
+
+
+def _ripple_json(entry: RippleEntry) -> dict:
+    data = asdict(entry)
+    for key in ("eta_before", "eta_after"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return data
+

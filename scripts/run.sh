@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make run`: set up and run the dispatch board with demo data on a machine with Python alone.
+# With DATABASE_URL / REDIS_URL unset it uses SQLite and runs background work in-process;
+# when they are set (environment or .env) they are used.
+set -euo pipefail
+# shellcheck source=scripts/_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
+cd "$REPO_ROOT"
+
+ensure_venv
+
+export DEBUG="${DEBUG:-true}"
+PORT="${PORT:-8000}"
+
+say "migrate"
+python manage.py migrate --noinput
+say "seed_demo --seed 1 (wipes and reseeds the demo data)"
+python manage.py seed_demo --seed 1
+
+cat <<EOF
+
+  Dispatch board:  http://127.0.0.1:${PORT}/
+  Admin:           http://127.0.0.1:${PORT}/admin/
+  API:             http://127.0.0.1:${PORT}/api/v1/
+  API docs:        http://127.0.0.1:${PORT}/api/docs/
+
+  Demo logins (password for all: demo-pass-2026)
+    manager      manager role
+    dispatcher   dispatcher role
+    csr          customer service rep (books calls)
+    tech1        a technician (sees own calls)
+
+  Database: ${DATABASE_URL:-SQLite (db.sqlite3)}   Background work: ${REDIS_URL:+Celery on $REDIS_URL}${REDIS_URL:-in-process}
+  Stop with Ctrl+C.
+
+EOF
+exec python manage.py runserver "127.0.0.1:${PORT}"

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from customers.models import lat_lng_checks
+
+
+class Team(models.Model):
+    """A dispatcher's patch: a region and the technicians who work it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    region = models.CharField(max_length=100, blank=True)
+    # Office staff (CSRs, dispatchers, managers) who work this team's board by default.
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Skill(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Technician(models.Model):
+    class Status(models.TextChoices):
+        OFF = "off", "Off"
+        AVAILABLE = "available", "Available"
+        EN_ROUTE = "en_route", "En route"
+        ON_SITE = "on_site", "On site"
+        BREAK = "break", "On break"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="technician"
+    )
+    name = models.CharField(max_length=150)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="technicians")
+    skills = models.ManyToManyField(Skill, blank=True, related_name="technicians")
+    home_lat = models.FloatField()
+    home_lng = models.FloatField()
+    # Local wall-clock times (settings.TIME_ZONE) of a normal working day.
+    shift_start = models.TimeField()
+    shift_end = models.TimeField()
+    last_lat = models.FloatField(null=True, blank=True)
+    last_lng = models.FloatField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFF)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            *lat_lng_checks("technician", "home_lat", "home_lng"),
+            *lat_lng_checks("technician", "last_lat", "last_lng"),
+            models.CheckConstraint(
+                condition=models.Q(shift_end__gt=models.F("shift_start")),
+                name="technician_shift_ends_after_start",
+                violation_error_message="A shift must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["off", "available", "en_route", "on_site", "break"]),
+                name="technician_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,165 @@
+"""The cast: named personas every test can ask for, and small factories for the rest."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from customers.models import Customer, Site
+from dispatch.models import ServiceCall
+from technicians.models import Skill, Team, Technician
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "test-pass-123"  # noqa: S105 - test-only
+# A fixed working day, so ETAs never depend on when the suite runs.
+DAY = date(2026, 3, 10)
+
+
+def local(hour: int, minute: int = 0, day: date = DAY) -> datetime:
+    return datetime.combine(day, time(hour, minute), ZoneInfo(settings.TIME_ZONE))
+
+
+def make_user(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_technician(username: str, team: Team, *, skills=(), home=(41.88, -87.63)) -> Technician:
+    tech = Technician.objects.create(
+        user=make_user(username, "technician"),
+        name=username.title(),
+        team=team,
+        home_lat=home[0],
+        home_lng=home[1],
+        shift_start=time(8, 0),
+        shift_end=time(17, 0),
+        status="available",
+    )
+    tech.skills.set(skills)
+    return tech
+
+
+@pytest.fixture
+def skills(db) -> dict[str, Skill]:
+    return {
+        code: Skill.objects.create(code=code, name=code.title())
+        for code in ("plumbing", "electrical", "hvac")
+    }
+
+
+@pytest.fixture
+def north(db) -> Team:
+    return Team.objects.create(name="North", region="North side")
+
+
+@pytest.fixture
+def south(db) -> Team:
+    return Team.objects.create(name="South", region="South side")
+
+
+@pytest.fixture
+def dispatcher(north) -> User:
+    user = make_user("dana", "dispatcher")
+    north.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def csr(north) -> User:
+    user = make_user("carl", "csr")
+    north.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def manager(north) -> User:
+    user = make_user("mia", "manager")
+    north.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def tom(north, skills) -> Technician:
+    return make_technician("tom", north, skills=[skills["plumbing"], skills["hvac"]])
+
+
+@pytest.fixture
+def tina(north, skills) -> Technician:
+    return make_technician("tina", north, skills=[skills["electrical"]], home=(41.90, -87.65))
+
+
+@pytest.fixture
+def otto(south, skills) -> Technician:
+    """A technician of another team."""
+    return make_technician("otto", south, skills=list(skills.values()), home=(41.75, -87.60))
+
+
+@pytest.fixture
+def customer(db) -> Customer:
+    return Customer.objects.create(name="Acme Bakery", contract="time_and_materials")
+
+
+@pytest.fixture
+def site(customer) -> Site:
+    return Site.objects.create(customer=customer, address="1 Main St", lat=41.89, lng=-87.62)
+
+
+@pytest.fixture
+def make_call(customer, site):
+    """Book a call directly (no service), optionally placed in a queue."""
+
+    def make(technician: Technician | None = None, position: int | None = None, **fields):
+        fields.setdefault("summary", "No hot water")
+        fields.setdefault("duration_minutes", 60)
+        fields.setdefault("scheduled_day", DAY)
+        if technician is not None:
+            fields.setdefault("status", "assigned")
+            if position is None:
+                position = ServiceCall.objects.filter(
+                    technician=technician, scheduled_day=fields["scheduled_day"]
+                ).count()
+        skills = fields.pop("skills", [])
+        call = ServiceCall.objects.create(
+            customer=fields.pop("customer", customer),
+            site=fields.pop("site", site),
+            technician=technician,
+            position=position,
+            **fields,
+        )
+        call.skills.set(skills)
+        return call
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` signs in with the session."""
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user=None)
+        client.force_login(user)
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def morning() -> datetime:
+    """'Now' for service tests: 07:30 on DAY, before shifts start."""
+    return local(7, 30)
+
+
+def in_minutes(dt: datetime, minutes: float) -> datetime:
+    return dt + timedelta(minutes=minutes)
