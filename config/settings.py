@@ -122,6 +122,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Calls and technicians both have a `status` with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "CallStatusEnum": "dispatch.models.ServiceCall.Status",
+        "TechnicianStatusEnum": "technicians.models.Technician.Status",
+    },
 }
 
 # Background work. Without REDIS_URL tasks run in-process (eagerly), so the product works with
@@ -158,4 +163,6 @@ if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     CSRF_COOKIE_HTTPONLY = False
     X_FRAME_OPTIONS = "DENY"
-SILENCED_SYSTEM_CHECKS = ["models.W038"]  # SQLite (demo) has no deferrable unique constraints; PostgreSQL enforces it
+SILENCED_SYSTEM_CHECKS = [
+    "models.W038"
+]  # SQLite (demo) has no deferrable unique constraints; PostgreSQL enforces it

@@ -17,8 +17,18 @@ class CallEventInline(admin.TabularInline):
 @admin.register(ServiceCall)
 class ServiceCallAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "summary", "customer", "priority", "status", "technician", "position",
-        "scheduled_day", "deadline", "eta", "risk", "reschedule_count",
+        "id",
+        "summary",
+        "customer",
+        "priority",
+        "status",
+        "technician",
+        "position",
+        "scheduled_day",
+        "deadline",
+        "eta",
+        "risk",
+        "reschedule_count",
     )
     list_filter = ("status", "priority", "risk", "scheduled_day", "technician__team")
     search_fields = ("summary", "customer__name", "site__address")
@@ -26,8 +36,17 @@ class ServiceCallAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer", "site", "technician", "booked_by")
     filter_horizontal = ("skills",)
     readonly_fields = (
-        "eta", "planned_start", "planned_finish", "slack_minutes", "risk", "overtime",
-        "eta_computed_at", "version", "tracking_token", "created_at", "updated_at",
+        "eta",
+        "planned_start",
+        "planned_finish",
+        "slack_minutes",
+        "risk",
+        "overtime",
+        "eta_computed_at",
+        "version",
+        "tracking_token",
+        "created_at",
+        "updated_at",
     )
     date_hierarchy = "scheduled_day"
     inlines = [CallEventInline]
@@ -53,7 +72,15 @@ class CallEventAdmin(admin.ModelAdmin):
 
 @admin.register(Escalation)
 class EscalationAdmin(admin.ModelAdmin):
-    list_display = ("call", "reason", "status", "strategy", "raised_by", "created_at", "resolved_by")
+    list_display = (
+        "call",
+        "reason",
+        "status",
+        "strategy",
+        "raised_by",
+        "created_at",
+        "resolved_by",
+    )
     list_filter = ("status", "reason", "strategy")
     search_fields = ("call__summary", "note", "resolution")
     raw_id_fields = ("call", "raised_by", "resolved_by")

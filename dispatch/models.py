@@ -104,7 +104,9 @@ class ServiceCall(models.Model):
                 violation_error_message="A queue position needs a technician and is 0 or more.",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["new", "assigned", "en_route", "on_site", "completed", "cancelled"]),
+                condition=Q(
+                    status__in=["new", "assigned", "en_route", "on_site", "completed", "cancelled"]
+                ),
                 name="call_status_valid",
             ),
             models.CheckConstraint(
@@ -112,8 +114,7 @@ class ServiceCall(models.Model):
                 name="call_priority_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="new", technician__isnull=True)
-                | ~Q(status="new"),
+                condition=Q(status="new", technician__isnull=True) | ~Q(status="new"),
                 name="call_new_is_unassigned",
             ),
             models.CheckConstraint(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Count, Max, Q, QuerySet
 
 from customers.models import Customer, Site
 from dispatch import roles
-from dispatch.errors import NotFound
+from dispatch.errors import NotAllowed, NotFound
 from dispatch.models import CallEvent, ServiceCall
-from technicians.models import Technician
+from technicians.models import Team, Technician
 
 
 def calls_visible_to(user) -> QuerySet[ServiceCall]:
@@ -28,9 +31,11 @@ def call_get_for_user(*, user, call_id: int, for_update: bool = False) -> Servic
     """The only way a view gets a call: anything outside the user's reach is 'not found'."""
     calls = calls_visible_to(user)
     if for_update:
-        calls = ServiceCall.objects.select_for_update().filter(
-            pk__in=calls.values("pk")
-        ).select_related("customer", "site", "technician")
+        calls = (
+            ServiceCall.objects.select_for_update()
+            .filter(pk__in=calls.values("pk"))
+            .select_related("customer", "site", "technician")
+        )
     try:
         return calls.get(pk=call_id)
     except (ServiceCall.DoesNotExist, ValueError, TypeError):
@@ -50,9 +55,7 @@ def customers_visible_to(user) -> QuerySet[Customer]:
 
 
 def sites_visible_to(user) -> QuerySet[Site]:
-    return Site.objects.select_related("customer").filter(
-        customer__in=customers_visible_to(user)
-    )
+    return Site.objects.select_related("customer").filter(customer__in=customers_visible_to(user))
 
 
 def technicians_visible_to(user) -> QuerySet[Technician]:
@@ -67,3 +70,97 @@ def technician_get_for_user(*, user, technician_id: int) -> Technician:
         return technicians_visible_to(user).get(pk=technician_id)
     except (Technician.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"Technician {technician_id} was not found.") from None
+
+
+# --- the board ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardColumn:
+    technician: Technician
+    calls: list[ServiceCall] = field(default_factory=list)
+
+    @property
+    def booked_minutes(self) -> int:
+        return sum(c.duration_minutes for c in self.calls)
+
+    @property
+    def shift_minutes(self) -> int:
+        start, end = self.technician.shift_start, self.technician.shift_end
+        return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+    @property
+    def overtime(self) -> bool:
+        return any(c.overtime for c in self.calls)
+
+    @property
+    def dom_id(self) -> str:
+        return f"col-{self.technician.pk}"
+
+
+@dataclass
+class Board:
+    day: date
+    team: Team | None
+    teams: list[Team]
+    unassigned: list[ServiceCall]
+    columns: list[BoardColumn]
+
+    @property
+    def call_count(self) -> int:
+        return len(self.unassigned) + sum(len(c.calls) for c in self.columns)
+
+
+def _unassigned_order(call: ServiceCall) -> tuple:
+    # Emergencies first, then by deadline (none last), then oldest booking first.
+    deadline = call.deadline.timestamp() if call.deadline else float("inf")
+    return (call.priority != "emergency", deadline, call.created_at or datetime.min, call.pk)
+
+
+def board_team_default(user) -> Team | None:
+    tech = roles.technician_of(user)
+    if tech is not None:
+        return tech.team
+    return user.teams.order_by("name").first() or Team.objects.order_by("name").first()
+
+
+def board_get(*, user, day: date, team: Team | None) -> Board:
+    """The day's board for one team in a fixed number of queries, whatever its size."""
+    if not roles.is_office(user) and roles.technician_of(user) is None:
+        raise NotAllowed("Your account has no role on the board.")
+    techs = list(
+        technicians_visible_to(user).filter(team=team) if team else technicians_visible_to(user)
+    )
+    columns = {t.pk: BoardColumn(t) for t in techs}
+    calls = (
+        calls_visible_to(user)
+        .filter(scheduled_day=day, status__in=ServiceCall.OPEN_STATUSES)
+        .filter(Q(technician__in=list(columns)) | Q(technician__isnull=True))
+        .order_by("position", "id")
+    )
+    unassigned = []
+    for call in calls:
+        if call.technician_id is None:
+            unassigned.append(call)
+        else:
+            columns[call.technician_id].calls.append(call)
+    return Board(
+        day=day,
+        team=team,
+        teams=list(Team.objects.order_by("name")),
+        unassigned=sorted(unassigned, key=_unassigned_order),
+        columns=list(columns.values()),
+    )
+
+
+def board_version(*, day: date, team: Team | None) -> str:
+    """A cheap fingerprint of everything a board shows: two aggregate queries, no rows."""
+    calls = ServiceCall.objects.filter(scheduled_day=day)
+    techs = Technician.objects.all()
+    if team is not None:
+        calls = calls.filter(Q(technician__team=team) | Q(technician__isnull=True))
+        techs = techs.filter(team=team)
+    c = calls.aggregate(n=Count("id"), u=Max("updated_at"), e=Max("eta_computed_at"))
+    t = techs.aggregate(n=Count("id"), u=Max("updated_at"))
+    parts = [c["n"], c["u"], c["e"], t["n"], t["u"]]
+    return "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)

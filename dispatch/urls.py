@@ -4,4 +4,9 @@ from dispatch import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("board/", views.board, name="board"),
+    path("board/columns/", views.board_columns, name="board-columns"),
+    path("board/move/", views.board_move, name="board-move"),
+    path("calls/<int:call_id>/", views.call_detail, name="call-detail"),
+    path("calls/<int:call_id>/move/", views.call_move_form, name="call-move-form"),
 ]

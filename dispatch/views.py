@@ -1,19 +1,182 @@
-"""HTML views: thin; they ask selectors and services and pick a template."""
+"""HTML views: thin; they ask selectors and services and pick a template or fragment."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import date
 
-from dispatch import roles
-from dispatch.selectors import calls_visible_to
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from dispatch import roles, selectors
+from dispatch.errors import DispatchError, MoveConflict, NotFound
+from dispatch.services.moves import call_move
+from technicians.models import Team
+
+
+def _day(request: HttpRequest) -> date:
+    raw = request.GET.get("day") or request.POST.get("day")
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass  # a bad day in a URL falls back to today rather than failing the page
+    return timezone.localdate()
+
+
+def _team(request: HttpRequest) -> Team | None:
+    raw = request.GET.get("team") or request.POST.get("team")
+    if raw == "all" and roles.is_office(request.user):
+        return None
+    if raw and roles.is_office(request.user):
+        team = Team.objects.filter(pk=raw).first() if raw.isdigit() else None
+        if team:
+            return team
+    return selectors.board_team_default(request.user)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    calls = calls_visible_to(request.user).filter(status__in=("new", "assigned", "en_route", "on_site"))
-    return render(request, "dispatch/home.html", {
-        "calls": calls.order_by("scheduled_day", "technician__name", "position")[:300],
+    return redirect("board")
+
+
+def _board_context(request: HttpRequest, day: date, team: Team | None) -> dict:
+    board = selectors.board_get(user=request.user, day=day, team=team)
+    return {
+        "board": board,
+        "version": selectors.board_version(day=day, team=team),
+        "can_move_any": roles.can_move_any(request.user),
         "roles": sorted(roles.roles_of(request.user)),
-    })
+    }
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    day, team = _day(request), _team(request)
+    try:
+        context = _board_context(request, day, team)
+    except DispatchError as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    return render(request, "dispatch/board.html", context)
+
+
+@login_required
+@require_GET
+def board_columns(request: HttpRequest) -> HttpResponse:
+    """The live board's poll: 304 while nothing changed (two aggregate queries), else columns."""
+    day, team = _day(request), _team(request)
+    version = selectors.board_version(day=day, team=team)
+    etag = f'"{version}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = render(
+            request, "dispatch/partials/_columns.html", _board_context(request, day, team)
+        )
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _int_or_none(raw: str | None):
+    if raw in (None, "", "none"):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return raw  # the service refuses it with a message a person can read
+
+
+def _position(post):
+    # The keyboard form counts from 1 as people do; drags and the API count from 0.
+    if post.get("position_display") not in (None, ""):
+        shown = _int_or_none(post["position_display"])
+        return shown - 1 if isinstance(shown, int) else shown
+    return _int_or_none(post.get("position"))
+
+
+@login_required
+@require_POST
+def board_move(request: HttpRequest) -> HttpResponse:
+    """Drag, keyboard and no-JS moves all post here; the move service decides."""
+    post = request.POST
+    call_id = _int_or_none(post.get("call"))
+    args = {
+        "user": request.user,
+        "call_id": call_id,
+        "technician_id": _int_or_none(post.get("technician")),
+        "position": _position(post),
+        "expected_version": _int_or_none(post.get("expected_version")),
+        "reason": post.get("reason", "")[:500],
+    }
+    day, team = _day(request), _team(request)
+    try:
+        result = call_move(require_confirmation=post.get("confirm") != "1", **args)
+    except DispatchError as exc:
+        return _move_refused(request, exc, day, team)
+    if not result.applied:
+        return _confirm(request, result.plan, args, day, team)
+    if not request.htmx:
+        messages.success(request, f"Moved call #{result.call.pk}.")
+        return redirect(_board_url(day, team))
+    context = _board_context(request, day, team) | {"toast": f"Moved call #{result.call.pk}."}
+    return render(request, "dispatch/partials/_columns.html", context)
+
+
+def _board_url(day: date, team: Team | None) -> str:
+    return f"{reverse('board')}?day={day.isoformat()}&team={team.pk if team else 'all'}"
+
+
+def _move_refused(request, exc: DispatchError, day: date, team) -> HttpResponse:
+    if not request.htmx:
+        messages.error(request, exc.message)
+        return redirect(_board_url(day, team))
+    # The columns come back as they really are, so a card dragged in vain snaps back.
+    context = _board_context(request, day, team) | {"error": exc.message}
+    status = exc.status_code if isinstance(exc, MoveConflict | NotFound) else 200
+    response = render(request, "dispatch/partials/_columns.html", context, status=status)
+    response["HX-Retarget"] = "#board-columns"
+    return response
+
+
+def _confirm(request, plan, args: dict, day: date, team) -> HttpResponse:
+    context = _board_context(request, day, team) | {"plan": plan, "move": args}
+    context["technician_names"] = {
+        c.technician.pk: c.technician.name for c in context["board"].columns
+    }
+    template = "dispatch/partials/_columns.html" if request.htmx else "dispatch/confirm_move.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
+    try:
+        call = selectors.call_get_for_user(user=request.user, call_id=call_id)
+    except NotFound:
+        raise Http404("Call not found") from None
+    events = selectors.call_events_for_user(user=request.user, call_id=call_id)
+    return render(request, "dispatch/call_detail.html", {"call": call, "events": events})
+
+
+@login_required
+@require_GET
+def call_move_form(request: HttpRequest, call_id: int) -> HttpResponse:
+    """The keyboard and no-JavaScript path: pick a technician and a position."""
+    try:
+        call = selectors.call_get_for_user(user=request.user, call_id=call_id)
+    except NotFound:
+        raise Http404("Call not found") from None
+    day, team = call.scheduled_day, _team(request)
+    techs = (
+        selectors.technicians_visible_to(request.user).filter(team=team)
+        if team
+        else (selectors.technicians_visible_to(request.user))
+    )
+    template = "dispatch/partials/_move_form.html" if request.htmx else "dispatch/move_form.html"
+    return render(request, template, {"call": call, "technicians": techs, "day": day, "team": team})

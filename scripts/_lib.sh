@@ -19,14 +19,19 @@ can_apt() { is_root && command -v apt-get >/dev/null 2>&1; }
 
 _APT_UPDATED=0
 apt_install() {
-    # apt_install PKG... : runs `apt-get update` once per script run, then installs quietly.
+    # apt_install PKG... : `apt-get update` once per script run, then a quiet install; apt's
+    # output is shown only when it fails.
+    local log
+    log="$(mktemp)"
     if [ "$_APT_UPDATED" = "0" ]; then
         note "apt-get update"
-        apt-get update -qq >/dev/null || die "apt-get update failed"
+        apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; die "apt-get update failed"; }
         _APT_UPDATED=1
     fi
     note "apt-get install $*"
-    apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
+    apt-get install -y -qq "$@" >"$log" 2>&1 ||
+        { cat "$log" >&2; rm -f "$log"; die "apt-get install $* failed"; }
+    rm -f "$log"
 }
 
 # A Python >= 3.11 that actually runs (pyenv shims exist for versions that are not active,

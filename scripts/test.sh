@@ -3,8 +3,8 @@
 #   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -k eta -x
 #   make test ARGS="-k eta"
 # Local PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) are started when installed but
-# stopped, and installed with apt-get when missing and we are root. Set DATABASE_URL / REDIS_URL
-# to use other servers (then they are only checked, never started).
+# stopped, and installed with apt-get when missing and we are root. DATABASE_URL / REDIS_URL may
+# name other servers; those on another host are only checked, never started.
 set -euo pipefail
 # shellcheck source=scripts/_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
@@ -220,8 +220,9 @@ validate_compose() {
     note "valid"
 }
 
+HINT=""
 step() {
-    # step NAME CMD... : one line per step; stop at the first failure.
+    # step NAME CMD... : one line per step; stop at the first failure (with $HINT, if set).
     local name="$1" rc
     shift
     say "$name"
@@ -230,7 +231,7 @@ step() {
     else
         rc=$?
     fi
-    printf '\nFAILED: %s (exit %s)\n' "$name" "$rc" >&2
+    printf '\nFAILED: %s (exit %s)%s\n' "$name" "$rc" "${HINT:+ - $HINT}" >&2
     exit "$rc"
 }
 
@@ -248,8 +249,11 @@ ensure_database
 ensure_chromium
 validate_compose
 
-step "ruff check" ruff check .
-step "ruff format --check" ruff format --check .
+HINT="'make fmt' fixes import order and formatting"
+step "ruff check" ruff check --output-format concise .
+step "ruff format --check" ruff format --check --output-format concise .
+HINT="a model change has no migration: python manage.py makemigrations, then make fmt"
 step "makemigrations --check" python manage.py makemigrations --check --dry-run
+HINT=""
 step "pytest${*:+ $*}" python -m pytest "$@"
 say "all checks passed"

@@ -55,6 +55,8 @@ class Technician(models.Model):
     last_lng = models.FloatField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFF)
+    # Lets an open board notice a status or location change without re-reading the roster.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

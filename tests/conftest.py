@@ -163,3 +163,20 @@ def morning() -> datetime:
 
 def in_minutes(dt: datetime, minutes: float) -> datetime:
     return dt + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def clock_at(monkeypatch):
+    """Set the services' clock: `clock_at(local(9))`; pages then see that time as now."""
+    from dispatch import clock
+
+    def set_now(when: datetime) -> None:
+        monkeypatch.setattr(clock, "now", lambda: when)
+
+    return set_now
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s a user; the suite creates hundreds of technicians.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,41 +5,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('contract', models.CharField(choices=[('time_and_materials', 'Time and materials'), ('full_service', 'Full service')], max_length=32)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "contract",
+                    models.CharField(
+                        choices=[
+                            ("time_and_materials", "Time and materials"),
+                            ("full_service", "Full service"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('contract__in', ['time_and_materials', 'full_service'])), name='customer_contract_valid')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("contract__in", ["time_and_materials", "full_service"])
+                        ),
+                        name="customer_contract_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('address', models.CharField(max_length=300)),
-                ('lat', models.FloatField()),
-                ('lng', models.FloatField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("address", models.CharField(max_length=300)),
+                ("lat", models.FloatField()),
+                ("lng", models.FloatField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sites",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer_id', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('lat__isnull', True), models.Q(('lat__gte', -90), ('lat__lte', 90)), _connector='OR'), name='site_lat_range', violation_error_message='Latitude must be between -90 and 90.'), models.CheckConstraint(condition=models.Q(('lng__isnull', True), models.Q(('lng__gte', -180), ('lng__lte', 180)), _connector='OR'), name='site_lng_range', violation_error_message='Longitude must be between -180 and 180.')],
+                "ordering": ["customer_id", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("lat__isnull", True),
+                            models.Q(("lat__gte", -90), ("lat__lte", 90)),
+                            _connector="OR",
+                        ),
+                        name="site_lat_range",
+                        violation_error_message="Latitude must be between -90 and 90.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("lng__isnull", True),
+                            models.Q(("lng__gte", -180), ("lng__lte", 180)),
+                            _connector="OR",
+                        ),
+                        name="site_lng_range",
+                        violation_error_message="Longitude must be between -180 and 180.",
+                    ),
+                ],
             },
         ),
     ]

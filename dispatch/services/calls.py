@@ -70,12 +70,24 @@ def call_book(
 ) -> ServiceCall:
     """Book a new, unassigned call; placing it in a queue is a move."""
     _require_booker(user)
-    _validate(customer=customer, site=site, duration_minutes=duration_minutes,
-              window_start=window_start, deadline=deadline)
+    _validate(
+        customer=customer,
+        site=site,
+        duration_minutes=duration_minutes,
+        window_start=window_start,
+        deadline=deadline,
+    )
     call = ServiceCall(
-        customer=customer, site=site, summary=summary, description=description,
-        priority=priority, duration_minutes=duration_minutes, window_start=window_start,
-        deadline=deadline, scheduled_day=scheduled_day, promised_eta=promised_eta,
+        customer=customer,
+        site=site,
+        summary=summary,
+        description=description,
+        priority=priority,
+        duration_minutes=duration_minutes,
+        window_start=window_start,
+        deadline=deadline,
+        scheduled_day=scheduled_day,
+        promised_eta=promised_eta,
         booked_by=user if user.is_authenticated else None,
     )
     _set_unassigned_eta(call, now or clock.now())
@@ -110,20 +122,31 @@ def call_update(
 ) -> ServiceCall:
     """Edit a call's booking details; ETAs of its queue follow at once."""
     _require_booker(user)
-    call = ServiceCall.objects.select_for_update().select_related("site", "customer").get(pk=call.pk)
+    call = (
+        ServiceCall.objects.select_for_update().select_related("site", "customer").get(pk=call.pk)
+    )
     _check_version(call, expected_version)
     if not call.is_open:
         raise InvalidInput(f"Call #{call.pk} is {call.status} and can no longer be edited.")
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"These fields can't be edited: {', '.join(sorted(unknown))}.")
-    if "scheduled_day" in changes and call.technician_id and changes["scheduled_day"] != call.scheduled_day:
+    if (
+        "scheduled_day" in changes
+        and call.technician_id
+        and changes["scheduled_day"] != call.scheduled_day
+    ):
         raise InvalidInput("Unassign the call before moving it to another day.", "scheduled_day")
     before = _snapshot(call)
     for name, value in changes.items():
         setattr(call, name, value)
-    _validate(customer=call.customer, site=call.site, duration_minutes=call.duration_minutes,
-              window_start=call.window_start, deadline=call.deadline)
+    _validate(
+        customer=call.customer,
+        site=call.site,
+        duration_minutes=call.duration_minutes,
+        window_start=call.window_start,
+        deadline=call.deadline,
+    )
     call.version += 1
     call.save()
     if skills is not None:
@@ -135,7 +158,9 @@ def call_update(
 
 def _refresh_after_change(call: ServiceCall, now: datetime) -> None:
     if call.technician_id and call.position is not None:
-        etas_refresh_technicians(technician_ids=[call.technician_id], day=call.scheduled_day, now=now)
+        etas_refresh_technicians(
+            technician_ids=[call.technician_id], day=call.scheduled_day, now=now
+        )
     elif call.status == "new":
         _set_unassigned_eta(call, now)
         call.save(update_fields=[*ETA_FIELDS, "eta_computed_at"])
@@ -170,17 +195,25 @@ def call_cancel(
     call.save(update_fields=["status", "position", "version", "updated_at"])
     if call.technician_id:
         _close_gap(call.technician_id, call.scheduled_day)
-        etas_refresh_technicians(technician_ids=[call.technician_id], day=call.scheduled_day,
-                                 now=now or clock.now())
-    event_record(call=call, actor=user, kind="cancelled", reason=reason, before=before,
-                 after={"status": "cancelled"})
+        etas_refresh_technicians(
+            technician_ids=[call.technician_id], day=call.scheduled_day, now=now or clock.now()
+        )
+    event_record(
+        call=call,
+        actor=user,
+        kind="cancelled",
+        reason=reason,
+        before=before,
+        after={"status": "cancelled"},
+    )
     return call
 
 
 def _close_gap(technician_id: int, day: date) -> None:
     queue = list(
-        ServiceCall.objects.filter(technician_id=technician_id, scheduled_day=day,
-                                   status__in=ServiceCall.QUEUED_STATUSES).order_by("position")
+        ServiceCall.objects.filter(
+            technician_id=technician_id, scheduled_day=day, status__in=ServiceCall.QUEUED_STATUSES
+        ).order_by("position")
     )
     for index, call in enumerate(queue):
         call.position = index

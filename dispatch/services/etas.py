@@ -156,6 +156,6 @@ def etas_refresh_unassigned(*, day: date, now: datetime | None = None) -> int:
 def etas_refresh_day(*, day: date, now: datetime | None = None) -> int:
     """Every open queue of a day, and the day's unassigned calls; returns rows written."""
     now = now or clock.now()
-    return etas_refresh_technicians(technician_ids=None, day=day, now=now) + etas_refresh_unassigned(
-        day=day, now=now
-    )
+    return etas_refresh_technicians(
+        technician_ids=None, day=day, now=now
+    ) + etas_refresh_unassigned(day=day, now=now)

@@ -193,7 +193,9 @@ def _lock_technicians(ids: set[int | None]) -> None:
     # Always in id order: two moves touching the same pair of technicians queue, not deadlock.
     wanted = sorted(i for i in ids if i is not None)
     if wanted:
-        list(Technician.objects.select_for_update().filter(id__in=wanted).order_by("id").values("id"))
+        list(
+            Technician.objects.select_for_update().filter(id__in=wanted).order_by("id").values("id")
+        )
 
 
 def _relock_call(call_id: int) -> ServiceCall:
@@ -253,6 +255,8 @@ def _check_technician_move(user, call: ServiceCall, target: Technician | None) -
         if missing:
             raise NotAllowed(f"You can't claim this call: it needs {', '.join(sorted(missing))}.")
         return
+    if call.technician_id is None:
+        raise NotAllowed("A technician can claim an unassigned call only for themselves.")
     if call.technician_id != me.pk:
         raise NotFound(f"Service call {call.pk} was not found.")
     raise NotAllowed("Technicians can't send calls back to the unassigned list.")
@@ -261,7 +265,9 @@ def _check_technician_move(user, call: ServiceCall, target: Technician | None) -
 def _load_queue(technician_id: int, day) -> list[ServiceCall]:
     return list(
         ServiceCall.objects.select_related("site")
-        .filter(technician_id=technician_id, scheduled_day=day, status__in=ServiceCall.QUEUED_STATUSES)
+        .filter(
+            technician_id=technician_id, scheduled_day=day, status__in=ServiceCall.QUEUED_STATUSES
+        )
         .order_by("position", "id")
     )
 
@@ -301,14 +307,18 @@ def _insert_at(queue: list[ServiceCall], call: ServiceCall, position: int) -> No
 def _plan_queues(call, target, position, taking, now) -> MovePlan:
     day, travel = call.scheduled_day, travel_provider()
     source_id, target_id = call.technician_id, (target.pk if target else None)
-    techs = {t.pk: t for t in Technician.objects.filter(pk__in=[i for i in (source_id, target_id) if i])}
+    techs = {
+        t.pk: t for t in Technician.objects.filter(pk__in=[i for i in (source_id, target_id) if i])
+    }
     before_queues = {tid: _load_queue(tid, day) for tid in techs}
     before: dict[int, EtaFields] = {}
     for tid, queue in before_queues.items():
         before.update(_plan_one(techs[tid], queue, day, now, None, travel))
     if source_id is None:
         before[call.pk] = unassigned_fields(call.deadline, now)
-    after_queues = {tid: [c for c in queue if c.pk != call.pk] for tid, queue in before_queues.items()}
+    after_queues = {
+        tid: [c for c in queue if c.pk != call.pk] for tid, queue in before_queues.items()
+    }
     if target_id is not None:
         _insert_at(after_queues[target_id], call, position)
     after: dict[int, EtaFields] = {}
@@ -378,36 +388,60 @@ def _ripple(calls, before, after, after_queues, moved_id) -> list[RippleEntry]:
 
 def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
     call = plan.call
-    before = {"technician": call.technician_id, "position": call.position, "status": call.status,
-              "eta": call.eta}
+    before = {
+        "technician": call.technician_id,
+        "position": call.position,
+        "status": call.status,
+        "eta": call.eta,
+    }
     _apply_moved_call(plan, now)
     _rewrite_queues(plan, now)
     broken = {e.call_id for e in plan.ripple if e.promise_broken}
     _count_reschedules(broken)
     call.refresh_from_db()
     event_record(
-        call=call, actor=user, kind=plan.kind, reason=reason,
+        call=call,
+        actor=user,
+        kind=plan.kind,
+        reason=reason,
         before=before,
-        after={"technician": call.technician_id, "position": call.position,
-               "status": call.status, "eta": call.eta},
+        after={
+            "technician": call.technician_id,
+            "position": call.position,
+            "status": call.status,
+            "eta": call.eta,
+        },
         rescheduled=call.pk in broken,
         ripple=[_ripple_json(e) for e in plan.ripple if not e.moved],
     )
     for entry in plan.ripple:
         if entry.promise_broken and not entry.moved:
-            event_record(call=ServiceCall(pk=entry.call_id), actor=user, kind="eta_changed",
-                         cause=f"call #{call.pk} {plan.kind}", rescheduled=True,
-                         before=entry.eta_before, after=entry.eta_after)
+            event_record(
+                call=ServiceCall(pk=entry.call_id),
+                actor=user,
+                kind="eta_changed",
+                cause=f"call #{call.pk} {plan.kind}",
+                rescheduled=True,
+                before=entry.eta_before,
+                after=entry.eta_after,
+            )
     if plan.takes_from_working_tech:
-        event_record(call=call, actor=user, kind="tech_notified", technician=plan.source_id,
-                     message=f"Call #{call.pk} was taken from you: {reason}")
+        event_record(
+            call=call,
+            actor=user,
+            kind="tech_notified",
+            technician=plan.source_id,
+            message=f"Call #{call.pk} was taken from you: {reason}",
+        )
 
 
 def _apply_moved_call(plan: MovePlan, now: datetime) -> None:
     call = plan.call
     call.technician_id = plan.target_id
-    call.status = "new" if plan.target_id is None else (
-        "assigned" if plan.takes_from_working_tech or call.status == "new" else call.status
+    call.status = (
+        "new"
+        if plan.target_id is None
+        else ("assigned" if plan.takes_from_working_tech or call.status == "new" else call.status)
     )
     if plan.takes_from_working_tech:
         call.en_route_at = call.started_at = None
@@ -417,8 +451,19 @@ def _apply_moved_call(plan: MovePlan, now: datetime) -> None:
     for name in ETA_FIELDS:
         setattr(call, name, getattr(fields, name))
     call.eta_computed_at = now
-    call.save(update_fields=["technician", "status", "en_route_at", "started_at", "position",
-                             "version", *ETA_FIELDS, "eta_computed_at", "updated_at"])
+    call.save(
+        update_fields=[
+            "technician",
+            "status",
+            "en_route_at",
+            "started_at",
+            "position",
+            "version",
+            *ETA_FIELDS,
+            "eta_computed_at",
+            "updated_at",
+        ]
+    )
 
 
 def _rewrite_queues(plan: MovePlan, now: datetime) -> None:
@@ -441,7 +486,9 @@ def _count_reschedules(call_ids: set[int]) -> None:
     if call_ids:
         from django.db.models import F
 
-        ServiceCall.objects.filter(pk__in=call_ids).update(reschedule_count=F("reschedule_count") + 1)
+        ServiceCall.objects.filter(pk__in=call_ids).update(
+            reschedule_count=F("reschedule_count") + 1
+        )
 
 
 def _ripple_json(entry: RippleEntry) -> dict:
@@ -449,4 +496,3 @@ def _ripple_json(entry: RippleEntry) -> dict:
     for key in ("eta_before", "eta_after"):
         data[key] = data[key].isoformat() if data[key] else None
     return data
-

@@ -130,5 +130,10 @@ def unassigned_fields(deadline: datetime | None, now: datetime) -> EtaFields:
     slack = (deadline - now).total_seconds()
     leg = eta.Leg(None, now.timestamp(), now.timestamp(), now.timestamp(), slack, slack < 0)
     return EtaFields(
-        None, None, None, round(slack / 60.0, 1), eta.classify_risk(leg, risk_margin_seconds()), False
+        None,
+        None,
+        None,
+        round(slack / 60.0, 1),
+        eta.classify_risk(leg, risk_margin_seconds()),
+        False,
     )

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,48 +14,148 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Skill',
+            name="Skill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=100)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('region', models.CharField(blank=True, max_length=100)),
-                ('staff', models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("region", models.CharField(blank=True, max_length=100)),
+                (
+                    "staff",
+                    models.ManyToManyField(
+                        blank=True, related_name="teams", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Technician',
+            name="Technician",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('home_lat', models.FloatField()),
-                ('home_lng', models.FloatField()),
-                ('shift_start', models.TimeField()),
-                ('shift_end', models.TimeField()),
-                ('last_lat', models.FloatField(blank=True, null=True)),
-                ('last_lng', models.FloatField(blank=True, null=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('off', 'Off'), ('available', 'Available'), ('en_route', 'En route'), ('on_site', 'On site'), ('break', 'On break')], default='off', max_length=16)),
-                ('skills', models.ManyToManyField(blank=True, related_name='technicians', to='technicians.skill')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='technicians', to='technicians.team')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='technician', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150)),
+                ("home_lat", models.FloatField()),
+                ("home_lng", models.FloatField()),
+                ("shift_start", models.TimeField()),
+                ("shift_end", models.TimeField()),
+                ("last_lat", models.FloatField(blank=True, null=True)),
+                ("last_lng", models.FloatField(blank=True, null=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off"),
+                            ("available", "Available"),
+                            ("en_route", "En route"),
+                            ("on_site", "On site"),
+                            ("break", "On break"),
+                        ],
+                        default="off",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "skills",
+                    models.ManyToManyField(
+                        blank=True, related_name="technicians", to="technicians.skill"
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="technicians",
+                        to="technicians.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="technician",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('home_lat__isnull', True), models.Q(('home_lat__gte', -90), ('home_lat__lte', 90)), _connector='OR'), name='technician_home_lat_range', violation_error_message='Latitude must be between -90 and 90.'), models.CheckConstraint(condition=models.Q(('home_lng__isnull', True), models.Q(('home_lng__gte', -180), ('home_lng__lte', 180)), _connector='OR'), name='technician_home_lng_range', violation_error_message='Longitude must be between -180 and 180.'), models.CheckConstraint(condition=models.Q(('last_lat__isnull', True), models.Q(('last_lat__gte', -90), ('last_lat__lte', 90)), _connector='OR'), name='technician_last_lat_range', violation_error_message='Latitude must be between -90 and 90.'), models.CheckConstraint(condition=models.Q(('last_lng__isnull', True), models.Q(('last_lng__gte', -180), ('last_lng__lte', 180)), _connector='OR'), name='technician_last_lng_range', violation_error_message='Longitude must be between -180 and 180.'), models.CheckConstraint(condition=models.Q(('shift_end__gt', models.F('shift_start'))), name='technician_shift_ends_after_start', violation_error_message='A shift must end after it starts.'), models.CheckConstraint(condition=models.Q(('status__in', ['off', 'available', 'en_route', 'on_site', 'break'])), name='technician_status_valid')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("home_lat__isnull", True),
+                            models.Q(("home_lat__gte", -90), ("home_lat__lte", 90)),
+                            _connector="OR",
+                        ),
+                        name="technician_home_lat_range",
+                        violation_error_message="Latitude must be between -90 and 90.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("home_lng__isnull", True),
+                            models.Q(("home_lng__gte", -180), ("home_lng__lte", 180)),
+                            _connector="OR",
+                        ),
+                        name="technician_home_lng_range",
+                        violation_error_message="Longitude must be between -180 and 180.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("last_lat__isnull", True),
+                            models.Q(("last_lat__gte", -90), ("last_lat__lte", 90)),
+                            _connector="OR",
+                        ),
+                        name="technician_last_lat_range",
+                        violation_error_message="Latitude must be between -90 and 90.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("last_lng__isnull", True),
+                            models.Q(("last_lng__gte", -180), ("last_lng__lte", 180)),
+                            _connector="OR",
+                        ),
+                        name="technician_last_lng_range",
+                        violation_error_message="Longitude must be between -180 and 180.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("shift_end__gt", models.F("shift_start"))),
+                        name="technician_shift_ends_after_start",
+                        violation_error_message="A shift must end after it starts.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["off", "available", "en_route", "on_site", "break"])
+                        ),
+                        name="technician_status_valid",
+                    ),
+                ],
             },
         ),
     ]

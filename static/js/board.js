@@ -1,0 +1,100 @@
+// The board's only script: SortableJS drags post one move through htmx, and a light poll keeps
+// the board live. The server decides everything; this file just carries gestures and swaps.
+(function () {
+  "use strict";
+  const board = document.getElementById("board");
+  if (!board) return;
+  const columnsEl = document.getElementById("board-columns");
+  const liveStatus = document.getElementById("live-status");
+  let busy = false; // a drag or a save is in flight: no swaps under the user's hand
+  let etag = '"' + columnsEl.dataset.version + '"';
+
+  function panelOpen() {
+    return Boolean(document.querySelector("#confirm-panel, #move-panel"));
+  }
+
+  function post(values) {
+    busy = true;
+    values.day = board.dataset.day;
+    values.team = board.dataset.team;
+    return htmx.ajax("POST", board.dataset.moveUrl, {
+      target: "#board-columns", swap: "innerHTML", values: values,
+    }).finally(function () { busy = false; });
+  }
+
+  function onEnd(evt) {
+    const card = evt.item;
+    const from = evt.from, to = evt.to;
+    if (from === to && evt.oldIndex === evt.newIndex) { busy = false; return; }
+    post({
+      call: card.dataset.call,
+      technician: to.dataset.technician,
+      position: evt.newIndex,
+      expected_version: card.dataset.version,
+    });
+  }
+
+  function wire() {
+    document.querySelectorAll("#board-columns .cards").forEach(function (list) {
+      Sortable.create(list, {
+        group: "board",
+        animation: 120,
+        forceFallback: true, // one pointer path for mouse, touch and tests
+        sort: list.dataset.technician !== "", // unassigned is ordered by urgency, not by hand
+        onStart: function () { busy = true; },
+        onEnd: onEnd,
+      });
+    });
+  }
+
+  function rememberVersion() {
+    const notices = columnsEl.querySelector(".board-notices");
+    if (notices && notices.dataset.version) etag = '"' + notices.dataset.version + '"';
+  }
+
+  // Live board: ask twice a second whether anything changed; an unchanged board is a 304.
+  function poll() {
+    if (busy || panelOpen() || document.hidden) return;
+    fetch(board.dataset.columnsUrl, { headers: { "If-None-Match": etag }, credentials: "same-origin" })
+      .then(function (response) {
+        liveStatus.textContent = "Live";
+        liveStatus.classList.remove("stale");
+        if (response.status !== 200) return null;
+        etag = response.headers.get("ETag") || etag;
+        return response.text();
+      })
+      .then(function (html) {
+        if (html === null || busy || panelOpen()) return;
+        const scroll = columnsEl.querySelector(".columns");
+        const left = scroll ? scroll.scrollLeft : 0;
+        columnsEl.innerHTML = html;
+        htmx.process(columnsEl);
+        wire();
+        const again = columnsEl.querySelector(".columns");
+        if (again) again.scrollLeft = left;
+      })
+      .catch(function () {
+        liveStatus.textContent = "Offline: the board may be out of date";
+        liveStatus.classList.add("stale");
+      });
+  }
+
+  document.body.addEventListener("htmx:afterSwap", function (evt) {
+    if (evt.detail.target === columnsEl) {
+      rememberVersion();
+      wire();
+      const panel = document.getElementById("panel");
+      if (panel) panel.innerHTML = "";
+    }
+  });
+  document.body.addEventListener("click", function (evt) {
+    const closer = evt.target.closest("[data-close-panel]");
+    if (!closer) return;
+    evt.preventDefault();
+    const panel = closer.closest("#confirm-panel, #move-panel");
+    if (panel) panel.remove();
+  });
+
+  wire();
+  setInterval(poll, 500);
+})();

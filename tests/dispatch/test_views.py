@@ -1,0 +1,209 @@
+"""The HTML board: pages, fragments, moves through the form, and query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dispatch.models import ServiceCall
+from tests.conftest import DAY, local, make_technician
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning_of_the_day(clock_at):
+    clock_at(local(7, 30))
+
+
+BOARD = f"/board/?day={DAY.isoformat()}"
+
+
+def test_board_shows_columns_cards_and_risk_as_text(client, dispatcher, tom, tina, make_call):
+    make_call(
+        tom, summary="Water <b>heater</b>", deadline=local(9), risk="late", reschedule_count=2
+    )
+    make_call(summary="Gas smell", priority="emergency")
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    assert "Tom" in html and "Tina" in html and "Unassigned" in html
+    assert "Water &lt;b&gt;heater&lt;/b&gt;" in html  # user text is escaped
+    assert "EMERGENCY" in html and ">Late<" in html and "Rescheduled ×2" in html
+
+
+def test_unassigned_column_puts_emergencies_first_then_deadlines(
+    client, dispatcher, tom, make_call
+):
+    late_deadline = make_call(summary="later", deadline=local(15))
+    early_deadline = make_call(summary="sooner", deadline=local(9))
+    emergency = make_call(summary="sparks", priority="emergency", deadline=local(16))
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    order = [html.index(f'id="call-{c.pk}"') for c in (emergency, early_deadline, late_deadline)]
+    assert order == sorted(order)
+
+
+def test_board_needs_a_login(client):
+    assert client.get(BOARD).status_code == 302
+
+
+def test_technician_sees_only_own_queue_and_unassigned(client, tom, tina, make_call):
+    mine, theirs, open_call = (
+        make_call(tom, summary="mine"),
+        make_call(tina, summary="theirs"),
+        make_call(summary="open"),
+    )
+    client.force_login(tom.user)
+    html = client.get(BOARD).content.decode()
+    assert f'id="call-{mine.pk}"' in html and f'id="call-{open_call.pk}"' in html
+    assert f'id="call-{theirs.pk}"' not in html
+    assert client.get(f"/calls/{theirs.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("n_techs", [10, 50, 200])
+def test_board_query_count_is_constant(
+    client, dispatcher, north, customer, site, n_techs, django_assert_max_num_queries
+):
+    techs = [make_technician(f"q{n_techs}_{i}", north) for i in range(n_techs)]
+    ServiceCall.objects.bulk_create(
+        ServiceCall(
+            customer=customer,
+            site=site,
+            summary="x",
+            duration_minutes=30,
+            scheduled_day=DAY,
+            technician=t,
+            position=p,
+            status="assigned",
+        )
+        for t in techs
+        for p in range(3)
+    )
+    client.force_login(dispatcher)
+    client.get(BOARD)  # warm the session and content types
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"{BOARD}&team={north.pk}")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="card ') == 3 * n_techs
+    # session, user, roles, teams, technicians, calls, skills, version (2): fixed whatever the size
+    assert len(ctx) <= 11, [q["sql"][:80] for q in ctx.captured_queries]
+    board_queries = [
+        q
+        for q in ctx.captured_queries
+        if "dispatch_servicecall" in q["sql"] or "technicians_technician" in q["sql"]
+    ]
+    assert len(board_queries) <= 6
+
+
+def test_poll_returns_304_until_something_changes(client, dispatcher, tom, make_call):
+    call = make_call()
+    client.force_login(dispatcher)
+    first = client.get(f"/board/columns/?day={DAY.isoformat()}")
+    assert first.status_code == 200
+    etag = first["ETag"]
+    assert (
+        client.get(f"/board/columns/?day={DAY.isoformat()}", HTTP_IF_NONE_MATCH=etag).status_code
+        == 304
+    )
+    client.post(
+        "/board/move/",
+        {
+            "call": call.pk,
+            "technician": tom.pk,
+            "position": 0,
+            "expected_version": call.version,
+            "day": DAY.isoformat(),
+        },
+    )
+    again = client.get(f"/board/columns/?day={DAY.isoformat()}", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200 and again["ETag"] != etag
+
+
+def test_keyboard_form_moves_with_positions_counted_from_one(client, dispatcher, tom, make_call):
+    a, b = make_call(tom), make_call(tom)
+    client.force_login(dispatcher)
+    form = client.get(f"/calls/{b.pk}/move/").content.decode()
+    assert 'name="position_display"' in form and "Tom" in form
+    response = client.post(
+        "/board/move/",
+        {
+            "call": b.pk,
+            "technician": tom.pk,
+            "position_display": "1",
+            "expected_version": b.version,
+            "day": DAY.isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert list(
+        ServiceCall.objects.filter(technician=tom).order_by("position").values_list("id", flat=True)
+    ) == [b.pk, a.pk]
+
+
+def test_stale_drop_is_a_409_with_fresh_columns_and_a_message(client, dispatcher, tom, make_call):
+    call = make_call()
+    client.force_login(dispatcher)
+    response = client.post(
+        "/board/move/",
+        {
+            "call": call.pk,
+            "technician": tom.pk,
+            "position": 0,
+            "expected_version": call.version + 5,
+            "day": DAY.isoformat(),
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Someone else changed call" in html and f'id="call-{call.pk}"' in html
+    call.refresh_from_db()
+    assert call.technician is None
+
+
+def test_harmful_drop_returns_a_confirm_panel_and_changes_nothing(
+    client, dispatcher, tom, make_call
+):
+    make_call(tom, deadline=local(9, 15))
+    big = make_call(duration_minutes=180)
+    client.force_login(dispatcher)
+    data = {
+        "call": big.pk,
+        "technician": tom.pk,
+        "position": 0,
+        "expected_version": big.version,
+        "day": DAY.isoformat(),
+    }
+    response = client.post("/board/move/", data, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="confirm-panel"' in html and "late" in html
+    big.refresh_from_db()
+    assert big.technician is None
+    client.post("/board/move/", data | {"confirm": "1"}, HTTP_HX_REQUEST="true")
+    big.refresh_from_db()
+    assert big.technician == tom
+
+
+def test_move_form_post_needs_csrf(dispatcher, tom, make_call):
+    from django.test import Client
+
+    call = make_call()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(dispatcher)
+    response = client.post(
+        "/board/move/",
+        {"call": call.pk, "technician": tom.pk, "position": 0, "expected_version": call.version},
+    )
+    assert response.status_code == 403
+
+
+def test_call_detail_shows_fields_and_history(client, dispatcher, tom, make_call):
+    call = make_call()
+    client.force_login(dispatcher)
+    client.post(
+        "/board/move/",
+        {"call": call.pk, "technician": tom.pk, "position": 0, "expected_version": call.version},
+    )
+    html = client.get(f"/calls/{call.pk}/").content.decode()
+    assert "History" in html and "Assigned" in html and "dana" in html
