@@ -1,0 +1,90 @@
+"""Two dispatchers (or eight) acting at once never lose an update or break the board."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from dispatch.errors import Busy, MoveConflict
+from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.moves import call_move
+from tests.conftest import DAY, local
+
+THREADS = 8
+MOVES_PER_THREAD = 15
+
+
+def _hammer(seed: int, dispatcher, call_ids, tech_ids, outcomes: Counter, lock) -> None:
+    rng = random.Random(seed)  # noqa: S311 - test data
+    try:
+        for _ in range(MOVES_PER_THREAD):
+            call_id = rng.choice(call_ids)
+            current = ServiceCall.objects.get(pk=call_id)
+            target = rng.choice([*tech_ids, None])
+            try:
+                call_move(
+                    user=dispatcher,
+                    call_id=call_id,
+                    technician_id=target,
+                    position=rng.randint(0, 4),
+                    expected_version=current.version,
+                    now=local(7, 30),
+                )
+                result = "moved"
+            except MoveConflict:
+                result = "conflict"
+            except Busy:
+                result = "busy"
+            except Exception as exc:  # any other error is a failure of the protocol
+                result = f"error: {exc!r}"
+            with lock:
+                outcomes[result] += 1
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_threads_moving_the_same_calls_keep_every_invariant(dispatcher, tom, tina, make_call):
+    for tech in (tom, tina):
+        for _ in range(3):
+            make_call(tech)
+    for _ in range(3):
+        make_call()
+    call_ids = list(ServiceCall.objects.values_list("id", flat=True))
+    versions_before = dict(ServiceCall.objects.values_list("id", "version"))
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+    threads = [
+        threading.Thread(
+            target=_hammer, args=(i, dispatcher, call_ids, [tom.pk, tina.pk], outcomes, lock)
+        )
+        for i in range(THREADS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert outcomes["moved"] > 0
+    assert sum(outcomes.values()) == THREADS * MOVES_PER_THREAD
+    calls = list(ServiceCall.objects.all())
+    # Each open call is in exactly one place: a queue with a position, or unassigned.
+    assert len(calls) == len(call_ids)
+    for call in calls:
+        assert (call.technician_id is None) == (call.position is None) == (call.status == "new")
+    # Dense positions 0..n-1 in every queue.
+    for tech in (tom, tina):
+        positions = sorted(c.position for c in calls if c.technician_id == tech.pk)
+        assert positions == list(range(len(positions)))
+    # One event per accepted move; versions only grow, by exactly the moves accepted.
+    move_events = CallEvent.objects.filter(kind__in=["assigned", "moved", "reordered"])
+    assert move_events.count() == outcomes["moved"]
+    per_call = Counter(move_events.values_list("call_id", flat=True))
+    for call in calls:
+        assert call.version == versions_before[call.pk] + per_call[call.pk]
+    assert DAY == calls[0].scheduled_day
