@@ -166,3 +166,8 @@ if not DEBUG:
 SILENCED_SYSTEM_CHECKS = [
     "models.W038"
 ]  # SQLite (demo) has no deferrable unique constraints; PostgreSQL enforces it
+
+# Time passing shrinks slack: every open queue of today is recomputed each minute.
+CELERY_BEAT_SCHEDULE = {
+    "recompute-today": {"task": "dispatch.tasks.recompute_day", "schedule": 60.0},
+}
