@@ -34,4 +34,10 @@ cat <<EOF
   Stop with Ctrl+C.
 
 EOF
-exec python manage.py runserver "127.0.0.1:${PORT}"
+if [ -z "${REDIS_URL:-}" ]; then
+    # No Celery here: a small loop does the beat's minute-by-minute recompute instead.
+    python manage.py recompute_etas --every 60 >/dev/null &
+    RECOMPUTE_PID=$!
+    trap 'kill $RECOMPUTE_PID 2>/dev/null || true' EXIT INT TERM
+fi
+python manage.py runserver "127.0.0.1:${PORT}"

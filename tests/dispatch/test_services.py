@@ -238,3 +238,18 @@ def test_fleet_recompute_query_count_does_not_grow_with_the_fleet(north, make_ca
         return len(ctx)
 
     assert run_with(3) == run_with(30)
+
+
+def test_recompute_command_refreshes_a_day_and_refuses_a_bad_day(tom, make_call):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    call = make_call(tom)
+    out = StringIO()
+    call_command("recompute_etas", "--day", DAY.isoformat(), stdout=out)
+    assert "1 calls changed" in out.getvalue()
+    call.refresh_from_db()
+    assert call.eta is not None
+    with pytest.raises(CommandError, match="2026-03-10"):
+        call_command("recompute_etas", "--day", "10/03/2026")

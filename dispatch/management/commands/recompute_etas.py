@@ -1,0 +1,32 @@
+"""Recompute today's ETAs once, or every N seconds: the beat's job when Celery isn't running."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from dispatch.services.etas import etas_refresh_day
+
+
+class Command(BaseCommand):
+    help = "Recompute every open queue of a day (default today); --every N repeats it."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--day", help="YYYY-MM-DD; default: today in the company's time zone")
+        parser.add_argument("--every", type=float, default=0, help="repeat every N seconds")
+
+    def handle(self, *args, day: str | None, every: float, **options) -> None:
+        try:
+            fixed_day = date.fromisoformat(day) if day else None
+        except ValueError:
+            raise CommandError(f"--day must look like 2026-03-10, not {day!r}") from None
+        while True:
+            started = time.monotonic()
+            written = etas_refresh_day(day=fixed_day or timezone.localdate())
+            self.stdout.write(f"recomputed ETAs: {written} calls changed")
+            if every <= 0:
+                return
+            time.sleep(max(0.0, every - (time.monotonic() - started)))
