@@ -1,3 +1,30 @@
-from django.urls import path
+from django.urls import include, path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from dispatch.api import views
+
+router = DefaultRouter()
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("sites", views.SiteViewSet, basename="site")
+router.register("skills", views.SkillViewSet, basename="skill")
+router.register("technicians", views.TechnicianViewSet, basename="technician")
+router.register("calls", views.CallViewSet, basename="call")
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path(
+        "technicians/<int:pk>/status/",
+        views.TechnicianStatusView.as_view(),
+        name="technician-status",
+    ),
+    path("calls/<int:pk>/move/", views.CallMoveView.as_view(), name="call-move"),
+    path(
+        "calls/<int:pk>/move/preview/",
+        views.CallMovePreviewView.as_view(),
+        name="call-move-preview",
+    ),
+    path("calls/<int:pk>/cancel/", views.CallCancelView.as_view(), name="call-cancel"),
+    path("calls/<int:pk>/events/", views.CallEventListView.as_view(), name="call-events"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,369 @@
+"""API shapes. Output serializers describe what clients read; input serializers check types.
+
+Domain rules (a site belongs to its customer, a deadline follows the window, who may do what)
+live in the services; input serializers only turn JSON into typed values, plus the range checks
+the database would otherwise reject with an error nobody can read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.models import Customer, Site
+from dispatch import clock, roles
+from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.queues import unassigned_fields
+from technicians.models import Skill, Team, Technician
+
+MAX_DURATION_MINUTES = 24 * 60
+
+
+def _check_latitude(value: float | None) -> float | None:
+    if value is not None and not -90 <= value <= 90:
+        raise serializers.ValidationError("Latitude must be between -90 and 90.")
+    return value
+
+
+def _check_longitude(value: float | None) -> float | None:
+    if value is not None and not -180 <= value <= 180:
+        raise serializers.ValidationError("Longitude must be between -180 and 180.")
+    return value
+
+
+class SkillCodesField(serializers.SlugRelatedField):
+    """Skills as their codes, with an error that names the unknown code."""
+
+    default_error_messages = {
+        "does_not_exist": "Unknown skill code {value!r}.",
+        "invalid": "A skill code is a string.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("slug_field", "code")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Skill.objects.all())
+        super().__init__(**kwargs)
+
+
+class ExistingPkField(serializers.PrimaryKeyRelatedField):
+    """A foreign key by id, with an error that says which kind of thing is missing."""
+
+    def __init__(self, noun: str, **kwargs: Any) -> None:
+        self.noun = noun
+        super().__init__(**kwargs)
+        self.error_messages["does_not_exist"] = f"{noun} {{pk_value}} does not exist."
+        self.error_messages["incorrect_type"] = f"Give the {noun.lower()} as a numeric id."
+
+
+# --- reference data ------------------------------------------------------------------------
+
+
+class SkillSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Skill
+        fields = ["id", "code", "name"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "contract", "phone", "email", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    customer = ExistingPkField("Customer", queryset=Customer.objects.all())
+    lat = serializers.FloatField(validators=[_check_latitude])
+    lng = serializers.FloatField(validators=[_check_longitude])
+
+    class Meta:
+        model = Site
+        fields = ["id", "customer", "label", "address", "lat", "lng"]
+
+    def validate_customer(self, customer: Customer) -> Customer:
+        # Calls name both a customer and a site; moving a site would split that history.
+        if self.instance is not None and customer.pk != self.instance.customer_id:
+            raise serializers.ValidationError("A site cannot move to another customer.")
+        return customer
+
+
+class TechnicianSerializer(serializers.ModelSerializer):
+    user = ExistingPkField("User", queryset=get_user_model().objects.all())
+    team = ExistingPkField("Team", queryset=Team.objects.all())
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    skills = SkillCodesField(many=True, required=False)
+    home_lat = serializers.FloatField(validators=[_check_latitude])
+    home_lng = serializers.FloatField(validators=[_check_longitude])
+    last_lat = serializers.FloatField(validators=[_check_latitude], required=False, allow_null=True)
+    last_lng = serializers.FloatField(
+        validators=[_check_longitude], required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Technician
+        fields = [
+            "id",
+            "user",
+            "name",
+            "team",
+            "team_name",
+            "skills",
+            "status",
+            "home_lat",
+            "home_lng",
+            "last_lat",
+            "last_lng",
+            "last_seen_at",
+            "shift_start",
+            "shift_end",
+        ]
+        read_only_fields = ["last_seen_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        def value(name: str) -> Any:
+            return attrs.get(name, getattr(self.instance, name, None))
+
+        start, end = value("shift_start"), value("shift_end")
+        if start is not None and end is not None and end <= start:
+            raise serializers.ValidationError({"shift_end": ["A shift must end after it starts."]})
+        if (value("last_lat") is None) != (value("last_lng") is None):
+            raise serializers.ValidationError(
+                {"last_lat": ["Give both last latitude and longitude, or neither."]}
+            )
+        return attrs
+
+
+# --- calls: output -------------------------------------------------------------------------
+
+
+class CallSerializer(serializers.ModelSerializer):
+    """A service call as clients read it."""
+
+    skills = SkillCodesField(many=True, read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    site_address = serializers.CharField(source="site.address", read_only=True)
+    technician_name = serializers.CharField(
+        source="technician.name", read_only=True, allow_null=True, default=None
+    )
+    risk = serializers.SerializerMethodField()
+    slack_minutes = serializers.SerializerMethodField()
+    tracking_url = serializers.SerializerMethodField(
+        help_text="The customer's tracking page; present for office staff only."
+    )
+
+    class Meta:
+        model = ServiceCall
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "site",
+            "site_address",
+            "summary",
+            "description",
+            "priority",
+            "skills",
+            "duration_minutes",
+            "window_start",
+            "deadline",
+            "scheduled_day",
+            "status",
+            "technician",
+            "technician_name",
+            "position",
+            "eta",
+            "planned_start",
+            "planned_finish",
+            "slack_minutes",
+            "risk",
+            "overtime",
+            "eta_computed_at",
+            "promised_eta",
+            "reschedule_count",
+            "version",
+            "tracking_url",
+        ]
+        read_only_fields = fields
+
+    def _waiting(self, call: ServiceCall):
+        # A waiting call's slack shrinks with the clock, so it is computed as it is read.
+        if call.status != ServiceCall.Status.NEW:
+            return None
+        if "now" not in self.context:
+            self.context["now"] = clock.now()
+        return unassigned_fields(call.deadline, self.context["now"])
+
+    @extend_schema_field(serializers.ChoiceField(choices=ServiceCall.Risk.choices))
+    def get_risk(self, call: ServiceCall) -> str:
+        waiting = self._waiting(call)
+        return waiting.risk if waiting else (call.risk or ServiceCall.Risk.OK)
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_slack_minutes(self, call: ServiceCall) -> float | None:
+        waiting = self._waiting(call)
+        return waiting.slack_minutes if waiting else call.slack_minutes
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_tracking_url(self, call: ServiceCall) -> str | None:
+        request = self.context.get("request")
+        path = f"/track/{call.tracking_token}/"
+        return request.build_absolute_uri(path) if request else path
+
+    def to_representation(self, instance: ServiceCall) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # The tracking link opens the customer's page without a login: office staff only.
+        if request is None or not roles.is_office(request.user):
+            data.pop("tracking_url", None)
+        return data
+
+
+class RippleEntrySerializer(serializers.Serializer):
+    call_id = serializers.IntegerField()
+    summary = serializers.CharField()
+    technician_id = serializers.IntegerField(allow_null=True)
+    eta_before = serializers.DateTimeField(allow_null=True)
+    eta_after = serializers.DateTimeField(allow_null=True)
+    risk_before = serializers.CharField()
+    risk_after = serializers.CharField()
+    shift_minutes = serializers.FloatField(allow_null=True)
+    promise_broken = serializers.BooleanField()
+    moved = serializers.BooleanField()
+
+
+class CallMovedSerializer(CallSerializer):
+    """The moved call, plus every call whose ETA or risk the move changed."""
+
+    ripple = serializers.SerializerMethodField()
+
+    class Meta(CallSerializer.Meta):
+        fields = [*CallSerializer.Meta.fields, "ripple"]
+        read_only_fields = fields
+
+    @extend_schema_field(RippleEntrySerializer(many=True))
+    def get_ripple(self, call: ServiceCall) -> list[dict[str, Any]]:
+        return RippleEntrySerializer(self.context.get("ripple", []), many=True).data
+
+
+class MovePreviewSerializer(serializers.Serializer):
+    ripple = RippleEntrySerializer(many=True)
+    needs_confirmation = serializers.BooleanField()
+    takes_from_working_tech = serializers.BooleanField()
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class CallEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    payload = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = CallEvent
+        fields = ["id", "kind", "actor", "payload", "created_at"]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    field = serializers.CharField(required=False)
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    call = CallSerializer()
+
+
+# --- calls: input --------------------------------------------------------------------------
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuses keys it does not know, so a misspelt or read-only field is not silently dropped."""
+
+    hints: dict[str, str] = {}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.initial_data, dict):
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                hint = " ".join(self.hints[k] for k in unknown if k in self.hints)
+                raise serializers.ValidationError(
+                    f"Unknown or read-only fields: {', '.join(unknown)}. {hint}".strip()
+                )
+        return attrs
+
+
+class CallFieldsInput(StrictInputSerializer):
+    site = ExistingPkField("Site", queryset=Site.objects.all())
+    summary = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=ServiceCall.Priority.choices, required=False)
+    skills = SkillCodesField(many=True, required=False)
+    duration_minutes = serializers.IntegerField(
+        max_value=MAX_DURATION_MINUTES,
+        error_messages={"max_value": "A call cannot take more than a day (1440 minutes)."},
+    )
+    window_start = serializers.DateTimeField(required=False, allow_null=True)
+    deadline = serializers.DateTimeField(required=False, allow_null=True)
+    scheduled_day = serializers.DateField()
+    promised_eta = serializers.DateTimeField(required=False, allow_null=True)
+
+    hints = {
+        "technician": "Use calls/{id}/move/ to assign or move a call.",
+        "position": "Use calls/{id}/move/ to reorder a queue.",
+        "status": "Use calls/{id}/cancel/ to cancel a call.",
+        "customer": "A booked call's customer cannot change; cancel and book again.",
+    }
+
+
+class CallCreateInput(CallFieldsInput):
+    customer = ExistingPkField("Customer", queryset=Customer.objects.all())
+    technician = ExistingPkField(
+        "Technician",
+        queryset=Technician.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Optional: place the new call in this technician's queue at once (a move).",
+    )
+    position = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Queue position (0 is first) with technician."
+    )
+
+
+class CallUpdateInput(CallFieldsInput):
+    expected_version = serializers.IntegerField(
+        required=False, help_text="The version you edited; a stale one is refused with 409."
+    )
+
+
+class CallMoveInput(StrictInputSerializer):
+    technician = serializers.IntegerField(
+        allow_null=True, help_text="Target technician id, or null to unassign."
+    )
+    position = serializers.IntegerField(
+        required=False, allow_null=True, help_text="0-based place in the target queue."
+    )
+    expected_version = serializers.IntegerField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class CallCancelInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500)
+    expected_version = serializers.IntegerField(required=False)
+
+
+class TechnicianStatusInput(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=Technician.Status.choices, required=False)
+    lat = serializers.FloatField(required=False, validators=[_check_latitude])
+    lng = serializers.FloatField(required=False, validators=[_check_longitude])
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if ("lat" in attrs) != ("lng" in attrs):
+            raise serializers.ValidationError("Give both lat and lng, or neither.")
+        if not attrs:
+            raise serializers.ValidationError("Give a status, a location (lat, lng), or both.")
+        return attrs

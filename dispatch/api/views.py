@@ -1,0 +1,292 @@
+"""API views: thin. Selectors read, services write, serializers translate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dispatch import selectors
+from dispatch.api import filters
+from dispatch.api.permissions import (
+    CanBookCalls,
+    HasDispatchRole,
+    ManagerWritesOrReadOnly,
+    OfficeWritesOrReadOnly,
+)
+from dispatch.api.serializers import (
+    CallCancelInput,
+    CallCreateInput,
+    CallEventSerializer,
+    CallMovedSerializer,
+    CallMoveInput,
+    CallSerializer,
+    CallUpdateInput,
+    ConflictSerializer,
+    CustomerSerializer,
+    ErrorSerializer,
+    MovePreviewSerializer,
+    SiteSerializer,
+    SkillSerializer,
+    TechnicianSerializer,
+    TechnicianStatusInput,
+)
+from dispatch.errors import MoveConflict
+from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.calls import call_book, call_cancel, call_update
+from dispatch.services.moves import call_move, call_move_preview
+from dispatch.services.technicians import technician_status_update
+from technicians.models import Skill
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Bad input; `field` names the culprit."),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed for your role."),
+    404: OpenApiResponse(ErrorSerializer, description="No such call within your reach."),
+}
+CONFLICT = {
+    409: OpenApiResponse(
+        ConflictSerializer, description="Stale `expected_version`: the fresh call is included."
+    )
+}
+STAFF_PERMISSIONS = [IsAuthenticated, HasDispatchRole]
+
+
+def validated(
+    serializer_class: type[serializers.Serializer], request: Request, *, partial: bool = False
+) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def conflict_response(request: Request, call_id: int, exc: MoveConflict) -> Response:
+    """409 with the call as it is now, so the client can show it and decide again."""
+    call = selectors.call_get_for_user(user=request.user, call_id=call_id)
+    body = {"detail": exc.message, "call": CallSerializer(call, context={"request": request}).data}
+    return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+# --- reference data --------------------------------------------------------------------------
+
+
+class ReferenceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, read, create and update; reference data with history is never deleted here."""
+
+
+class CustomerViewSet(ReferenceViewSet):
+    serializer_class = CustomerSerializer
+    permission_classes = [IsAuthenticated, OfficeWritesOrReadOnly]
+
+    def get_queryset(self):
+        return selectors.customers_visible_to(self.request.user)
+
+
+class SiteViewSet(ReferenceViewSet):
+    serializer_class = SiteSerializer
+    permission_classes = [IsAuthenticated, OfficeWritesOrReadOnly]
+    filterset_class = filters.SiteFilter
+
+    def get_queryset(self):
+        return selectors.sites_visible_to(self.request.user)
+
+
+class SkillViewSet(ReferenceViewSet):
+    serializer_class = SkillSerializer
+    permission_classes = [IsAuthenticated, ManagerWritesOrReadOnly]
+    queryset = Skill.objects.all()
+
+
+class TechnicianViewSet(ReferenceViewSet):
+    """The roster. Status and location have their own endpoint (`status/`)."""
+
+    serializer_class = TechnicianSerializer
+    permission_classes = [IsAuthenticated, ManagerWritesOrReadOnly]
+    filterset_class = filters.TechnicianFilter
+
+    def get_queryset(self):
+        return selectors.technicians_visible_to(self.request.user)
+
+
+class TechnicianStatusView(APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        request=TechnicianStatusInput,
+        responses={200: TechnicianSerializer, **ERRORS},
+        summary="Set a technician's status and/or location; re-plans today's queue",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        tech = selectors.technician_get_for_user(user=request.user, technician_id=pk)
+        data = validated(TechnicianStatusInput, request)
+        tech = technician_status_update(user=request.user, technician=tech, **data)
+        tech = selectors.technician_get_for_user(user=request.user, technician_id=tech.pk)
+        return Response(TechnicianSerializer(tech, context={"request": request}).data)
+
+
+# --- calls -----------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=CallCreateInput,
+        responses={201: CallSerializer, **ERRORS},
+        summary="Book a call (unassigned, unless a technician and position are given)",
+    ),
+    partial_update=extend_schema(
+        request=CallUpdateInput,
+        responses={200: CallSerializer, **ERRORS, **CONFLICT},
+        summary="Edit a call's booking details",
+    ),
+)
+class CallViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Service calls. Calls are cancelled (`cancel/`), never deleted."""
+
+    serializer_class = CallSerializer
+    permission_classes = [IsAuthenticated, CanBookCalls]
+    filterset_class = filters.CallFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = ServiceCall.objects.none()  # for the schema; get_queryset is the real door
+
+    def get_queryset(self):
+        return selectors.calls_visible_to(self.request.user)
+
+    def get_object(self) -> ServiceCall:
+        call = selectors.call_get_for_user(user=self.request.user, call_id=self.kwargs["pk"])
+        self.check_object_permissions(self.request, call)
+        return call
+
+    def create(self, request: Request) -> Response:
+        data = validated(CallCreateInput, request)
+        technician, position = data.pop("technician", None), data.pop("position", None)
+        with transaction.atomic():
+            call = call_book(user=request.user, **data)
+            if technician is not None:
+                # Placing a call is always a move, so every move rule applies here too.
+                call_move(
+                    user=request.user,
+                    call_id=call.pk,
+                    technician_id=technician.pk,
+                    position=position,
+                    expected_version=call.version,
+                )
+        call = selectors.call_get_for_user(user=request.user, call_id=call.pk)
+        return Response(self.get_serializer(call).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: int) -> Response:
+        call = self.get_object()
+        data = validated(CallUpdateInput, request, partial=True)
+        expected_version = data.pop("expected_version", None)
+        skills = data.pop("skills", None)
+        try:
+            call_update(
+                user=request.user,
+                call=call,
+                changes=data,
+                skills=skills,
+                expected_version=expected_version,
+            )
+        except MoveConflict as exc:
+            return conflict_response(request, call.pk, exc)
+        call = selectors.call_get_for_user(user=request.user, call_id=call.pk)
+        return Response(self.get_serializer(call).data)
+
+
+class CallCancelView(APIView):
+    permission_classes = [IsAuthenticated, CanBookCalls]
+
+    @extend_schema(
+        request=CallCancelInput,
+        responses={200: CallSerializer, **ERRORS, **CONFLICT},
+        summary="Cancel a call (calls are never deleted)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        call = selectors.call_get_for_user(user=request.user, call_id=pk)
+        self.check_object_permissions(request, call)
+        data = validated(CallCancelInput, request)
+        try:
+            call_cancel(user=request.user, call=call, **data)
+        except MoveConflict as exc:
+            return conflict_response(request, call.pk, exc)
+        call = selectors.call_get_for_user(user=request.user, call_id=call.pk)
+        return Response(CallSerializer(call, context={"request": request}).data)
+
+
+def _move_args(request: Request, pk: int) -> dict[str, Any]:
+    data = validated(CallMoveInput, request)
+    return {
+        "user": request.user,
+        "call_id": pk,
+        "technician_id": data["technician"],
+        "position": data.get("position"),
+        "expected_version": data["expected_version"],
+        "reason": data["reason"],
+    }
+
+
+class CallMoveView(APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        request=CallMoveInput,
+        responses={200: CallMovedSerializer, **ERRORS, **CONFLICT},
+        summary="Assign, move, reorder or unassign a call",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        selectors.call_get_for_user(user=request.user, call_id=pk)
+        try:
+            result = call_move(**_move_args(request, pk), require_confirmation=False)
+        except MoveConflict as exc:
+            return conflict_response(request, pk, exc)
+        context = {"request": request, "ripple": result.plan.ripple}
+        return Response(CallMovedSerializer(result.call, context=context).data)
+
+
+class CallMovePreviewView(APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        request=CallMoveInput,
+        responses={200: MovePreviewSerializer, **ERRORS, **CONFLICT},
+        summary="The ripple a move would cause; writes nothing",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        selectors.call_get_for_user(user=request.user, call_id=pk)
+        try:
+            plan = call_move_preview(**_move_args(request, pk))
+        except MoveConflict as exc:
+            return conflict_response(request, pk, exc)
+        body = {
+            "ripple": plan.ripple,
+            "needs_confirmation": plan.needs_confirmation,
+            "takes_from_working_tech": plan.takes_from_working_tech,
+            "warnings": plan.warnings,
+        }
+        return Response(MovePreviewSerializer(body).data)
+
+
+class CallEventListView(generics.ListAPIView):
+    """A call's audit log, oldest first."""
+
+    serializer_class = CallEventSerializer
+    permission_classes = STAFF_PERMISSIONS
+    queryset = CallEvent.objects.none()  # for the schema; get_queryset is the real door
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.call_events_for_user(user=self.request.user, call_id=self.kwargs["pk"])

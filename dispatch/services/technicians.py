@@ -1,0 +1,65 @@
+"""Technician status and location, as the technician or a dispatcher reports them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from dispatch import clock, roles
+from dispatch.errors import InvalidInput, NotAllowed
+from dispatch.services.etas import etas_refresh_technicians
+from technicians.models import Technician
+
+
+def _require_status_updater(user, technician: Technician) -> None:
+    if roles.can_manage_technicians(user):
+        return
+    me = roles.technician_of(user)
+    if me is None or me.pk != technician.pk:
+        raise NotAllowed("Only dispatchers, managers and the technician themselves can do this.")
+
+
+def _validate(*, status: str | None, lat: float | None, lng: float | None) -> None:
+    if status is not None and status not in Technician.Status.values:
+        choices = ", ".join(Technician.Status.values)
+        raise InvalidInput(f"Unknown status {status!r}; use one of {choices}.", field="status")
+    if (lat is None) != (lng is None):
+        raise InvalidInput("Give both latitude and longitude, or neither.", field="lat")
+    if lat is not None and not -90 <= lat <= 90:
+        raise InvalidInput("Latitude must be between -90 and 90.", field="lat")
+    if lng is not None and not -180 <= lng <= 180:
+        raise InvalidInput("Longitude must be between -180 and 180.", field="lng")
+
+
+@transaction.atomic
+def technician_status_update(
+    *,
+    user,
+    technician: Technician,
+    status: str | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    now: datetime | None = None,
+) -> Technician:
+    """Set a technician's status and/or last known location, then re-plan today's queue.
+
+    Writes the technician row and the ETA fields of their queue, nothing else.
+    """
+    _require_status_updater(user, technician)
+    _validate(status=status, lat=lat, lng=lng)
+    now = now or clock.now()
+    # Locked like every queue change, so a concurrent move re-plans with the new position.
+    tech = Technician.objects.select_for_update().get(pk=technician.pk)
+    fields = []
+    if status is not None:
+        tech.status = status
+        fields.append("status")
+    if lat is not None:
+        tech.last_lat, tech.last_lng, tech.last_seen_at = lat, lng, now
+        fields += ["last_lat", "last_lng", "last_seen_at"]
+    if fields:
+        tech.save(update_fields=fields)
+        etas_refresh_technicians(technician_ids=[tech.pk], day=timezone.localdate(now), now=now)
+    return tech
