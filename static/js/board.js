@@ -7,7 +7,14 @@
   const columnsEl = document.getElementById("board-columns");
   const liveStatus = document.getElementById("live-status");
   let busy = false; // a drag or a save is in flight: no swaps under the user's hand
+  let generation = 0; // bumped by every drag, so a poll answer from before it is discarded
   let etag = '"' + columnsEl.dataset.version + '"';
+  let focusCall = null; // after a move made from a panel, the keyboard focus returns to its card
+
+  function focusCard(id) {
+    const card = id && document.getElementById("call-" + id);
+    if (card) card.focus();
+  }
 
   function panelOpen() {
     return Boolean(document.querySelector("#confirm-panel, #move-panel"));
@@ -41,7 +48,7 @@
         animation: 120,
         forceFallback: true, // one pointer path for mouse, touch and tests
         sort: list.dataset.technician !== "", // unassigned is ordered by urgency, not by hand
-        onStart: function () { busy = true; },
+        onStart: function () { busy = true; generation += 1; },
         onEnd: onEnd,
       });
     });
@@ -55,6 +62,7 @@
   // Live board: ask twice a second whether anything changed; an unchanged board is a 304.
   function poll() {
     if (busy || panelOpen() || document.hidden) return;
+    const asked = generation;
     fetch(board.dataset.columnsUrl, { headers: { "If-None-Match": etag }, credentials: "same-origin" })
       .then(function (response) {
         liveStatus.textContent = "Live";
@@ -64,14 +72,17 @@
         return response.text();
       })
       .then(function (html) {
-        if (html === null || busy || panelOpen()) return;
+        if (html === null || busy || panelOpen() || asked !== generation) return;
         const scroll = columnsEl.querySelector(".columns");
         const left = scroll ? scroll.scrollLeft : 0;
+        const focused = columnsEl.contains(document.activeElement)
+          ? document.activeElement.closest(".card") : null;
         columnsEl.innerHTML = html;
         htmx.process(columnsEl);
         wire();
         const again = columnsEl.querySelector(".columns");
         if (again) again.scrollLeft = left;
+        if (focused) focusCard(focused.dataset.call); // a live update keeps the reader's place
       })
       .catch(function () {
         liveStatus.textContent = "Offline: the board may be out of date";
@@ -79,20 +90,36 @@
       });
   }
 
+  // Any save (drag, keyboard form, confirm) makes an in-flight poll answer stale.
+  document.body.addEventListener("htmx:beforeRequest", function () { generation += 1; });
   document.body.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target === columnsEl) {
       rememberVersion();
       wire();
       const panel = document.getElementById("panel");
       if (panel) panel.innerHTML = "";
+      const confirm = document.getElementById("confirm-panel");
+      if (confirm) {
+        confirm.querySelector("textarea, #cancel-move").focus(); // the harmless choice first
+      } else {
+        focusCard(focusCall);
+        focusCall = null;
+      }
     }
   });
+  document.body.addEventListener("submit", function (evt) {
+    const call = evt.target.querySelector("input[name=call]");
+    if (call && evt.target.closest("#move-panel, #confirm-panel")) focusCall = call.value;
+  }, true);
   document.body.addEventListener("click", function (evt) {
     const closer = evt.target.closest("[data-close-panel]");
     if (!closer) return;
     evt.preventDefault();
     const panel = closer.closest("#confirm-panel, #move-panel");
-    if (panel) panel.remove();
+    if (!panel) return;
+    const call = panel.querySelector("input[name=call]");
+    panel.remove();
+    if (call) focusCard(call.value);
   });
 
   wire();

@@ -1,0 +1,90 @@
+"""Debian's Chromium through Playwright against pytest-django's live_server.
+
+`playwright install` cannot download browsers here, so the session launches /usr/bin/chromium.
+Each test signs people in by handing the browser a session cookie made with `force_login`, and
+fixes the services' clock at 07:30 on DAY (live_server runs in this process, in a thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, Page
+
+from tests.conftest import DAY, local
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+VIEWPORT = {"width": 1440, "height": 900}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium (Playwright cannot download here)"
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _morning_of_the_day(clock_at):
+    clock_at(local(7, 30))
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def open_board(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """`open_board(user)`: a fresh browser context signed in as `user`, showing DAY's board."""
+    contexts = []
+
+    def open_(user, *, team: str | None = None) -> Page:
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+        context.set_default_timeout(5_000)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        contexts.append(context)
+        page = context.new_page()
+        url = f"/board/?day={DAY.isoformat()}" + (f"&team={team}" if team else "")
+        page.goto(url)
+        # Deferred scripts ran at `load`; wait until every list is a Sortable.
+        page.wait_for_function(
+            "() => window.Sortable && window.htmx && [...document.querySelectorAll("
+            "'#board-columns .cards')].every((el) => Sortable.get(el))"
+        )
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
