@@ -164,3 +164,15 @@ def board_version(*, day: date, team: Team | None) -> str:
     t = techs.aggregate(n=Count("id"), u=Max("updated_at"))
     parts = [c["n"], c["u"], c["e"], t["n"], t["u"]]
     return "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
+
+
+def call_get_for_tracking(*, token: str) -> ServiceCall:
+    """The customer's door: the unguessable token is the only key; no login."""
+    call = (
+        ServiceCall.objects.select_related("customer", "technician")
+        .filter(tracking_token=token)
+        .first()
+    )
+    if call is None:
+        raise NotFound("This tracking link is not valid.")
+    return call

@@ -180,3 +180,16 @@ def call_move_form(request: HttpRequest, call_id: int) -> HttpResponse:
     )
     template = "dispatch/partials/_move_form.html" if request.htmx else "dispatch/move_form.html"
     return render(request, template, {"call": call, "technicians": techs, "day": day, "team": team})
+
+
+@require_GET
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    """What the customer sees from their link: status and ETA, nothing internal."""
+    try:
+        call = selectors.call_get_for_tracking(token=token)
+    except NotFound:
+        raise Http404("This tracking link is not valid.") from None
+    response = render(request, "dispatch/track.html", {"call": call})
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

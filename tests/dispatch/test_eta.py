@@ -31,9 +31,7 @@ from dispatch.travel import euclidean, euclidean_trunc1, great_circle
 
 REPO = Path(__file__).resolve().parents[2]
 # CI clones the repo with shared/ beside it; SOLOMON_DIR points elsewhere if it is not.
-SOLOMON_DIR = Path(
-    os.environ.get("SOLOMON_DIR") or REPO.parent / "shared" / "data" / "solomon"
-)
+SOLOMON_DIR = Path(os.environ.get("SOLOMON_DIR") or REPO.parent / "shared" / "data" / "solomon")
 TRAVEL_BY_CONVENTION = {"double": euclidean, "trunc1": euclidean_trunc1}
 
 
@@ -89,9 +87,7 @@ def _run_solution(solution: dict, travel) -> tuple[list[list[Leg]], float, float
         legs = plan_route(0.0, depot, queue, travel)
         path = [depot, *(s.location for s in queue), depot]
         distance += sum(travel(a, b) for a, b in itertools.pairwise(path))
-        latest_return = max(
-            latest_return, legs[-1].finish + travel(queue[-1].location, depot)
-        )
+        latest_return = max(latest_return, legs[-1].finish + travel(queue[-1].location, depot))
         all_legs.append(legs)
     return all_legs, distance, latest_return
 
@@ -226,12 +222,8 @@ def test_plan_route(kwargs, expected):
 
 OVERTIME_CASES = [
     pytest.param([], 100, 0.0, id="empty queue has no overtime"),
-    pytest.param(
-        [Stop("a", (10, 0), 90)], 100, 0.0, id="finishing exactly at shift end"
-    ),
-    pytest.param(
-        [Stop("a", (10, 0), 90), Stop("b", (20, 0), 5)], 100, 15.0, id="shift overrun"
-    ),
+    pytest.param([Stop("a", (10, 0), 90)], 100, 0.0, id="finishing exactly at shift end"),
+    pytest.param([Stop("a", (10, 0), 90), Stop("b", (20, 0), 5)], 100, 15.0, id="shift overrun"),
 ]
 
 
@@ -306,9 +298,7 @@ TRAVEL_CASES = [
         13009.8,
         id="circuity and speed in seconds",
     ),
-    pytest.param(
-        great_circle(1.0, 3600.0), (0, 0), (0, 180), math.pi * 6371.0, id="antipodal"
-    ),
+    pytest.param(great_circle(1.0, 3600.0), (0, 0), (0, 180), math.pi * 6371.0, id="antipodal"),
     pytest.param(euclidean, (0, 0), (3, 4), 5.0, id="euclidean"),
     pytest.param(euclidean_trunc1, (0, 0), (1, 1), 1.4, id="trunc1 truncates sqrt(2)"),
     pytest.param(
@@ -318,9 +308,7 @@ TRAVEL_CASES = [
         2.2,
         id="trunc1 truncates sqrt(5) down, not up",
     ),
-    pytest.param(
-        euclidean_trunc1, (0, 0), (3, 4), 5.0, id="trunc1 keeps whole numbers"
-    ),
+    pytest.param(euclidean_trunc1, (0, 0), (3, 4), 5.0, id="trunc1 keeps whole numbers"),
 ]
 
 
@@ -358,9 +346,7 @@ stop_lists = st.lists(
 def test_plan_route_invariants(start_at, origin, stops, on_site_for):
     first_on_site_since = None if on_site_for is None else start_at - on_site_for
 
-    legs = plan_route(
-        start_at, origin, stops, euclidean, first_on_site_since=first_on_site_since
-    )
+    legs = plan_route(start_at, origin, stops, euclidean, first_on_site_since=first_on_site_since)
 
     assert len(legs) == len(stops)
     assert [leg.id for leg in legs] == [stop.id for stop in stops]

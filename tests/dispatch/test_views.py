@@ -207,3 +207,11 @@ def test_call_detail_shows_fields_and_history(client, dispatcher, tom, make_call
     )
     html = client.get(f"/calls/{call.pk}/").content.decode()
     assert "History" in html and "Assigned" in html and "dana" in html
+
+
+def test_tracking_page_needs_no_login_and_shows_only_the_customer_view(client, tom, make_call):
+    call = make_call(tom, summary="Boiler <script>", eta=local(9, 5), status="en_route")
+    html = client.get(f"/track/{call.tracking_token}/").content.decode()
+    assert "on the way" in html and "09:05" in html and "Tom" in html
+    assert "Boiler &lt;script&gt;" in html and "slack" not in html.lower()
+    assert client.get("/track/not-a-real-token/").status_code == 404
