@@ -33,7 +33,7 @@ def _team(request: HttpRequest) -> Team | None:
     if raw == "all" and roles.is_office(request.user):
         return None
     if raw and roles.is_office(request.user):
-        team = Team.objects.filter(pk=raw).first() if raw.isdigit() else None
+        team = Team.objects.filter(pk=raw).first() if raw.isascii() and raw.isdigit() else None
         if team:
             return team
     return selectors.board_team_default(request.user)
@@ -70,6 +70,8 @@ def board(request: HttpRequest) -> HttpResponse:
 def board_columns(request: HttpRequest) -> HttpResponse:
     """The live board's poll: 304 while nothing changed (two aggregate queries), else columns."""
     day, team = _day(request), _team(request)
+    if not (roles.is_office(request.user) or roles.technician_of(request.user)):
+        return HttpResponse("Your account has no role on the board.", status=403)
     version = selectors.board_version(day=day, team=team)
     etag = f'"{version}"'
     if request.headers.get("If-None-Match") == etag:
@@ -145,7 +147,11 @@ def _move_refused(request, exc: DispatchError, day: date, team) -> HttpResponse:
 
 
 def _confirm(request, plan, args: dict, day: date, team) -> HttpResponse:
-    context = _board_context(request, day, team) | {"plan": plan, "move": args}
+    context = _board_context(request, day, team) | {
+        "plan": plan,
+        "ripple": plan.ripple_for(request.user),
+        "move": args,
+    }
     context["technician_names"] = {
         c.technician.pk: c.technician.name for c in context["board"].columns
     }

@@ -253,7 +253,7 @@ class CallMoveView(APIView):
             result = call_move(**_move_args(request, pk), require_confirmation=False)
         except MoveConflict as exc:
             return conflict_response(request, pk, exc)
-        context = {"request": request, "ripple": result.plan.ripple}
+        context = {"request": request, "ripple": result.plan.ripple_for(request.user)}
         return Response(CallMovedSerializer(result.call, context=context).data)
 
 
@@ -272,7 +272,7 @@ class CallMovePreviewView(APIView):
         except MoveConflict as exc:
             return conflict_response(request, pk, exc)
         body = {
-            "ripple": plan.ripple,
+            "ripple": plan.ripple_for(request.user),
             "needs_confirmation": plan.needs_confirmation,
             "takes_from_working_tech": plan.takes_from_working_tech,
             "warnings": plan.warnings,

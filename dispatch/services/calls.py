@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -14,8 +14,9 @@ from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.services.etas import ETA_FIELDS, etas_refresh_technicians
 from dispatch.services.events import event_record, jsonable
+from dispatch.services.moves import with_retries
 from dispatch.services.queues import unassigned_fields
-from technicians.models import Skill
+from technicians.models import Skill, Technician
 
 EDITABLE = (
     "summary",
@@ -35,13 +36,40 @@ def _require_booker(user) -> None:
         raise NotAllowed("Only CSRs, dispatchers and managers can book, edit or cancel calls.")
 
 
-def _validate(*, customer: Customer, site: Site, duration_minutes: int, window_start, deadline):
+# Times further than this from the scheduled day are typing mistakes, not plans.
+DAY_SLACK = timedelta(days=2)
+
+
+def _check_near_day(scheduled_day: date, **times: datetime | None) -> None:
+    midday = datetime.combine(scheduled_day, time(12), tzinfo=UTC)
+    for name, value in times.items():
+        if value is not None and abs(value - midday) > DAY_SLACK + timedelta(hours=12):
+            raise InvalidInput(
+                f"{name.replace('_', ' ').capitalize()} {value:%Y-%m-%d %H:%M} is not on or near "
+                f"the scheduled day {scheduled_day}.",
+                field=name,
+            )
+
+
+def _validate(
+    *,
+    customer: Customer,
+    site: Site,
+    duration_minutes: int,
+    window_start,
+    deadline,
+    scheduled_day: date,
+    promised_eta=None,
+):
     if site.customer_id != customer.pk:
         raise InvalidInput(f"Site {site.pk} does not belong to {customer.name}.", field="site")
     if duration_minutes is None or duration_minutes <= 0:
         raise InvalidInput("Duration must be more than zero minutes.", field="duration_minutes")
     if window_start and deadline and deadline < window_start:
         raise InvalidInput("The deadline cannot be before the window start.", field="deadline")
+    _check_near_day(
+        scheduled_day, window_start=window_start, deadline=deadline, promised_eta=promised_eta
+    )
 
 
 def _set_unassigned_eta(call: ServiceCall, now: datetime) -> None:
@@ -76,6 +104,8 @@ def call_book(
         duration_minutes=duration_minutes,
         window_start=window_start,
         deadline=deadline,
+        scheduled_day=scheduled_day,
+        promised_eta=promised_eta,
     )
     call = ServiceCall(
         customer=customer,
@@ -110,8 +140,13 @@ def _check_version(call: ServiceCall, expected_version: int | None) -> None:
         )
 
 
+def call_update(**kwargs: Any) -> ServiceCall:
+    """Edit a call's booking details; ETAs of its queue follow at once."""
+    return with_retries(lambda: _call_update(**kwargs))
+
+
 @transaction.atomic
-def call_update(
+def _call_update(
     *,
     user,
     call: ServiceCall,
@@ -120,11 +155,8 @@ def call_update(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> ServiceCall:
-    """Edit a call's booking details; ETAs of its queue follow at once."""
     _require_booker(user)
-    call = (
-        ServiceCall.objects.select_for_update().select_related("site", "customer").get(pk=call.pk)
-    )
+    call = _lock_call_and_technician(call.pk)
     _check_version(call, expected_version)
     if not call.is_open:
         raise InvalidInput(f"Call #{call.pk} is {call.status} and can no longer be edited.")
@@ -146,6 +178,8 @@ def call_update(
         duration_minutes=call.duration_minutes,
         window_start=call.window_start,
         deadline=call.deadline,
+        scheduled_day=call.scheduled_day,
+        promised_eta=call.promised_eta,
     )
     call.version += 1
     call.save()
@@ -167,8 +201,13 @@ def _refresh_after_change(call: ServiceCall, now: datetime) -> None:
     call.refresh_from_db()
 
 
+def call_cancel(**kwargs: Any) -> ServiceCall:
+    """Cancel (never delete) a call; its queue closes up behind it."""
+    return with_retries(lambda: _call_cancel(**kwargs))
+
+
 @transaction.atomic
-def call_cancel(
+def _call_cancel(
     *,
     user,
     call: ServiceCall,
@@ -176,20 +215,19 @@ def call_cancel(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> ServiceCall:
-    """Cancel (never delete) a call; its queue closes up behind it."""
     _require_booker(user)
     if not reason.strip():
         raise InvalidInput("Say why the call is cancelled.", field="reason")
-    tech_id = call.technician_id
-    if tech_id:
-        # Lock the technician first, as every queue change does, then the call.
-        from technicians.models import Technician
-
-        list(Technician.objects.select_for_update().filter(pk=tech_id).values("id"))
-    call = ServiceCall.objects.select_for_update().get(pk=call.pk)
+    call = _lock_call_and_technician(call.pk)
     _check_version(call, expected_version)
     if not call.is_open:
         raise InvalidInput(f"Call #{call.pk} is already {call.status}.")
+    working = call.status in ("en_route", "on_site")
+    if working and not roles.can_take_from_working_tech(user):
+        raise NotAllowed(
+            f"{call.technician} is already {call.get_status_display().lower()} for this call; "
+            "ask a dispatcher to cancel it so the technician is told."
+        )
     before = {"status": call.status, "technician": call.technician_id, "position": call.position}
     call.status, call.position, call.version = "cancelled", None, call.version + 1
     call.save(update_fields=["status", "position", "version", "updated_at"])
@@ -206,6 +244,27 @@ def call_cancel(
         before=before,
         after={"status": "cancelled"},
     )
+    if working:
+        event_record(
+            call=call,
+            actor=user,
+            kind="tech_notified",
+            technician=call.technician_id,
+            message=f"Call #{call.pk} was cancelled while you were on it: {reason}",
+        )
+    return call
+
+
+def _lock_call_and_technician(call_id: int) -> ServiceCall:
+    """Technician first, then the call: the order every queue change uses, so none deadlock."""
+    tech_id = ServiceCall.objects.filter(pk=call_id).values_list("technician_id", flat=True).first()
+    if tech_id:
+        list(Technician.objects.select_for_update().filter(pk=tech_id).values("id"))
+    call = (
+        ServiceCall.objects.select_for_update().select_related("site", "customer").get(pk=call_id)
+    )
+    if call.technician_id != tech_id:
+        raise MoveConflict(f"Call #{call_id} was just moved by someone else. Reload and try again.")
     return call
 
 

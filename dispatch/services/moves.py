@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -76,6 +76,17 @@ class MovePlan:
     version_before: int = 0
     warnings: list[str] = field(default_factory=list)
 
+    def ripple_for(self, user) -> list[RippleEntry]:
+        """The ripple as this user may see it: a technician sees other queues anonymously."""
+        if roles.is_office(user):
+            return self.ripple
+        me = roles.technician_of(user)
+        own = me.pk if me else None
+        return [
+            e if e.moved or e.technician_id == own else replace(e, summary="A teammate's call")
+            for e in self.ripple
+        ]
+
     @property
     def needs_confirmation(self) -> bool:
         """A drop that hurts someone must be confirmed; a harmless one commits at once."""
@@ -114,6 +125,7 @@ def call_move(
             plan = _plan(user, call_id, technician_id, position, expected_version, reason, now)
             if require_confirmation and plan.needs_confirmation:
                 return MoveResult(plan, applied=False)
+            _require_reason(plan, reason)
             _apply(plan, user, reason, now or clock.now())
         return MoveResult(plan, applied=True)
 
@@ -166,6 +178,7 @@ def _plan(user, call_id, technician_id, position, expected_version, reason, now)
     _check_movable(call)
     taking = _takes_from_working_tech(call, target)
     _check_allowed(user, call, target, taking, reason)
+    _check_not_reordering_work_under_way(call, target)
     return _plan_queues(call, target, position, taking, now)
 
 
@@ -215,8 +228,27 @@ def _check_movable(call: ServiceCall) -> None:
         raise InvalidInput(f"Call #{call.pk} is {call.status} and can no longer be moved.")
 
 
+def _check_not_reordering_work_under_way(call: ServiceCall, target: Technician | None) -> None:
+    if call.status in WORKING and target is not None and target.pk == call.technician_id:
+        raise InvalidInput(
+            f"Call #{call.pk} is already {call.get_status_display().lower()}; it stays first in "
+            f"{call.technician}'s queue. Move the other calls instead."
+        )
+
+
 def _takes_from_working_tech(call: ServiceCall, target: Technician | None) -> bool:
     return call.status in WORKING and (target is None or target.pk != call.technician_id)
+
+
+def _require_reason(plan: MovePlan, reason: str) -> None:
+    # Asked for in the confirm step (or in the API body): never applied without one.
+    call = plan.call
+    if plan.takes_from_working_tech and not reason.strip():
+        raise InvalidInput(
+            f"{call.technician} is already {call.get_status_display().lower()} for this call. "
+            "Give a reason; they will be told.",
+            field="reason",
+        )
 
 
 def _check_allowed(user, call, target, taking: bool, reason: str) -> None:
@@ -225,12 +257,6 @@ def _check_allowed(user, call, target, taking: bool, reason: str) -> None:
             raise NotAllowed(
                 f"{call.technician} is already {call.get_status_display().lower()} for this call; "
                 "only a dispatcher or manager can take it away."
-            )
-        if not reason.strip():
-            raise InvalidInput(
-                f"{call.technician} is already {call.get_status_display().lower()} for this call. "
-                "Give a reason; they will be told.",
-                field="reason",
             )
         return
     if roles.can_move_any(user):
@@ -247,6 +273,10 @@ def _check_technician_move(user, call: ServiceCall, target: Technician | None) -
     if me is None:
         raise NotAllowed("You may not move calls.")
     if call.technician_id == me.pk and target is not None:
+        if target.team_id != me.team_id:
+            raise NotAllowed(
+                f"You can hand a call only to a teammate; {target} is on another team."
+            )
         return  # reorder own queue, or hand a call to a teammate
     if call.technician_id is None and target is not None and target.pk == me.pk:
         missing = set(call.skills.values_list("code", flat=True)) - set(
@@ -284,7 +314,7 @@ def _queued(call: ServiceCall, status: str | None = None) -> QueuedCall:
     )
 
 
-def _plan_one(tech: Technician, calls: list[ServiceCall], day, now, moved_id: int | None, travel):
+def _plan_one(tech: Technician, calls: list[ServiceCall], day, now, arrived_id: int | None, travel):
     place = TechnicianPlace(
         tech.pk,
         (tech.home_lat, tech.home_lng),
@@ -293,14 +323,17 @@ def _plan_one(tech: Technician, calls: list[ServiceCall], day, now, moved_id: in
         tech.shift_start,
         tech.shift_end,
     )
-    # A call that arrives in a queue is only assigned there, whatever it was before.
-    queued = [_queued(c, "assigned" if c.pk == moved_id else None) for c in calls]
+    # A call that arrives from another queue is only assigned there, whatever it was before.
+    queued = [_queued(c, "assigned" if c.pk == arrived_id else None) for c in calls]
     return plan_queue(place, queued, day, now, travel)
 
 
 def _insert_at(queue: list[ServiceCall], call: ServiceCall, position: int) -> None:
-    # A job already under way stays first: nothing can be put ahead of the work in hand.
-    floor = 1 if queue and queue[0].status == "on_site" and queue[0].pk != call.pk else 0
+    # Work under way (on the way or on site) stays first: nothing is put ahead of it here;
+    # redirecting a technician is "taking" that call, which has its own rules.
+    floor = 0
+    while floor < len(queue) and queue[floor].status in WORKING:
+        floor += 1
     queue.insert(max(floor, min(position, len(queue))), call)
 
 
@@ -323,7 +356,8 @@ def _plan_queues(call, target, position, taking, now) -> MovePlan:
         _insert_at(after_queues[target_id], call, position)
     after: dict[int, EtaFields] = {}
     for tid, queue in after_queues.items():
-        after.update(_plan_one(techs[tid], queue, day, now, call.pk, travel))
+        arrived = call.pk if tid != source_id else None
+        after.update(_plan_one(techs[tid], queue, day, now, arrived, travel))
     if target_id is None:
         after[call.pk] = unassigned_fields(call.deadline, now)
     calls = {c.pk: c for queue in before_queues.values() for c in queue} | {call.pk: call}
@@ -349,10 +383,12 @@ def _move_kind(source_id: int | None, target_id: int | None) -> str:
 
 def _promise_broken(call: ServiceCall, before: EtaFields, after: EtaFields) -> bool:
     """True when this change carries the ETA outside the window the customer was promised."""
-    if call.promised_eta is None or after.eta is None:
+    if call.promised_eta is None:
         return False
     tolerance = timedelta(minutes=settings.PROMISE_TOLERANCE_MINUTES)
     was_kept = before.eta is not None and abs(before.eta - call.promised_eta) <= tolerance
+    if after.eta is None:
+        return was_kept  # back to unassigned: nobody is planned for the promised time any more
     return was_kept and abs(after.eta - call.promised_eta) > tolerance
 
 
@@ -492,7 +528,10 @@ def _count_reschedules(call_ids: set[int]) -> None:
 
 
 def _ripple_json(entry: RippleEntry) -> dict:
+    # No summaries in the log: a technician reading their call's history must not learn
+    # about calls outside their own queue.
     data = asdict(entry)
+    del data["summary"]
     for key in ("eta_before", "eta_after"):
         data[key] = data[key].isoformat() if data[key] else None
     return data

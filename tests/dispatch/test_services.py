@@ -253,3 +253,92 @@ def test_recompute_command_refreshes_a_day_and_refuses_a_bad_day(tom, make_call)
     assert call.eta is not None
     with pytest.raises(CommandError, match="2026-03-10"):
         call_command("recompute_etas", "--day", "10/03/2026")
+
+
+def test_a_technician_hands_off_only_to_a_teammate(tom, tina, otto, make_call, morning):
+    mine = make_call(tom)
+    with pytest.raises(NotAllowed, match="teammate"):
+        move(tom.user, mine, otto, 0, morning)
+    move(tom.user, mine, tina, 0, morning)
+    mine.refresh_from_db()
+    assert mine.technician == tina
+
+
+def test_a_call_under_way_is_not_reordered_and_nothing_jumps_ahead_of_it(
+    dispatcher, csr, tom, make_call, morning
+):
+    on_the_way = make_call(tom, status="en_route")
+    other = make_call(tom)
+    with pytest.raises(InvalidInput, match="stays first"):
+        move(dispatcher, on_the_way, tom, 1, morning)
+    newcomer = make_call()
+    move(csr, newcomer, tom, 0, morning)
+    assert queue(tom) == [on_the_way.pk, newcomer.pk, other.pk]
+
+
+def test_taking_work_from_the_board_asks_for_the_reason_in_the_confirm_step(
+    dispatcher, tom, tina, make_call, morning
+):
+    call = make_call(tom, status="on_site", started_at=local(7))
+    result = move(dispatcher, call, tina, 0, morning, require_confirmation=True)
+    assert not result.applied and result.plan.takes_from_working_tech
+    with pytest.raises(InvalidInput, match="reason"):
+        move(dispatcher, call, tina, 0, morning)
+    assert move(dispatcher, call, tina, 0, morning, reason="Tom is needed elsewhere").applied
+
+
+def test_sending_a_promised_call_back_to_unassigned_counts_as_a_broken_promise(
+    dispatcher, tom, make_call, morning
+):
+    call = make_call(tom)
+    etas_refresh_technicians(technician_ids=[tom.pk], day=DAY, now=morning)
+    call.refresh_from_db()
+    ServiceCall.objects.filter(pk=call.pk).update(promised_eta=call.eta)
+    result = move(dispatcher, call, None, None, morning, require_confirmation=True)
+    assert not result.applied and result.plan.ripple[0].promise_broken
+    move(dispatcher, call, None, None, morning)
+    call.refresh_from_db()
+    assert call.reschedule_count == 1
+
+
+def test_ripple_shown_to_a_technician_keeps_teammates_calls_anonymous(
+    tom, tina, make_call, morning
+):
+    mine = make_call(tom)
+    make_call(tina, summary="Tina's private job")
+    plan = call_move_preview(
+        user=tom.user,
+        call_id=mine.pk,
+        technician_id=tina.pk,
+        position=0,
+        expected_version=mine.version,
+        now=morning,
+    )
+    summaries = {e.summary for e in plan.ripple_for(tom.user)}
+    assert "Tina's private job" not in summaries and "A teammate's call" in summaries
+
+
+def test_a_csr_cannot_cancel_a_call_a_technician_is_already_on(csr, dispatcher, tom, make_call):
+    from dispatch.services.calls import call_cancel
+
+    call = make_call(tom, status="en_route")
+    with pytest.raises(NotAllowed):
+        call_cancel(user=csr, call=call, reason="customer called off")
+    call_cancel(user=dispatcher, call=call, reason="customer called off")
+    assert set(call.events.values_list("kind", flat=True)) == {"cancelled", "tech_notified"}
+    assert queue(tom) == []
+
+
+def test_times_far_from_the_scheduled_day_are_refused(csr, customer, site):
+    from dispatch.services.calls import call_book
+
+    with pytest.raises(InvalidInput, match="not on or near"):
+        call_book(
+            user=csr,
+            customer=customer,
+            site=site,
+            summary="x",
+            scheduled_day=DAY,
+            duration_minutes=30,
+            window_start=local(9, day=DAY.replace(year=9999)),
+        )

@@ -215,3 +215,15 @@ def test_tracking_page_needs_no_login_and_shows_only_the_customer_view(client, t
     assert "on the way" in html and "09:05" in html and "Tom" in html
     assert "Boiler &lt;script&gt;" in html and "slack" not in html.lower()
     assert client.get("/track/not-a-real-token/").status_code == 404
+
+
+def test_board_poll_refuses_an_account_without_a_role_and_odd_team_ids_fall_back(
+    client, dispatcher
+):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_user("nobody", password="x-pass-123"))
+    assert client.get(f"/board/columns/?day={DAY.isoformat()}").status_code == 403
+    client.force_login(dispatcher)
+    assert client.get(f"{BOARD}&team=²").status_code == 200
+    assert client.get(f"/board/columns/?day={DAY.isoformat()}&team=²").status_code == 200
