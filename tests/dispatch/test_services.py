@@ -342,3 +342,61 @@ def test_times_far_from_the_scheduled_day_are_refused(csr, customer, site):
             duration_minutes=30,
             window_start=local(9, day=DAY.replace(year=9999)),
         )
+
+
+class _PgError(Exception):
+    def __init__(self, pgcode: str) -> None:
+        super().__init__(pgcode)
+        self.pgcode = pgcode
+
+
+def _db_error(pgcode: str):
+    from django.db import OperationalError
+
+    error = OperationalError(f"simulated {pgcode}")
+    error.__cause__ = _PgError(pgcode)
+    return error
+
+
+def test_deadlocks_are_retried_then_answered_as_busy_without_half_a_move(
+    api, dispatcher, tom, make_call, monkeypatch
+):
+    from dispatch.services import moves
+
+    call = make_call()
+    attempts = []
+
+    def deadlocked(*args, **kwargs):
+        attempts.append(1)
+        raise _db_error("40P01")
+
+    monkeypatch.setattr(moves, "_plan", deadlocked)
+    monkeypatch.setattr(moves.time, "sleep", lambda seconds: None)
+    response = api.as_user(dispatcher).post(
+        f"/api/v1/calls/{call.pk}/move/",
+        {"technician": tom.pk, "position": 0, "expected_version": call.version},
+        format="json",
+    )
+    assert response.status_code == 503 and "try again" in response.json()["detail"]
+    assert len(attempts) == moves.MAX_ATTEMPTS
+    call.refresh_from_db()
+    assert call.technician is None and call.events.count() == 0
+
+
+def test_a_serialization_failure_that_clears_is_retried_transparently(
+    dispatcher, tom, make_call, morning, monkeypatch
+):
+    from dispatch.services import moves
+
+    call = make_call()
+    real_plan, failures = moves._plan, [_db_error("40001")]
+
+    def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(moves, "_plan", flaky)
+    monkeypatch.setattr(moves.time, "sleep", lambda seconds: None)
+    assert move(dispatcher, call, tom, 0, morning).applied
+    assert call.events.count() == 1
