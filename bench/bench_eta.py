@@ -26,9 +26,7 @@ sys.path.insert(0, str(REPO))
 from dispatch.eta import Stop, plan_route
 from dispatch.travel import euclidean
 
-SOLOMON_DIR = Path(
-    os.environ.get("SOLOMON_DIR") or REPO.parent / "shared" / "data" / "solomon"
-)
+SOLOMON_DIR = Path(os.environ.get("SOLOMON_DIR") or REPO.parent / "shared" / "data" / "solomon")
 
 Location = tuple[float, float]
 Queue = tuple[Location, list[Stop]]
@@ -60,12 +58,8 @@ def load_queues() -> list[Queue]:
     queues: list[Queue] = []
     for path in files:
         solution = json.loads(path.read_text())
-        depot, stops = load_instance(
-            SOLOMON_DIR / "instances" / f"{solution['instance']}.txt"
-        )
-        queues.extend(
-            (depot, [stops[c] for c in route]) for route in solution["routes"]
-        )
+        depot, stops = load_instance(SOLOMON_DIR / "instances" / f"{solution['instance']}.txt")
+        queues.extend((depot, [stops[c] for c in route]) for route in solution["routes"])
     return queues
 
 
@@ -82,11 +76,7 @@ def run_baseline(queues: list[RawQueue]) -> None:
         here, clock = depot, 0.0
         for stop_id, location, duration, window_start, deadline in stops:
             arrival = clock + travel(here, location)
-            start = (
-                arrival
-                if window_start is None or arrival >= window_start
-                else window_start
-            )
+            start = arrival if window_start is None or arrival >= window_start else window_start
             clock = start + duration
             if deadline is None:
                 legs.append((stop_id, arrival, start, clock, None, False))
@@ -126,9 +116,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=50, help="times every route is planned per run"
     )
-    parser.add_argument(
-        "--runs", type=int, default=7, help="timed runs; the median is reported"
-    )
+    parser.add_argument("--runs", type=int, default=7, help="timed runs; the median is reported")
     args = parser.parse_args()
 
     queues = load_queues() * args.repeat
@@ -146,9 +134,7 @@ def main() -> None:
     )
     engine, baseline = total / engine_s, total / baseline_s
 
-    print(
-        f"queues per run:  {len(queues):,} ({total:,} stops), {args.runs} runs, median"
-    )
+    print(f"queues per run:  {len(queues):,} ({total:,} stops), {args.runs} runs, median")
     print(f"engine:          {engine:,.0f} stops/s")
     print(f"inline baseline: {baseline:,.0f} stops/s")
     print(f"engine/baseline: {engine / baseline:.2f}")

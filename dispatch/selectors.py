@@ -124,18 +124,32 @@ def board_team_default(user) -> Team | None:
     return user.teams.order_by("name").first() or Team.objects.order_by("name").first()
 
 
-def board_get(*, user, day: date, team: Team | None) -> Board:
-    """The day's board for one team in a fixed number of queries, whatever its size."""
+def board_get(
+    *,
+    user,
+    day: date,
+    team: Team | None,
+    technician_ids: list[int] | None = None,
+    include_unassigned: bool = True,
+) -> Board:
+    """The day's board for one team in a fixed number of queries, whatever its size.
+
+    `technician_ids` and `include_unassigned` narrow it to the columns a move changed.
+    """
     if not roles.is_office(user) and roles.technician_of(user) is None:
         raise NotAllowed("Your account has no role on the board.")
-    techs = list(
-        technicians_visible_to(user).filter(team=team) if team else technicians_visible_to(user)
-    )
+    techs = technicians_visible_to(user).filter(team=team) if team else technicians_visible_to(user)
+    if technician_ids is not None:
+        techs = techs.filter(pk__in=technician_ids)
+    techs = list(techs)
     columns = {t.pk: BoardColumn(t) for t in techs}
+    where = Q(technician__in=list(columns))
+    if include_unassigned:
+        where |= Q(technician__isnull=True)
     calls = (
         calls_visible_to(user)
         .filter(scheduled_day=day, status__in=ServiceCall.OPEN_STATUSES)
-        .filter(Q(technician__in=list(columns)) | Q(technician__isnull=True))
+        .filter(where)
         .order_by("position", "id")
     )
     unassigned = []

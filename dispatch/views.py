@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dispatch import roles, selectors
-from dispatch.errors import DispatchError, MoveConflict, NotFound
+from dispatch.errors import DispatchError, NotFound
 from dispatch.services.moves import call_move
 from technicians.models import Team
 
@@ -126,8 +126,27 @@ def board_move(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"Moved call #{result.call.pk}.")
         return redirect(_board_url(day, team))
-    context = _board_context(request, day, team) | {"toast": f"Moved call #{result.call.pk}."}
-    return render(request, "dispatch/partials/_columns.html", context)
+    return _changed_columns(
+        request, result.plan, day, team, {"toast": f"Moved call #{result.call.pk}."}
+    )
+
+
+def _changed_columns(request, plan, day: date, team, extra: dict) -> HttpResponse:
+    """Only the columns the move touched, out of band; a 60-column board is never re-sent."""
+    board = selectors.board_get(
+        user=request.user,
+        day=day,
+        team=team,
+        technician_ids=list(plan.queues),
+        include_unassigned=None in (plan.source_id, plan.target_id),
+    )
+    context = {
+        "board": board,
+        "include_unassigned": None in (plan.source_id, plan.target_id),
+        "version": selectors.board_version(day=day, team=team),
+        **extra,
+    }
+    return render(request, "dispatch/partials/_move_result.html", context)
 
 
 def _board_url(day: date, team: Team | None) -> str:
@@ -138,25 +157,23 @@ def _move_refused(request, exc: DispatchError, day: date, team) -> HttpResponse:
     if not request.htmx:
         messages.error(request, exc.message)
         return redirect(_board_url(day, team))
-    # The columns come back as they really are, so a card dragged in vain snaps back.
+    # The whole board comes back as it really is, so a card dragged in vain snaps back and a
+    # stale board is refreshed.
     context = _board_context(request, day, team) | {"error": exc.message}
-    status = exc.status_code if isinstance(exc, MoveConflict | NotFound) else 200
-    response = render(request, "dispatch/partials/_columns.html", context, status=status)
+    response = render(request, "dispatch/partials/_columns.html", context, status=exc.status_code)
     response["HX-Retarget"] = "#board-columns"
+    response["HX-Reswap"] = "innerHTML"
     return response
 
 
 def _confirm(request, plan, args: dict, day: date, team) -> HttpResponse:
-    context = _board_context(request, day, team) | {
-        "plan": plan,
-        "ripple": plan.ripple_for(request.user),
-        "move": args,
-    }
-    context["technician_names"] = {
-        c.technician.pk: c.technician.name for c in context["board"].columns
-    }
-    template = "dispatch/partials/_columns.html" if request.htmx else "dispatch/confirm_move.html"
-    return render(request, template, context)
+    extra = {"plan": plan, "ripple": plan.ripple_for(request.user), "move": args}
+    if request.htmx:
+        # The touched columns come back unchanged, so the dropped card returns to its place
+        # while the panel asks.
+        return _changed_columns(request, plan, day, team, extra)
+    context = _board_context(request, day, team) | extra
+    return render(request, "dispatch/confirm_move.html", context)
 
 
 @login_required

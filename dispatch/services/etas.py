@@ -16,6 +16,7 @@ from django.db import transaction
 
 from dispatch import clock
 from dispatch.models import ServiceCall
+from dispatch.services.bulk import rows_update
 from dispatch.services.queues import (
     EtaFields,
     QueuedCall,
@@ -74,7 +75,7 @@ def _write_changed(changes: dict[int, EtaFields], now: datetime) -> int:
     if not changes:
         return 0
     rows = [ServiceCall(id=pk, eta_computed_at=now, **asdict(f)) for pk, f in changes.items()]
-    ServiceCall.objects.bulk_update(rows, [*ETA_FIELDS, "eta_computed_at"], batch_size=500)
+    rows_update(ServiceCall, rows, [*ETA_FIELDS, "eta_computed_at"])
     return len(rows)
 
 

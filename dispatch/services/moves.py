@@ -24,6 +24,7 @@ from dispatch import clock, roles
 from dispatch.errors import Busy, InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
+from dispatch.services.bulk import rows_update
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
 from dispatch.services.queues import (
@@ -515,7 +516,7 @@ def _rewrite_queues(plan: MovePlan, now: datetime) -> None:
             queued.eta_computed_at = now
             changed.append(queued)
     if changed:
-        ServiceCall.objects.bulk_update(changed, ["position", *ETA_FIELDS, "eta_computed_at"])
+        rows_update(ServiceCall, changed, ["position", *ETA_FIELDS, "eta_computed_at"])
 
 
 def _count_reschedules(call_ids: set[int]) -> None:

@@ -25,7 +25,8 @@
     values.day = board.dataset.day;
     values.team = board.dataset.team;
     return htmx.ajax("POST", board.dataset.moveUrl, {
-      target: "#board-columns", swap: "innerHTML", values: values,
+      // The answer fills #board-flash; the columns it changed arrive out of band.
+      target: "#board-flash", swap: "innerHTML", values: values,
     }).finally(function () { busy = false; });
   }
 
@@ -43,6 +44,8 @@
 
   function wire() {
     document.querySelectorAll("#board-columns .cards").forEach(function (list) {
+      if (list.dataset.wired) return; // columns swapped in out of band are new elements
+      list.dataset.wired = "1";
       Sortable.create(list, {
         group: "board",
         animation: 120,
@@ -93,7 +96,8 @@
   // Any save (drag, keyboard form, confirm) makes an in-flight poll answer stale.
   document.body.addEventListener("htmx:beforeRequest", function () { generation += 1; });
   document.body.addEventListener("htmx:afterSwap", function (evt) {
-    if (evt.detail.target === columnsEl) {
+    const target = evt.detail.target;
+    if (target === columnsEl || (target && target.id === "board-flash")) {
       rememberVersion();
       wire();
       const panel = document.getElementById("panel");

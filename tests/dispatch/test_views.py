@@ -227,3 +227,41 @@ def test_board_poll_refuses_an_account_without_a_role_and_odd_team_ids_fall_back
     client.force_login(dispatcher)
     assert client.get(f"{BOARD}&team=²").status_code == 200
     assert client.get(f"/board/columns/?day={DAY.isoformat()}&team=²").status_code == 200
+
+
+def test_a_drop_answers_with_only_the_columns_it_changed(client, dispatcher, tom, tina, make_call):
+    untouched = make_call(tina, summary="Tina's job")
+    call = make_call(tom)
+    client.force_login(dispatcher)
+    response = client.post(
+        "/board/move/",
+        {
+            "call": call.pk,
+            "technician": tom.pk,
+            "position": 0,
+            "expected_version": call.version,
+            "day": DAY.isoformat(),
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "Moved call" in html
+    assert f'id="col-{tom.pk}" hx-swap-oob="outerHTML"' in html
+    assert f'id="col-{tina.pk}"' not in html and f'id="call-{untouched.pk}"' not in html
+    assert 'id="col-unassigned"' not in html  # a reorder within Tom's queue
+
+    other = make_call()
+    response = client.post(
+        "/board/move/",
+        {
+            "call": other.pk,
+            "technician": tina.pk,
+            "position": 0,
+            "expected_version": other.version,
+            "day": DAY.isoformat(),
+            "confirm": "1",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert 'id="col-unassigned" hx-swap-oob="outerHTML"' in html and f'id="col-{tina.pk}"' in html

@@ -1,0 +1,323 @@
+"""Fleet recompute (etas_refresh_day) against raw bulk writes of the same changed rows.
+
+Runs in the dedicated bench database, like bench_board.py (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/dispatch_bench; created and migrated at start, wiped between
+scenarios). Two scenarios: the demo company (demo_build, seed 1) and a synthetic fleet of
+--techs x --calls (bench/fleet.py), both on today with "now" at local noon, when every shift has
+started. Each timed run moves "now" on by a minute, so every ETA changes and is written again.
+
+The baseline writes the rows the service has just written (ids from eta_computed_at), with the
+same seven columns, as one UPDATE ... FROM (VALUES ...) per 500 rows through connection.cursor().
+One more run, instrumented, says where the service's time goes; one more, in a fresh process (a
+forkserver child, like a Celery worker), gives its peak RSS (ru_maxrss).
+
+    python bench/bench_recompute.py [--runs 7] [--techs 200] [--calls 2000] [--skip-demo]
+    python bench/bench_recompute.py --skip-demo --techs 2000 --calls 20000 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO = Path(__file__).resolve().parents[1]
+# Runnable as a plain script from anywhere, without installing the project.
+sys.path.insert(0, str(REPO))
+# Never the product's database: the benches wipe whatever they run in.
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch_bench"
+)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("DEBUG", "false")
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bench.fleet import build_fleet, data_wipe, database_prepare
+from dispatch.demo import demo_build
+from dispatch.models import ServiceCall
+from dispatch.services import etas
+from dispatch.services.queues import EtaFields
+
+BATCH = 500
+RAW_ROW = (
+    "(%s::bigint, %s::timestamptz, %s::timestamptz, %s::timestamptz, %s::double precision,"
+    " %s::varchar, %s::boolean)"
+)
+RAW_UPDATE = """
+    UPDATE dispatch_servicecall AS c
+    SET eta = v.eta, planned_start = v.planned_start, planned_finish = v.planned_finish,
+        slack_minutes = v.slack_minutes, risk = v.risk, overtime = v.overtime,
+        eta_computed_at = %s
+    FROM (VALUES {rows}) AS v(id, eta, planned_start, planned_finish, slack_minutes, risk, overtime)
+    WHERE c.id = v.id
+"""
+WRITTEN = """
+    SELECT id, eta, planned_start, planned_finish, slack_minutes, risk, overtime
+    FROM dispatch_servicecall WHERE scheduled_day = %s AND eta_computed_at = %s
+"""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    day: date
+    noon: datetime
+
+    def now(self, minute: int) -> datetime:
+        return self.noon + timedelta(minutes=minute)
+
+
+def today_at_noon() -> tuple[date, datetime]:
+    day = timezone.localdate()
+    return day, datetime.combine(day, clock_time(12, 0), ZoneInfo(settings.TIME_ZONE))
+
+
+def demo_scenario() -> Scenario:
+    day, noon = today_at_noon()
+    demo_build(seed=1, day=day, now=noon)
+    return Scenario("demo seed 1", day, noon)
+
+
+def fleet_scenario(techs: int, calls: int) -> Scenario:
+    day, noon = today_at_noon()
+    build_fleet(techs=techs, calls=calls, day=day, seed=1)
+    return Scenario(f"fleet {techs}x{calls}", day, noon)
+
+
+# --- the service and its baseline ----------------------------------------------------------------
+
+
+def recompute(sc: Scenario, minute: int) -> int:
+    return etas.etas_refresh_day(day=sc.day, now=sc.now(minute))
+
+
+def written_rows(sc: Scenario, minute: int) -> list[tuple]:
+    """The rows the service wrote at that minute, nudged so that writing them changes them."""
+    with connection.cursor() as cursor:
+        cursor.execute(WRITTEN, [sc.day, sc.now(minute)])
+        rows = cursor.fetchall()
+    nudge = timedelta(seconds=7)  # never what the next minute's recompute computes
+    return [
+        (pk, *(t and t + nudge for t in (eta, start, finish)), slack and slack + 0.05, risk, ot)
+        for pk, eta, start, finish, slack, risk, ot in rows
+    ]
+
+
+def raw_write(rows: list[tuple], now: datetime) -> None:
+    """The floor: one UPDATE ... FROM (VALUES ...) per batch, each its own transaction."""
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), BATCH):
+            batch = rows[i : i + BATCH]
+            sql = RAW_UPDATE.format(rows=", ".join([RAW_ROW] * len(batch)))
+            cursor.execute(sql, [now, *(value for row in batch for value in row)])
+
+
+def values_writer(changes: dict[int, EtaFields], now: datetime) -> int:
+    """A stand-in for etas._write_changed that writes like the baseline (the what-if row)."""
+    rows = [
+        (pk, f.eta, f.planned_start, f.planned_finish, f.slack_minutes, f.risk, f.overtime)
+        for pk, f in changes.items()
+    ]
+    raw_write(rows, now)
+    return len(rows)
+
+
+@contextmanager
+def values_writes() -> Iterator[None]:
+    original = etas._write_changed
+    etas._write_changed = values_writer
+    try:
+        yield
+    finally:
+        etas._write_changed = original
+
+
+def seconds(run: Callable[[], object]) -> tuple[float, object]:
+    began = time.perf_counter()
+    result = run()
+    return time.perf_counter() - began, result
+
+
+# --- where the time goes -------------------------------------------------------------------------
+
+
+@contextmanager
+def time_spent() -> Iterator[dict[str, float]]:
+    """Seconds in the engine, in bulk_update (with its SQL) and in each kind of statement."""
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name: str, fn: Callable) -> Callable:
+        def wrapper(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - began
+
+        return wrapper
+
+    def on_execute(execute, sql, params, many, context):
+        return timed(f"sql {sql.split(None, 1)[0].upper()}", execute)(sql, params, many, context)
+
+    originals = etas.plan_queue, etas._write_changed
+    etas.plan_queue = timed("engine", etas.plan_queue)
+    etas._write_changed = timed("write", etas._write_changed)
+    try:
+        with connection.execute_wrapper(on_execute):
+            yield spent
+    finally:
+        etas.plan_queue, etas._write_changed = originals
+
+
+def breakdown(sc: Scenario, minute: int) -> str:
+    with time_spent() as spent:
+        total, _ = seconds(lambda: recompute(sc, minute))
+    ms = {name: value * 1000 for name, value in spent.items()}
+    update, select = ms.get("sql UPDATE", 0.0), ms.get("sql SELECT", 0.0)
+    other = total * 1000 - ms["engine"] - ms["write"] - select
+    return (
+        f"{sc.name}: total {total * 1000:.0f} ms = engine {ms['engine']:.0f}"
+        f" + bulk_update {ms['write']:.0f} (its UPDATEs in PostgreSQL {update:.0f},"
+        f" building them in Django {ms['write'] - update:.0f})"
+        f" + SELECTs {select:.0f} + other Python {other:.0f}"
+    )
+
+
+def worker_peak(sc: Scenario, minute: int) -> dict[str, float]:
+    """In a fresh process, like a Celery worker: one full recompute, then its peak RSS."""
+    started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    written = recompute(sc, minute)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    connection.close()
+    return {"started": started, "peak": peak, "written": written}
+
+
+# --- report ------------------------------------------------------------------------------------
+
+# Minutes after noon: 0 warm-up, 1 counts queries, 2 the breakdown, then two per timed run (the
+# service and the what-if), then the memory run. A minute is never reused: its ETAs are stored.
+FIRST_TIMED_MINUTE = 3
+
+
+def after_timed_runs(runs: int) -> int:
+    return FIRST_TIMED_MINUTE + 2 * runs
+
+
+def timed_runs(sc: Scenario, runs: int) -> dict[str, list[float]]:
+    """Service, baseline and what-if, interleaved run by run; each run a minute later."""
+    series: dict[str, list[float]] = {"service": [], "raw": [], "what-if": [], "rows": []}
+    for minute in range(FIRST_TIMED_MINUTE, after_timed_runs(runs), 2):
+        took, count = seconds(partial(recompute, sc, minute))
+        rows = written_rows(sc, minute)
+        assert len(rows) == count, f"{len(rows)} rows stamped, {count} written"
+        series["service"].append(took)
+        series["rows"].append(count)
+        series["raw"].append(seconds(partial(raw_write, rows, sc.now(minute)))[0])
+        with values_writes():
+            series["what-if"].append(seconds(partial(recompute, sc, minute + 1))[0])
+    return series
+
+
+def bench_scenario(sc: Scenario, runs: int) -> tuple[list[tuple[str, ...]], list[str]]:
+    # Untimed warm-up: fills the fleet's empty ETAs; the demo's are already current.
+    fill, filled = seconds(partial(recompute, sc, 0))
+    with CaptureQueriesContext(connection) as queries:
+        recompute(sc, 1)
+    notes = [f"{sc.name}: warm-up {fill * 1000:.0f} ms for {filled} rows", breakdown(sc, 2)]
+    series = timed_runs(sc, runs)
+    ms = {name: statistics.median(values) * 1000 for name, values in series.items()}
+    n = statistics.median(series["rows"])
+    open_calls = ServiceCall.objects.filter(
+        scheduled_day=sc.day, status__in=ServiceCall.OPEN_STATUSES
+    ).count()
+
+    def row(measure: str, took: float, rows: str, queries: str, budget: str) -> tuple[str, ...]:
+        ratio = took / ms["raw"]
+        verdict = f"{budget} {'ok' if ratio <= 1.5 else 'OVER'}" if budget else ""
+        per_k = f"{took * 1000 / max(n, 1):.1f}"
+        shown = "" if measure.strip().startswith("raw") else f"{ratio:.1f}x"
+        return (sc.name, measure, f"{took:.0f}", rows, per_k, shown, verdict, queries)
+
+    return [
+        row("etas_refresh_day", ms["service"], f"{n:.0f}/{open_calls}", str(len(queries)), "1.5x"),
+        row("  raw UPDATE..VALUES", ms["raw"], f"{n:.0f}", str(-(-int(n) // BATCH)), ""),
+        row("  what-if: VALUES writes", ms["what-if"], f"{n:.0f}", "", ""),
+    ], notes
+
+
+HEADER = ("scenario", "measure", "median ms", "rows", "ms/1k rows", "ratio", "budget", "queries")
+
+
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [HEADER, *rows]) for i in range(len(HEADER))]
+    for row in [HEADER, *rows]:
+        cells = [
+            cell.ljust(width) if i < 2 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs; medians are reported")
+    parser.add_argument("--techs", type=int, default=200, help="technicians in the fleet")
+    parser.add_argument("--calls", type=int, default=2000, help="calls of the fleet's day")
+    parser.add_argument("--skip-demo", action="store_true", help="only the synthetic fleet")
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    name = database_prepare()
+    print(
+        f"database {name}, {args.runs} runs, median; Django {django.get_version()}, "
+        f"RECOMPUTE_BATCH_SIZE={settings.RECOMPUTE_BATCH_SIZE}, {os.cpu_count()} CPUs"
+    )
+    table: list[tuple[str, ...]] = []
+    notes: list[str] = []
+    scenarios = [] if args.skip_demo else [demo_scenario]
+    scenarios.append(lambda: fleet_scenario(args.techs, args.calls))
+    for build in scenarios:
+        data_wipe()
+        built, sc = seconds(build)
+        notes.append(f"{sc.name}: built in {built:.1f} s")
+        rows, more = bench_scenario(sc, args.runs)
+        table += rows
+        notes += more
+    connection.close()  # the child opens its own
+    with multiprocessing.get_context("forkserver").Pool(1) as pool:
+        peak = pool.apply(worker_peak, (sc, after_timed_runs(args.runs)))
+    print_table(table)
+    for note in notes:
+        print(note)
+    print(
+        f"memory, {sc.name}: a fresh process peaks at {peak['peak']:.0f} MB (ru_maxrss) over one"
+        f" full recompute of {peak['written']} rows, from {peak['started']:.0f} MB after setup"
+        " (Celery worker budget: 250 MB at 2,000 x 20,000)"
+    )
+    print(f"total {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
