@@ -1,6 +1,7 @@
 """Throughput of the pure ETA engine, in stops per second.
 
-Runs every published Solomon route (../shared/data/solomon) as one technician's queue,
+Runs every published Solomon route (tests/data/solomon, a copy of ../shared/data/solomon)
+as one technician's queue,
 repeated --repeat times, and reports the median of --runs timings. A baseline does the
 same arithmetic inline over plain tuples in the same process, so the ratio says what the
 engine's structure (dataclasses, a call per queue) costs, whatever the machine's speed.
@@ -26,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from dispatch.eta import Stop, plan_route
 from dispatch.travel import euclidean
 
-SOLOMON_DIR = Path(os.environ.get("SOLOMON_DIR") or REPO.parent / "shared" / "data" / "solomon")
+SOLOMON_DIR = Path(os.environ.get("SOLOMON_DIR") or REPO / "tests" / "data" / "solomon")
 
 Location = tuple[float, float]
 Queue = tuple[Location, list[Stop]]

@@ -30,8 +30,8 @@ from dispatch.eta import (
 from dispatch.travel import euclidean, euclidean_trunc1, great_circle
 
 REPO = Path(__file__).resolve().parents[2]
-# CI clones the repo with shared/ beside it; SOLOMON_DIR points elsewhere if it is not.
-SOLOMON_DIR = Path(os.environ.get("SOLOMON_DIR") or REPO.parent / "shared" / "data" / "solomon")
+# A copy of ../shared/data/solomon travels with the repo, so any clone can run these tests.
+SOLOMON_DIR = Path(os.environ.get("SOLOMON_DIR") or REPO / "tests" / "data" / "solomon")
 TRAVEL_BY_CONVENTION = {"double": euclidean, "trunc1": euclidean_trunc1}
 
 
@@ -48,7 +48,7 @@ def _require_data(path: Path) -> None:
     if not path.is_file():
         pytest.fail(
             f"Solomon data not found at {path} (SOLOMON_DIR={SOLOMON_DIR}). "
-            "Expected shared/ beside the repo clone, or set SOLOMON_DIR.",
+            "Expected tests/data/solomon in the repo, or set SOLOMON_DIR.",
             pytrace=False,
         )
 
