@@ -400,3 +400,27 @@ def test_a_serialization_failure_that_clears_is_retried_transparently(
     monkeypatch.setattr(moves.time, "sleep", lambda seconds: None)
     assert move(dispatcher, call, tom, 0, morning).applied
     assert call.events.count() == 1
+
+
+def test_a_move_costs_the_same_queries_whatever_the_queue_length(
+    dispatcher, north, make_call, morning
+):
+    from dispatch.roles import roles_of
+    from tests.conftest import make_technician
+
+    roles_of(dispatcher)  # roles are read once per request; keep that out of the comparison
+
+    def queries_for(queue_length: int) -> int:
+        source, target = (make_technician(f"m{queue_length}_{i}", north) for i in range(2))
+        for tech in (source, target):
+            for _ in range(queue_length):
+                make_call(tech)
+        call = ServiceCall.objects.filter(technician=source).order_by("position").first()
+        with CaptureQueriesContext(connection) as ctx:
+            move(dispatcher, call, target, 1, morning)
+        assert positions(source) == list(range(queue_length - 1))
+        assert positions(target) == list(range(queue_length + 1))
+        return len(ctx)
+
+    small, large = queries_for(3), queries_for(30)
+    assert small == large <= 18
