@@ -171,3 +171,14 @@ SILENCED_SYSTEM_CHECKS = [
 CELERY_BEAT_SCHEDULE = {
     "recompute-today": {"task": "dispatch.tasks.recompute_day", "schedule": 60.0},
 }
+
+# Auto-escalation rules (each opens at most one escalation per call while it is open).
+ESCALATE_AT_RISK_AFTER_MINUTES = env.int("ESCALATE_AT_RISK_AFTER_MINUTES", default=15)
+ESCALATE_EMERGENCY_UNASSIGNED_MINUTES = env.int("ESCALATE_EMERGENCY_UNASSIGNED_MINUTES", default=10)
+# How long a call may wait, by priority, before it comes up for review.
+AGING_HOURS = {
+    "emergency": env.float("AGING_HOURS_EMERGENCY", default=1),
+    "high": env.float("AGING_HOURS_HIGH", default=4),
+    "normal": env.float("AGING_HOURS_NORMAL", default=24),
+    "low": env.float("AGING_HOURS_LOW", default=72),
+}

@@ -63,6 +63,9 @@ class ServiceCall(models.Model):
     risk = models.CharField(max_length=8, choices=Risk.choices, blank=True, default="")
     overtime = models.BooleanField(default=False)
     eta_computed_at = models.DateTimeField(null=True, blank=True)
+    # When the current at-risk/late spell began (null while on time): the clock that
+    # auto-escalation reads for "at risk with no action for N minutes".
+    risk_since = models.DateTimeField(null=True, blank=True)
 
     promised_eta = models.DateTimeField(null=True, blank=True)
     reschedule_count = models.IntegerField(default=0)
@@ -235,3 +238,13 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} on call {self.call_id}"
+
+
+class Heartbeat(models.Model):
+    """The last time a background job finished, one row per job name."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_success_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_success_at:%H:%M:%S}"

@@ -25,6 +25,7 @@ from dispatch.services.queues import (
     travel_provider,
     unassigned_fields,
 )
+from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from technicians.models import Technician
 
 ETA_FIELDS = ("eta", "planned_start", "planned_finish", "slack_minutes", "risk", "overtime")
@@ -39,6 +40,7 @@ _CALL_COLUMNS = (
     "deadline",
     "status",
     "started_at",
+    "risk_since",
     *ETA_FIELDS,
 )
 
@@ -71,12 +73,22 @@ def stored_fields(row: dict) -> EtaFields:
     return EtaFields(**{name: row[name] for name in ETA_FIELDS})
 
 
-def _write_changed(changes: dict[int, EtaFields], now: datetime) -> int:
+def _write_changed(changes: dict[int, EtaFields], rows: Iterable[dict], now: datetime) -> int:
+    """Write the changed ETA fields and record the risk transitions among them."""
     if not changes:
         return 0
-    rows = [ServiceCall(id=pk, eta_computed_at=now, **asdict(f)) for pk, f in changes.items()]
-    rows_update(ServiceCall, rows, [*ETA_FIELDS, "eta_computed_at"])
-    return len(rows)
+    stored = {row["id"]: row for row in rows}
+    objs, transitions = [], []
+    for pk, fields in changes.items():
+        old = stored[pk]
+        since = risk_since_after(old["risk"], fields.risk, old["risk_since"], now)
+        objs.append(ServiceCall(id=pk, eta_computed_at=now, risk_since=since, **asdict(fields)))
+        transitions.append(
+            RiskChange(pk, old["risk"], fields.risk, fields.slack_minutes, fields.eta)
+        )
+    rows_update(ServiceCall, objs, [*ETA_FIELDS, "eta_computed_at", "risk_since"])
+    risk_transitions_record(transitions)
+    return len(objs)
 
 
 def _changed(planned: dict[int, EtaFields], rows: Iterable[dict]) -> dict[int, EtaFields]:
@@ -101,7 +113,7 @@ def _refresh_technicians(tech_rows: list[dict], day: date, now: datetime) -> int
     for tech_id, queue in groupby(calls, key=lambda row: row["technician_id"]):
         queue_calls = [queued_call(row) for row in queue]
         planned.update(plan_queue(techs[tech_id], queue_calls, day, now, travel_fn))
-    return _write_changed(_changed(planned, calls), now)
+    return _write_changed(_changed(planned, calls), calls, now)
 
 
 def _technician_batches(batch_size: int, tech_ids: list[int] | None) -> Iterator[list[int]]:
@@ -146,12 +158,12 @@ def etas_refresh_unassigned(*, day: date, now: datetime | None = None) -> int:
     now = now or clock.now()
     rows = list(
         ServiceCall.objects.filter(scheduled_day=day, status=ServiceCall.Status.NEW).values(
-            "id", "deadline", *ETA_FIELDS
+            "id", "deadline", "risk_since", *ETA_FIELDS
         )
     )
     planned = {row["id"]: unassigned_fields(row["deadline"], now) for row in rows}
     with transaction.atomic():
-        return _write_changed(_changed(planned, rows), now)
+        return _write_changed(_changed(planned, rows), rows, now)
 
 
 def etas_refresh_day(*, day: date, now: datetime | None = None) -> int:

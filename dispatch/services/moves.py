@@ -35,6 +35,7 @@ from dispatch.services.queues import (
     travel_provider,
     unassigned_fields,
 )
+from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from technicians.models import Technician
 
 log = logging.getLogger(__name__)
@@ -431,8 +432,9 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
         "status": call.status,
         "eta": call.eta,
     }
-    _apply_moved_call(plan, now)
-    _rewrite_queues(plan, now)
+    risks: list[RiskChange] = []
+    _apply_moved_call(plan, now, risks)
+    _rewrite_queues(plan, now, risks)
     broken = {e.call_id for e in plan.ripple if e.promise_broken}
     _count_reschedules(broken)
     call.refresh_from_db()
@@ -462,6 +464,7 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
                 before=entry.eta_before,
                 after=entry.eta_after,
             )
+    risk_transitions_record(risks, actor=user)
     if plan.takes_from_working_tech:
         event_record(
             call=call,
@@ -472,7 +475,16 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
         )
 
 
-def _apply_moved_call(plan: MovePlan, now: datetime) -> None:
+def _set_eta(call: ServiceCall, fields: EtaFields, now: datetime, risks: list[RiskChange]) -> None:
+    """Store planned ETA fields on a call, noting a risk transition for the audit log."""
+    risks.append(RiskChange(call.pk, call.risk, fields.risk, fields.slack_minutes, fields.eta))
+    call.risk_since = risk_since_after(call.risk, fields.risk, call.risk_since, now)
+    for name in ETA_FIELDS:
+        setattr(call, name, getattr(fields, name))
+    call.eta_computed_at = now
+
+
+def _apply_moved_call(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> None:
     call = plan.call
     call.technician_id = plan.target_id
     call.status = (
@@ -484,10 +496,7 @@ def _apply_moved_call(plan: MovePlan, now: datetime) -> None:
         call.en_route_at = call.started_at = None
     call.position = plan.queues[plan.target_id].index(call) if plan.target_id else None
     call.version += 1
-    fields = plan.after[call.pk]
-    for name in ETA_FIELDS:
-        setattr(call, name, getattr(fields, name))
-    call.eta_computed_at = now
+    _set_eta(call, plan.after[call.pk], now, risks)
     call.save(
         update_fields=[
             "technician",
@@ -498,25 +507,25 @@ def _apply_moved_call(plan: MovePlan, now: datetime) -> None:
             "version",
             *ETA_FIELDS,
             "eta_computed_at",
+            "risk_since",
             "updated_at",
         ]
     )
 
 
-def _rewrite_queues(plan: MovePlan, now: datetime) -> None:
+def _rewrite_queues(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> None:
     # Positions are rewritten densely (0..n-1); the unique (technician, day, position) constraint
     # is deferred to commit, so the intermediate duplicates of a shift are fine.
     changed = []
     for queue in plan.queues.values():
         for index, queued in enumerate(queue):
-            fields = plan.after[queued.pk]
             queued.position = index
-            for name in ETA_FIELDS:
-                setattr(queued, name, getattr(fields, name))
-            queued.eta_computed_at = now
+            if queued.pk != plan.call.pk:  # the moved call was stored already
+                _set_eta(queued, plan.after[queued.pk], now, risks)
             changed.append(queued)
     if changed:
-        rows_update(ServiceCall, changed, ["position", *ETA_FIELDS, "eta_computed_at"])
+        fields = ["position", *ETA_FIELDS, "eta_computed_at", "risk_since"]
+        rows_update(ServiceCall, changed, fields)
 
 
 def _count_reschedules(call_ids: set[int]) -> None:

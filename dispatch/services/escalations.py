@@ -1,0 +1,112 @@
+"""Escalations: raising one (by a person or a system rule) and the rules that raise them.
+
+Escalation raises priority and puts a manager in charge; it is never a referral. At most one
+escalation per call is open at a time (a partial unique index guarantees it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from dispatch import clock
+from dispatch.models import Escalation, ServiceCall
+from dispatch.services.events import event_record
+
+# One step up per escalation; a safety escalation goes straight to emergency.
+PRIORITY_UP = {"low": "normal", "normal": "high", "high": "high", "emergency": "emergency"}
+
+
+def _raised_priority(current: str, reason: str) -> str:
+    return "emergency" if reason == Escalation.Reason.SAFETY else PRIORITY_UP[current]
+
+
+def escalation_raise(
+    *, call_id: int, reason: str, note: str = "", user=None, now: datetime | None = None
+) -> Escalation | None:
+    """Open an escalation and raise the call's priority; None if one is already open."""
+    now = now or clock.now()
+    try:
+        with transaction.atomic():
+            call = ServiceCall.objects.select_for_update().get(pk=call_id)
+            raised_by = user if user is not None and user.is_authenticated else None
+            escalation = Escalation.objects.create(
+                call=call, reason=reason, note=note, raised_by=raised_by
+            )
+            before = call.priority
+            call.priority = _raised_priority(call.priority, reason)
+            call.save(update_fields=["priority", "updated_at"])
+            event_record(
+                call=call,
+                actor=raised_by,
+                kind="escalated",
+                escalation=escalation.pk,
+                reason=reason,
+                note=note,
+                by="system" if raised_by is None else raised_by.get_username(),
+                priority={"before": before, "after": call.priority},
+                at=now,
+            )
+            return escalation
+    except IntegrityError:
+        return None  # an escalation for this call is already open: never a duplicate
+
+
+def _open_calls():
+    return ServiceCall.objects.filter(status__in=ServiceCall.OPEN_STATUSES).exclude(
+        escalations__status=Escalation.Status.OPEN
+    )
+
+
+def _unattended_at_risk(now: datetime) -> list[int]:
+    """At risk or late, and nobody has touched the call since the risk began, for N minutes."""
+    cutoff = now - timedelta(minutes=settings.ESCALATE_AT_RISK_AFTER_MINUTES)
+    return list(
+        _open_calls()
+        .filter(risk__in=["at_risk", "late"], risk_since__lte=cutoff, updated_at__lte=cutoff)
+        .values_list("id", flat=True)
+    )
+
+
+def _unassigned_emergencies(now: datetime) -> list[int]:
+    cutoff = now - timedelta(minutes=settings.ESCALATE_EMERGENCY_UNASSIGNED_MINUTES)
+    return list(
+        _open_calls()
+        .filter(priority="emergency", status="new", created_at__lte=cutoff)
+        .values_list("id", flat=True)
+    )
+
+
+def _aged(now: datetime) -> list[int]:
+    """Waiting (not yet started) past the aging bound of its priority: nobody is forgotten."""
+    waiting = Q()
+    for priority, hours in settings.AGING_HOURS.items():
+        waiting |= Q(priority=priority, created_at__lte=now - timedelta(hours=hours))
+    return list(
+        _open_calls()
+        .filter(status__in=["new", "assigned"])
+        .filter(waiting)
+        .values_list("id", flat=True)
+    )
+
+
+RULES = (
+    (_unassigned_emergencies, Escalation.Reason.SAFETY, "Emergency still unassigned."),
+    (_unattended_at_risk, Escalation.Reason.DEADLINE_RISK, "At risk with no action taken."),
+    (_aged, Escalation.Reason.AGING, "Waiting longer than its priority allows."),
+)
+
+
+def escalations_check(*, now: datetime | None = None) -> int:
+    """Apply every auto-escalation rule once; returns escalations opened. Idempotent."""
+    now = now or clock.now()
+    opened = 0
+    for rule, reason, note in RULES:
+        for call_id in rule(now):
+            opened += (
+                escalation_raise(call_id=call_id, reason=reason, note=note, now=now) is not None
+            )
+    return opened

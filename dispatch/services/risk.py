@@ -1,0 +1,62 @@
+"""Risk transitions: ok -> at risk -> late and back, each one an event with the slack of the moment.
+
+Called wherever stored ETAs change (the recompute, moves), so the audit log and the
+auto-escalation clock (`risk_since`) never depend on which path changed the ETA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from dispatch.models import CallEvent
+from dispatch.services.events import jsonable
+
+RISK_RANK = {"": 0, "ok": 0, "at_risk": 1, "late": 2}
+
+
+@dataclass(frozen=True)
+class RiskChange:
+    call_id: int
+    risk_before: str
+    risk_after: str
+    slack_minutes: float | None
+    eta: datetime | None
+
+
+def risk_since_after(before: str, after: str, since: datetime | None, now: datetime):
+    """When the current at-risk spell began: starts on leaving ok, ends on returning to it."""
+    if RISK_RANK[after] == 0:
+        return None
+    if RISK_RANK[before] == 0 or since is None:
+        return now
+    return since
+
+
+def _worse(change: RiskChange) -> bool:
+    return RISK_RANK[change.risk_after] > RISK_RANK[change.risk_before]
+
+
+def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> list[CallEvent]:
+    """One `risk_raised` or `risk_cleared` event per call whose risk moved; one INSERT."""
+    events = [
+        CallEvent(
+            call_id=c.call_id,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            kind="risk_raised"
+            if RISK_RANK[c.risk_after] > RISK_RANK[c.risk_before]
+            else "risk_cleared",
+            payload=jsonable(
+                {
+                    "before": c.risk_before or "ok",
+                    "after": c.risk_after,
+                    "slack_minutes": c.slack_minutes,
+                    "eta": c.eta,
+                }
+            ),
+        )
+        for c in changes
+        if RISK_RANK[c.risk_after] != RISK_RANK[c.risk_before]
+    ]
+    return CallEvent.objects.bulk_create(events) if events else []
