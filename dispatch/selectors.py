@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Q, QuerySet
 
@@ -12,6 +12,9 @@ from dispatch import roles
 from dispatch.errors import NotAllowed, NotFound
 from dispatch.models import CallEvent, ServiceCall
 from technicians.models import Team, Technician
+
+# Risk and escalation notices stay on the board this long.
+ALERT_MINUTES = 30
 
 
 def calls_visible_to(user) -> QuerySet[ServiceCall]:
@@ -138,7 +141,10 @@ def board_get(
     """
     if not roles.is_office(user) and roles.technician_of(user) is None:
         raise NotAllowed("Your account has no role on the board.")
-    techs = technicians_visible_to(user).filter(team=team) if team else technicians_visible_to(user)
+    # The board never shows a technician's skills: skip that prefetch.
+    techs = technicians_visible_to(user).prefetch_related(None)
+    if team is not None:
+        techs = techs.filter(team=team)
     if technician_ids is not None:
         techs = techs.filter(pk__in=technician_ids)
     techs = list(techs)
@@ -190,3 +196,19 @@ def call_get_for_tracking(*, token: str) -> ServiceCall:
     if call is None:
         raise NotFound("This tracking link is not valid.")
     return call
+
+
+def board_alerts(*, user, day: date, team: Team | None, now: datetime, limit: int = 5):
+    """The newest risk and escalation events of the board's calls: the dispatcher's notices."""
+    calls = calls_visible_to(user).filter(scheduled_day=day)
+    if team is not None:
+        calls = calls.filter(Q(technician__team=team) | Q(technician__isnull=True))
+    return list(
+        CallEvent.objects.filter(
+            kind__in=["risk_raised", "escalated"],
+            created_at__gte=now - timedelta(minutes=ALERT_MINUTES),
+            call__in=calls.values("pk"),
+        )
+        .select_related("call")
+        .order_by("-created_at", "-id")[:limit]
+    )

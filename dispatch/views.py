@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch import roles, selectors
+from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
 from dispatch.services.moves import call_move
 from technicians.models import Team
@@ -47,6 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _board_context(request: HttpRequest, day: date, team: Team | None) -> dict:
     board = selectors.board_get(user=request.user, day=day, team=team)
     return {
+        "alerts": selectors.board_alerts(user=request.user, day=day, team=team, now=clock.now()),
         "board": board,
         "version": selectors.board_version(day=day, team=team),
         "can_move_any": roles.can_move_any(request.user),

@@ -265,3 +265,20 @@ def test_a_drop_answers_with_only_the_columns_it_changed(client, dispatcher, tom
     )
     html = response.content.decode()
     assert 'id="col-unassigned" hx-swap-oob="outerHTML"' in html and f'id="col-{tina.pk}"' in html
+
+
+def test_board_lists_new_risk_and_escalations_for_the_dispatcher(
+    client, dispatcher, tom, make_call
+):
+    from dispatch.services.escalations import escalation_raise
+    from dispatch.services.etas import etas_refresh_day
+
+    late = make_call(tom, summary="Leaking boiler", deadline=local(7, 45))
+    grumpy = make_call(summary="Angry caller")
+    etas_refresh_day(day=DAY, now=local(7, 30))
+    escalation_raise(call_id=grumpy.pk, reason="complaint", user=dispatcher)
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    assert 'aria-label="Recent alerts"' in html
+    assert f"#{late.pk} Leaking boiler</a>\n    is now late" in html
+    assert f"#{grumpy.pk} Angry caller</a>\n    escalated (complaint)" in html
