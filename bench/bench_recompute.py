@@ -58,7 +58,6 @@ from bench.fleet import build_fleet, data_wipe, database_prepare
 from dispatch.demo import demo_build
 from dispatch.models import ServiceCall
 from dispatch.services import etas
-from dispatch.services.queues import EtaFields
 
 BATCH = 500
 RAW_ROW = (
@@ -134,26 +133,6 @@ def raw_write(rows: list[tuple], now: datetime) -> None:
             cursor.execute(sql, [now, *(value for row in batch for value in row)])
 
 
-def values_writer(changes: dict[int, EtaFields], now: datetime) -> int:
-    """A stand-in for etas._write_changed that writes like the baseline (the what-if row)."""
-    rows = [
-        (pk, f.eta, f.planned_start, f.planned_finish, f.slack_minutes, f.risk, f.overtime)
-        for pk, f in changes.items()
-    ]
-    raw_write(rows, now)
-    return len(rows)
-
-
-@contextmanager
-def values_writes() -> Iterator[None]:
-    original = etas._write_changed
-    etas._write_changed = values_writer
-    try:
-        yield
-    finally:
-        etas._write_changed = original
-
-
 def seconds(run: Callable[[], object]) -> tuple[float, object]:
     began = time.perf_counter()
     result = run()
@@ -217,7 +196,7 @@ def worker_peak(sc: Scenario, minute: int) -> dict[str, float]:
 # --- report ------------------------------------------------------------------------------------
 
 # Minutes after noon: 0 warm-up, 1 counts queries, 2 the breakdown, then two per timed run (the
-# service and the what-if), then the memory run. A minute is never reused: its ETAs are stored.
+# service and a spare), then the memory run. A minute is never reused: its ETAs are stored.
 FIRST_TIMED_MINUTE = 3
 
 
@@ -226,8 +205,8 @@ def after_timed_runs(runs: int) -> int:
 
 
 def timed_runs(sc: Scenario, runs: int) -> dict[str, list[float]]:
-    """Service, baseline and what-if, interleaved run by run; each run a minute later."""
-    series: dict[str, list[float]] = {"service": [], "raw": [], "what-if": [], "rows": []}
+    """Service and baseline, interleaved run by run; each run a minute later."""
+    series: dict[str, list[float]] = {"service": [], "raw": [], "rows": []}
     for minute in range(FIRST_TIMED_MINUTE, after_timed_runs(runs), 2):
         took, count = seconds(partial(recompute, sc, minute))
         rows = written_rows(sc, minute)
@@ -235,8 +214,6 @@ def timed_runs(sc: Scenario, runs: int) -> dict[str, list[float]]:
         series["service"].append(took)
         series["rows"].append(count)
         series["raw"].append(seconds(partial(raw_write, rows, sc.now(minute)))[0])
-        with values_writes():
-            series["what-if"].append(seconds(partial(recompute, sc, minute + 1))[0])
     return series
 
 
@@ -263,7 +240,6 @@ def bench_scenario(sc: Scenario, runs: int) -> tuple[list[tuple[str, ...]], list
     return [
         row("etas_refresh_day", ms["service"], f"{n:.0f}/{open_calls}", str(len(queries)), "1.5x"),
         row("  raw UPDATE..VALUES", ms["raw"], f"{n:.0f}", str(-(-int(n) // BATCH)), ""),
-        row("  what-if: VALUES writes", ms["what-if"], f"{n:.0f}", "", ""),
     ], notes
 
 

@@ -15,21 +15,23 @@ from django.db import connection, models
 BATCH_SIZE = 500
 
 
-def rows_update(model: type[models.Model], objs: Sequence[models.Model], fields: list[str]) -> int:
-    """Write `fields` of every object (matched by primary key); returns rows sent."""
-    if not objs:
+def rows_update(model: type[models.Model], fields: list[str], rows: Sequence[tuple]) -> int:
+    """Write `fields` for each row `(pk, *values)`; values are plain Python (aware datetimes,
+    numbers, strings, booleans, None). Returns the number of rows sent."""
+    if not rows:
         return 0
     if connection.vendor != "postgresql":
+        objs = [model(pk=row[0], **dict(zip(fields, row[1:], strict=True))) for row in rows]
         model._default_manager.bulk_update(objs, fields, batch_size=BATCH_SIZE)
-        return len(objs)
+        return len(rows)
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
-    for start in range(0, len(objs), BATCH_SIZE):
-        _update_batch(meta.db_table, columns, objs[start : start + BATCH_SIZE])
-    return len(objs)
+    for start in range(0, len(rows), BATCH_SIZE):
+        _update_batch(meta.db_table, columns, rows[start : start + BATCH_SIZE])
+    return len(rows)
 
 
-def _update_batch(table: str, columns: list[models.Field], objs: Sequence[models.Model]) -> None:
+def _update_batch(table: str, columns: list[models.Field], rows: Sequence[tuple]) -> None:
     quote = connection.ops.quote_name
     # Casts on every placeholder: VALUES alone would guess NULL columns as text.
     cell = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
@@ -38,10 +40,15 @@ def _update_batch(table: str, columns: list[models.Field], objs: Sequence[models
     pk = quote(columns[0].column)
     sql = (
         f"UPDATE {quote(table)} AS t SET {assignments} "  # noqa: S608 - names from model metadata
-        f"FROM (VALUES {', '.join([cell] * len(objs))}) AS v({names}) WHERE t.{pk} = v.{pk}"
+        f"FROM (VALUES {', '.join([cell] * len(rows))}) AS v({names}) WHERE t.{pk} = v.{pk}"
     )
-    params = [
-        f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objs for f in columns
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+def objects_update(objs: Sequence[models.Model], fields: list[str]) -> int:
+    """`rows_update` for model instances already holding the new values."""
+    if not objs:
+        return 0
+    rows = [(obj.pk, *(getattr(obj, name) for name in fields)) for obj in objs]
+    return rows_update(type(objs[0]), fields, rows)

@@ -7,7 +7,6 @@ version: the version guards what people decide (who, in what order), not what ti
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
 from datetime import date, datetime
 from itertools import groupby
 
@@ -78,17 +77,19 @@ def _write_changed(changes: dict[int, EtaFields], rows: Iterable[dict], now: dat
     if not changes:
         return 0
     stored = {row["id"]: row for row in rows}
-    objs, transitions = [], []
-    for pk, fields in changes.items():
+    rows, transitions = [], []
+    for pk, f in changes.items():
         old = stored[pk]
-        since = risk_since_after(old["risk"], fields.risk, old["risk_since"], now)
-        objs.append(ServiceCall(id=pk, eta_computed_at=now, risk_since=since, **asdict(fields)))
-        transitions.append(
-            RiskChange(pk, old["risk"], fields.risk, fields.slack_minutes, fields.eta)
+        since = risk_since_after(old["risk"], f.risk, old["risk_since"], now)
+        rows.append(
+            (pk, f.eta, f.planned_start, f.planned_finish, f.slack_minutes, f.risk, f.overtime)
+            + (now, since)
         )
-    rows_update(ServiceCall, objs, [*ETA_FIELDS, "eta_computed_at", "risk_since"])
+        if old["risk"] != f.risk:
+            transitions.append(RiskChange(pk, old["risk"], f.risk, f.slack_minutes, f.eta))
+    rows_update(ServiceCall, [*ETA_FIELDS, "eta_computed_at", "risk_since"], rows)
     risk_transitions_record(transitions)
-    return len(objs)
+    return len(rows)
 
 
 def _changed(planned: dict[int, EtaFields], rows: Iterable[dict]) -> dict[int, EtaFields]:

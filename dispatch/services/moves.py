@@ -24,7 +24,7 @@ from dispatch import clock, roles
 from dispatch.errors import Busy, InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
-from dispatch.services.bulk import rows_update
+from dispatch.services.bulk import objects_update
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
 from dispatch.services.queues import (
@@ -525,7 +525,7 @@ def _rewrite_queues(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> N
             changed.append(queued)
     if changed:
         fields = ["position", *ETA_FIELDS, "eta_computed_at", "risk_since"]
-        rows_update(ServiceCall, changed, fields)
+        objects_update(changed, fields)
 
 
 def _count_reschedules(call_ids: set[int]) -> None:
