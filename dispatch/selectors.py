@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.urls import reverse
 
 from customers.models import Customer, Site
 from dispatch import roles
@@ -13,6 +15,25 @@ from dispatch.errors import NotAllowed, NotFound
 from dispatch.models import CallEvent, ServiceCall
 from technicians.models import Team, Technician
 
+# What a board card shows; everything else stays in the database.
+CARD_FIELDS = (
+    "id",
+    "summary",
+    "priority",
+    "status",
+    "technician_id",
+    "position",
+    "deadline",
+    "eta",
+    "slack_minutes",
+    "risk",
+    "overtime",
+    "reschedule_count",
+    "version",
+    "duration_minutes",
+    "created_at",
+    "customer__name",
+)
 # Risk and escalation notices stay on the board this long.
 ALERT_MINUTES = 30
 
@@ -109,6 +130,11 @@ class Board:
     unassigned: list[ServiceCall]
     columns: list[BoardColumn]
 
+    @cached_property
+    def calls_prefix(self) -> str:
+        # One reverse() per board instead of three per card (600 cards: ~0.2 s of rendering).
+        return reverse("call-detail", args=[0]).removesuffix("0/")
+
     @property
     def call_count(self) -> int:
         return len(self.unassigned) + sum(len(c.calls) for c in self.columns)
@@ -156,6 +182,10 @@ def board_get(
         calls_visible_to(user)
         .filter(scheduled_day=day, status__in=ServiceCall.OPEN_STATUSES)
         .filter(where)
+        # A card needs the customer's name only: no site or technician rows per card.
+        .select_related(None)
+        .select_related("customer")
+        .only(*CARD_FIELDS)
         .order_by("position", "id")
     )
     unassigned = []
