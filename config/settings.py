@@ -141,6 +141,11 @@ CELERY_TIMEZONE = "UTC"
 # A broker that is down must not hang a request: fail fast, log, and let the beat heal.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+# Workers and beat keep Celery's reconnecting defaults (they come back by themselves when Redis
+# does); the web side publishes over its own connection with no retries and no publish retry
+# (dispatch/services/background.py `enqueue`), so a down broker costs a request at most ~1 s.
+# A last successful recompute older than this shows "background updates delayed" on the board.
+BACKGROUND_DELAY_MINUTES = env.int("BACKGROUND_DELAY_MINUTES", default=2)
 
 # The ETA model (see DESIGN.md "ETA semantics").
 RISK_MARGIN_MINUTES = env.int("RISK_MARGIN_MINUTES", default=30)
@@ -168,8 +173,25 @@ SILENCED_SYSTEM_CHECKS = [
 ]  # SQLite (demo) has no deferrable unique constraints; PostgreSQL enforces it
 
 # Time passing shrinks slack: every open queue of today is recomputed each minute.
+# Technicians marked for a recompute (location pings, moves) are healed each minute too, in case
+# the task enqueued for them was lost. A run that waited in the queue past the next tick is
+# dropped (`expires`): the next one does the same work with a fresher "now".
 CELERY_BEAT_SCHEDULE = {
-    "recompute-today": {"task": "dispatch.tasks.recompute_day", "schedule": 60.0},
+    "recompute-today": {
+        "task": "dispatch.tasks.recompute_day",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "recompute-marked-technicians": {
+        "task": "dispatch.tasks.recompute_technicians",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "check-escalations": {
+        "task": "dispatch.tasks.check_escalations",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # Auto-escalation rules (each opens at most one escalation per call while it is open).

@@ -1,17 +1,68 @@
-"""Celery tasks: thin wrappers that take ids and ISO dates and call one service."""
+"""Celery tasks: thin wrappers that take ids and ISO strings and call one service.
+
+Every task is idempotent (running one twice leaves identical data and writes nothing the second
+time), acknowledged only once done (`acks_late`; a worker killed mid-run leaves it on the broker)
+and retried with backoff. None is relied on for correctness: the beat runs them every minute.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from celery import shared_task
 from django.utils import timezone
 
+from dispatch import clock
+from dispatch.services.background import (
+    RECOMPUTE,
+    RECOMPUTE_TECHNICIANS,
+    heartbeat_beat,
+    technicians_recompute_marked,
+)
+from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
 
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
-def recompute_day(day_iso: str | None = None) -> int:
-    """Recompute every open queue of a day (default: today); idempotent, writes only changes."""
-    day = date.fromisoformat(day_iso) if day_iso else timezone.localdate()
-    return etas_refresh_day(day=day)
+
+def _now(now_iso: str | None) -> datetime:
+    if not now_iso:
+        return clock.now()
+    now = datetime.fromisoformat(now_iso)
+    return now if timezone.is_aware(now) else timezone.make_aware(now)
+
+
+@shared_task(**TASK_OPTIONS)
+def recompute_day(day_iso: str | None = None, now_iso: str | None = None) -> int:
+    """Recompute every open queue of a day (default: today) as of `now_iso` (default: now);
+    writes only the rows that changed and returns how many. A run for today is the heartbeat."""
+    now = _now(now_iso)
+    today = timezone.localdate(now)
+    day = date.fromisoformat(day_iso) if day_iso else today
+    written = etas_refresh_day(day=day, now=now)
+    if day == today:
+        heartbeat_beat(RECOMPUTE, now)
+    return written
+
+
+@shared_task(**TASK_OPTIONS)
+def recompute_technicians(now_iso: str | None = None) -> int:
+    """Recompute today's queue of every technician marked for it, clearing the marks it saw."""
+    now = _now(now_iso)
+    written = technicians_recompute_marked(now=now)
+    heartbeat_beat(RECOMPUTE_TECHNICIANS, now)
+    return written
+
+
+@shared_task(**TASK_OPTIONS)
+def check_escalations(now_iso: str | None = None) -> int:
+    """Apply the auto-escalation rules once; returns escalations opened (never duplicates)."""
+    return escalations_check(now=_now(now_iso))

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
+from dispatch.services.background import NEVER, heartbeat_delayed_since
 from dispatch.services.moves import call_move
 from technicians.models import Team
 
@@ -44,12 +45,35 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("board")
 
 
-def _board_context(request: HttpRequest, day: date, team: Team | None) -> dict:
+def _background_notice(delayed_since: datetime | None) -> str | None:
+    if delayed_since is None:
+        return None
+    if delayed_since == NEVER:
+        return "Background updates have not run yet; ETAs may be out of date."
+    since = timezone.localtime(delayed_since)
+    same_day = since.date() == timezone.localdate(clock.now())
+    when = dateformat.format(since, "H:i" if same_day else "M j H:i")
+    return f"Background updates delayed since {when}; ETAs may be out of date."
+
+
+def _board_state(day: date, team: Team | None) -> dict:
+    """The board's version and the delayed-updates banner. The banner's coming and going (or a
+    new "since") changes the version, so a polling board picks it up."""
+    delayed_since = heartbeat_delayed_since(clock.now())
+    version = selectors.board_version(day=day, team=team)
+    if delayed_since is not None:
+        version = f"{version}-d{delayed_since.timestamp():.0f}"
+    return {"version": version, "background_notice": _background_notice(delayed_since)}
+
+
+def _board_context(
+    request: HttpRequest, day: date, team: Team | None, state: dict | None = None
+) -> dict:
     board = selectors.board_get(user=request.user, day=day, team=team)
     return {
         "alerts": selectors.board_alerts(user=request.user, day=day, team=team, now=clock.now()),
         "board": board,
-        "version": selectors.board_version(day=day, team=team),
+        **(state or _board_state(day, team)),
         "can_move_any": roles.can_move_any(request.user),
         "roles": sorted(roles.roles_of(request.user)),
     }
@@ -73,13 +97,13 @@ def board_columns(request: HttpRequest) -> HttpResponse:
     day, team = _day(request), _team(request)
     if not (roles.is_office(request.user) or roles.technician_of(request.user)):
         return HttpResponse("Your account has no role on the board.", status=403)
-    version = selectors.board_version(day=day, team=team)
-    etag = f'"{version}"'
+    state = _board_state(day, team)
+    etag = f'"{state["version"]}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
         response = render(
-            request, "dispatch/partials/_columns.html", _board_context(request, day, team)
+            request, "dispatch/partials/_columns.html", _board_context(request, day, team, state)
         )
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
@@ -144,7 +168,7 @@ def _changed_columns(request, plan, day: date, team, extra: dict) -> HttpRespons
     context = {
         "board": board,
         "include_unassigned": None in (plan.source_id, plan.target_id),
-        "version": selectors.board_version(day=day, team=team),
+        **_board_state(day, team),
         **extra,
     }
     return render(request, "dispatch/partials/_move_result.html", context)

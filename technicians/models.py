@@ -57,9 +57,20 @@ class Technician(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFF)
     # Lets an open board notice a status or location change without re-reading the roster.
     updated_at = models.DateTimeField(auto_now=True)
+    # Set (to the time of the latest change) when this queue needs a background recompute;
+    # cleared by the recompute that saw that change. The minute-by-minute run heals whatever a
+    # lost task left, so correctness never depends on the broker redelivering anything.
+    needs_recompute_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            models.Index(
+                fields=["needs_recompute_since"],
+                condition=models.Q(needs_recompute_since__isnull=False),
+                name="technician_needs_recompute",
+            ),
+        ]
         constraints = [
             *lat_lng_checks("technician", "home_lat", "home_lng"),
             *lat_lng_checks("technician", "last_lat", "last_lng"),

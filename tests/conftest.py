@@ -181,3 +181,13 @@ def clock_at(monkeypatch):
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a user; the suite creates hundreds of technicians.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _broker_of_its_own(settings):
+    # Work enqueued by the web side during tests goes to a Redis database of its own, never to a
+    # developer's queue (tests that need a worker or a dead broker set their own URL).
+    if settings.REDIS_URL:
+        settings.CELERY_BROKER_URL = os.environ.get(
+            "TEST_WEB_BROKER_URL", "redis://127.0.0.1:6379/13"
+        )

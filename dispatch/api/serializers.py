@@ -17,6 +17,7 @@ from rest_framework import serializers
 from customers.models import Customer, Site
 from dispatch import clock, roles
 from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.background import NEVER
 from dispatch.services.queues import unassigned_fields
 from technicians.models import Skill, Team, Technician
 
@@ -275,6 +276,27 @@ class ErrorSerializer(serializers.Serializer):
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     call = CallSerializer()
+
+
+class BackgroundTimeField(serializers.DateTimeField):
+    """A time as the rest of the API writes it; "no recompute yet" as the Unix epoch in UTC."""
+
+    def to_representation(self, value):
+        if value == NEVER:
+            return "1970-01-01T00:00:00Z"
+        return super().to_representation(value)
+
+
+class BackgroundStatusSerializer(serializers.Serializer):
+    background_delayed_since = BackgroundTimeField(
+        allow_null=True,
+        help_text="The last successful recompute, while it is older than "
+        "BACKGROUND_DELAY_MINUTES (ETAs may be out of date); 1970-01-01T00:00:00Z when none has "
+        "run yet; null while background updates are current.",
+    )
+    last_recompute_at = BackgroundTimeField(
+        allow_null=True, help_text="The last successful recompute of today's queues, if any."
+    )
 
 
 # --- calls: input --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ router.register("calls", views.CallViewSet, basename="call")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("status/", views.BackgroundStatusView.as_view(), name="background-status"),
     path(
         "technicians/<int:pk>/status/",
         views.TechnicianStatusView.as_view(),

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import selectors
+from dispatch import clock, selectors
 from dispatch.api import filters
 from dispatch.api.permissions import (
     CanBookCalls,
@@ -21,6 +21,8 @@ from dispatch.api.permissions import (
     OfficeWritesOrReadOnly,
 )
 from dispatch.api.serializers import (
+    BackgroundStatusSerializer,
+    BackgroundTimeField,
     CallCancelInput,
     CallCreateInput,
     CallEventSerializer,
@@ -39,6 +41,7 @@ from dispatch.api.serializers import (
 )
 from dispatch.errors import MoveConflict
 from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.background import background_status, heartbeat_delayed_since
 from dispatch.services.calls import call_book, call_cancel, call_update
 from dispatch.services.moves import call_move, call_move_preview
 from dispatch.services.technicians import technician_status_update
@@ -55,6 +58,7 @@ CONFLICT = {
     )
 }
 STAFF_PERMISSIONS = [IsAuthenticated, HasDispatchRole]
+DELAYED_HEADER = "X-Background-Delayed-Since"
 
 
 def validated(
@@ -70,6 +74,39 @@ def conflict_response(request: Request, call_id: int, exc: MoveConflict) -> Resp
     call = selectors.call_get_for_user(user=request.user, call_id=call_id)
     body = {"detail": exc.message, "call": CallSerializer(call, context={"request": request}).data}
     return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+class BackgroundDelayHeaderMixin:
+    # While background updates are delayed, every response says since when (one query), so a
+    # script reading ETAs knows they may be out of date: `X-Background-Delayed-Since: <iso>`.
+    # (A comment, not a docstring: the schema would show it as every view's description.)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            since = heartbeat_delayed_since(clock.now())
+            if since is not None:
+                response[DELAYED_HEADER] = BackgroundTimeField().to_representation(since)
+        return response
+
+
+class BackgroundStatusView(BackgroundDelayHeaderMixin, APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        responses={200: BackgroundStatusSerializer, 403: ERRORS[403]},
+        summary="Whether background updates (the ETA recompute) are current",
+        description="Call responses carry the same `background_delayed_since` in an "
+        f"`{DELAYED_HEADER}` header while background updates are delayed.",
+    )
+    def get(self, request: Request) -> Response:
+        state = background_status(clock.now())
+        body = {
+            "background_delayed_since": state.delayed_since,
+            "last_recompute_at": state.last_recompute_at,
+        }
+        return Response(BackgroundStatusSerializer(body).data)
 
 
 # --- reference data --------------------------------------------------------------------------
@@ -119,7 +156,7 @@ class TechnicianViewSet(ReferenceViewSet):
         return selectors.technicians_visible_to(self.request.user)
 
 
-class TechnicianStatusView(APIView):
+class TechnicianStatusView(BackgroundDelayHeaderMixin, APIView):
     permission_classes = STAFF_PERMISSIONS
 
     @extend_schema(
@@ -151,6 +188,7 @@ class TechnicianStatusView(APIView):
     ),
 )
 class CallViewSet(
+    BackgroundDelayHeaderMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -207,7 +245,7 @@ class CallViewSet(
         return Response(self.get_serializer(call).data)
 
 
-class CallCancelView(APIView):
+class CallCancelView(BackgroundDelayHeaderMixin, APIView):
     permission_classes = [IsAuthenticated, CanBookCalls]
 
     @extend_schema(
@@ -239,7 +277,7 @@ def _move_args(request: Request, pk: int) -> dict[str, Any]:
     }
 
 
-class CallMoveView(APIView):
+class CallMoveView(BackgroundDelayHeaderMixin, APIView):
     permission_classes = STAFF_PERMISSIONS
 
     @extend_schema(
@@ -257,7 +295,7 @@ class CallMoveView(APIView):
         return Response(CallMovedSerializer(result.call, context=context).data)
 
 
-class CallMovePreviewView(APIView):
+class CallMovePreviewView(BackgroundDelayHeaderMixin, APIView):
     permission_classes = STAFF_PERMISSIONS
 
     @extend_schema(
@@ -280,7 +318,7 @@ class CallMovePreviewView(APIView):
         return Response(MovePreviewSerializer(body).data)
 
 
-class CallEventListView(generics.ListAPIView):
+class CallEventListView(BackgroundDelayHeaderMixin, generics.ListAPIView):
     """A call's audit log, oldest first."""
 
     serializer_class = CallEventSerializer

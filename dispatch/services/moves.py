@@ -24,6 +24,7 @@ from dispatch import clock, roles
 from dispatch.errors import Busy, InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
+from dispatch.services.background import enqueue
 from dispatch.services.bulk import objects_update
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
@@ -129,9 +130,16 @@ def call_move(
                 return MoveResult(plan, applied=False)
             _require_reason(plan, reason)
             _apply(plan, user, reason, now or clock.now())
+            # Escalation rules look at the new state once it is durable; a broker outage costs
+            # at most its connect timeout and the beat's next run does the same check.
+            transaction.on_commit(_check_escalations_soon)
         return MoveResult(plan, applied=True)
 
     return with_retries(attempt)
+
+
+def _check_escalations_soon() -> None:
+    enqueue("dispatch.tasks.check_escalations")
 
 
 def call_move_preview(

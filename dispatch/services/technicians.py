@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from dispatch import clock, roles
 from dispatch.errors import InvalidInput, NotAllowed
+from dispatch.services import background
 from dispatch.services.etas import etas_refresh_technicians
 from technicians.models import Technician
 
@@ -45,6 +46,11 @@ def technician_status_update(
 ) -> Technician:
     """Set a technician's status and/or last known location, then re-plan today's queue.
 
+    A new status re-plans the queue at once (it changes how the day starts: en route, on site).
+    A location alone (a phone reports one every few seconds) marks the queue for the coalesced
+    background recompute: many pings within a second cost one recompute, and with the broker
+    down the queue is re-planned here after the commit instead.
+
     Writes the technician row and the ETA fields of their queue, nothing else.
     """
     _require_status_updater(user, technician)
@@ -59,7 +65,11 @@ def technician_status_update(
     if lat is not None:
         tech.last_lat, tech.last_lng, tech.last_seen_at = lat, lng, now
         fields += ["last_lat", "last_lng", "last_seen_at"]
-    if fields:
-        tech.save(update_fields=fields)
+    if status is not None:
+        # updated_at (auto_now is only written when named) lets open boards notice the status.
+        tech.save(update_fields=[*fields, "updated_at"])
         etas_refresh_technicians(technician_ids=[tech.pk], day=timezone.localdate(now), now=now)
+    elif fields:
+        tech.save(update_fields=fields)
+        background.after_commit_recompute([tech.pk], now=now, inline_fallback=True)
     return tech

@@ -1,8 +1,16 @@
-"""A real Celery worker on the real Redis, reading pytest's test database."""
+"""Real Celery workers on real Redis, reading pytest's test database.
+
+`celery_worker` is one worker for the session on a Redis database of its own. Tests that kill
+things get their own: `private_redis` is a redis-server on a free port (stoppable, restartable)
+and `start_worker` starts workers on any broker; every one is stopped in teardown.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,16 +32,93 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port or 5432}/{connection.settings_dict['NAME']}"
 
 
+def wait_for(condition, timeout: float = 20.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class Worker:
+    """One `celery worker` subprocess (solo pool) and its log."""
+
+    def __init__(self, env: dict, log_path: Path):
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "-l",
+                "info",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_until_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"The Celery worker exited: {self.log()[-2000:]}")
+            if "ready." in self.log():
+                return
+            time.sleep(0.1)
+        pytest.fail(f"The Celery worker did not start in {timeout} s: {self.log()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, no acks, an open transaction simply vanishes."""
+        os.kill(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+def _worker_env(broker: str, **extra: str) -> dict:
+    env = os.environ | {
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": broker,
+        "SECRET_KEY": "test",
+        **extra,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """Start `celery worker` in a subprocess against the test database; stop it afterwards."""
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.fail("Task tests need PostgreSQL: set DATABASE_URL (make test does).")
     with django_db_blocker.unblock():
-        database_url = _database_url()
-    logs = tmp_path_factory.mktemp("celery")
-    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": BROKER, "SECRET_KEY": "test"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        env = _worker_env(BROKER)
     subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "celery", "-A", "config", "purge", "-f"],
         env=env,
@@ -42,46 +127,12 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         capture_output=True,
         timeout=30,
     )
-    log_file = open(logs / "worker.log", "w")  # noqa: SIM115 - closed in teardown
-    worker = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-l",
-            "info",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env=env,
-        cwd=REPO,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    _wait_until_ready(env, worker, logs / "worker.log")
-    yield BROKER
-    worker.terminate()
+    worker = Worker(env, tmp_path_factory.mktemp("celery") / "worker.log")
     try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-    log_file.close()
-
-
-def _wait_until_ready(env, worker, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            pytest.fail(f"The Celery worker exited: {log_path.read_text()[-2000:]}")
-        if "ready." in log_path.read_text():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"The Celery worker did not start in 60 s: {log_path.read_text()[-2000:]}")
+        worker.wait_until_ready()
+        yield BROKER
+    finally:
+        worker.stop()
 
 
 @pytest.fixture
@@ -96,3 +147,76 @@ def send_task(celery_worker):
 
     yield send
     app.close()
+
+
+@pytest.fixture
+def start_worker(django_db_blocker, tmp_path):
+    """`start_worker(broker_url, **env)`: a worker of this test's own; stopped in teardown."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("Task tests need PostgreSQL: set DATABASE_URL (make test does).")
+    workers: list[Worker] = []
+
+    def start(broker: str, **extra_env: str) -> Worker:
+        with django_db_blocker.unblock():
+            env = _worker_env(broker, **extra_env)
+        worker = Worker(env, tmp_path / f"worker-{len(workers)}.log")
+        workers.append(worker)
+        worker.wait_until_ready()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of one test's own (no persistence), to stop and start at will."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not wait_for(self.ping, timeout=10):
+            pytest.fail(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        """Down hard (SIGKILL), as a crashed Redis is; connections are refused from now on."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except Exception:
+            return False
+
+
+@pytest.fixture
+def private_redis():
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()

@@ -29,3 +29,30 @@ def test_worker_recomputes_every_queue_of_the_day(send_task, tom, tina, make_cal
     assert wait_for(lambda: computed.count() == 4), "the worker did not recompute the day"
     queued = ServiceCall.objects.filter(technician__isnull=False)
     assert all(c.eta and c.risk for c in queued)
+
+
+def test_time_passing_gets_a_call_flagged_at_risk_by_the_worker_with_one_event(
+    send_task, tom, make_call
+):
+    from dispatch.models import CallEvent
+    from tests.conftest import local
+
+    call = make_call(tom, deadline=local(10))
+    send_task("dispatch.tasks.recompute_day", DAY.isoformat(), local(7, 30).isoformat())
+    assert wait_for(lambda: ServiceCall.objects.get(pk=call.pk).risk == "ok")
+    for minute in (40, 45):  # twice while at risk: still one event
+        send_task("dispatch.tasks.recompute_day", DAY.isoformat(), local(9, minute).isoformat())
+    at_risk = ServiceCall.objects.filter(pk=call.pk, risk="at_risk", eta_computed_at=local(9, 45))
+    assert wait_for(at_risk.exists), "the worker did not flag the call"
+    events = CallEvent.objects.filter(call=call, kind="risk_raised")
+    assert events.count() == 1 and events.get().payload["after"] == "at_risk"
+
+
+def test_the_worker_escalates_an_emergency_nobody_took(send_task, make_call):
+    from dispatch.models import Escalation
+    from tests.conftest import local
+
+    call = make_call(priority="emergency")
+    ServiceCall.objects.filter(pk=call.pk).update(created_at=local(8))
+    send_task("dispatch.tasks.check_escalations", local(9).isoformat())
+    assert wait_for(Escalation.objects.filter(call=call, reason="safety").exists)

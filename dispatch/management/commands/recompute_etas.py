@@ -8,6 +8,12 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from dispatch import clock
+from dispatch.services.background import (
+    RECOMPUTE,
+    heartbeat_beat,
+    technicians_recompute_marked,
+)
 from dispatch.services.etas import etas_refresh_day
 
 
@@ -25,7 +31,13 @@ class Command(BaseCommand):
             raise CommandError(f"--day must look like 2026-03-10, not {day!r}") from None
         while True:
             started = time.monotonic()
-            written = etas_refresh_day(day=fixed_day or timezone.localdate())
+            now = clock.now()
+            today = timezone.localdate(now)
+            written = etas_refresh_day(day=fixed_day or today, now=now)
+            if (fixed_day or today) == today:
+                # Queues marked for a recompute whose in-process run failed are healed too.
+                written += technicians_recompute_marked(now=now)
+                heartbeat_beat(RECOMPUTE, now)
             self.stdout.write(f"recomputed ETAs: {written} calls changed")
             if every <= 0:
                 return
