@@ -187,7 +187,7 @@ def seconds(run: Callable[[], object]) -> tuple[float, object]:
 
 @contextmanager
 def time_spent() -> Iterator[dict[str, float]]:
-    """Seconds in the engine, in bulk_update (with its SQL) and in each kind of statement."""
+    """Seconds in the engine, in writing (with its SQL) and in each kind of statement."""
     spent: dict[str, float] = defaultdict(float)
 
     def timed(name: str, fn: Callable) -> Callable:
@@ -221,7 +221,7 @@ def breakdown(sc: Scenario, minute: int) -> str:
     other = total * 1000 - ms["engine"] - ms["write"] - select
     return (
         f"{sc.name}: total {total * 1000:.0f} ms = engine {ms['engine']:.0f}"
-        f" + bulk_update {ms['write']:.0f} (its UPDATEs in PostgreSQL {update:.0f},"
+        f" + writes {ms['write']:.0f} (its UPDATEs in PostgreSQL {update:.0f},"
         f" building them in Django {ms['write'] - update:.0f})"
         f" + SELECTs {select:.0f} + other Python {other:.0f}"
     )
