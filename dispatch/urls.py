@@ -9,5 +9,6 @@ urlpatterns = [
     path("board/move/", views.board_move, name="board-move"),
     path("calls/<int:call_id>/", views.call_detail, name="call-detail"),
     path("track/<str:token>/", views.track, name="track"),
+    path("calls/<int:call_id>/escalate/", views.call_escalate_view, name="call-escalate"),
     path("calls/<int:call_id>/move/", views.call_move_form, name="call-move-form"),
 ]

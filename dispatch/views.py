@@ -14,7 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
+from dispatch.models import Escalation
 from dispatch.services.background import NEVER, heartbeat_delayed_since
+from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
 from technicians.models import Team
 
@@ -209,7 +211,13 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     except NotFound:
         raise Http404("Call not found") from None
     events = selectors.call_events_for_user(user=request.user, call_id=call_id)
-    return render(request, "dispatch/call_detail.html", {"call": call, "events": events})
+    context = {
+        "call": call,
+        "events": events,
+        "open_escalation": call.escalations.filter(status="open").first(),
+        "escalation_reasons": Escalation.Reason.choices,
+    }
+    return render(request, "dispatch/call_detail.html", context)
 
 
 @login_required
@@ -241,3 +249,25 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@login_required
+@require_POST
+def call_escalate_view(request: HttpRequest, call_id: int) -> HttpResponse:
+    """Escalate from the call page; the same service as the API."""
+    try:
+        escalation = call_escalate(
+            user=request.user,
+            call_id=call_id,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", "")[:2000],
+        )
+    except NotFound:
+        raise Http404("Call not found") from None
+    except DispatchError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"Escalated: a manager is in charge (escalation #{escalation.pk})."
+        )
+    return redirect("call-detail", call_id=call_id)

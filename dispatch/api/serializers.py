@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from customers.models import Customer, Site
 from dispatch import clock, roles
-from dispatch.models import CallEvent, ServiceCall
+from dispatch.models import CallEvent, Escalation, ServiceCall
 from dispatch.services.background import NEVER
 from dispatch.services.queues import unassigned_fields
 from technicians.models import Skill, Team, Technician
@@ -389,3 +389,31 @@ class TechnicianStatusInput(StrictInputSerializer):
         if not attrs:
             raise serializers.ValidationError("Give a status, a location (lat, lng), or both.")
         return attrs
+
+
+class EscalateInput(StrictInputSerializer):
+    reason = serializers.ChoiceField(choices=Escalation.Reason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    call_summary = serializers.CharField(source="call.summary", read_only=True)
+    customer_name = serializers.CharField(source="call.customer.name", read_only=True)
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "call",
+            "call_summary",
+            "customer_name",
+            "reason",
+            "note",
+            "status",
+            "strategy",
+            "raised_by",
+            "created_at",
+            "resolved_at",
+        ]
+        read_only_fields = fields

@@ -26,6 +26,8 @@ urlpatterns = [
         name="call-move-preview",
     ),
     path("calls/<int:pk>/cancel/", views.CallCancelView.as_view(), name="call-cancel"),
+    path("calls/<int:pk>/escalate/", views.CallEscalateView.as_view(), name="call-escalate"),
+    path("escalations/", views.EscalationListView.as_view(), name="escalations"),
     path("calls/<int:pk>/events/", views.CallEventListView.as_view(), name="call-events"),
     path("", include(router.urls)),
 ]

@@ -33,6 +33,8 @@ from dispatch.api.serializers import (
     ConflictSerializer,
     CustomerSerializer,
     ErrorSerializer,
+    EscalateInput,
+    EscalationSerializer,
     MovePreviewSerializer,
     SiteSerializer,
     SkillSerializer,
@@ -40,9 +42,10 @@ from dispatch.api.serializers import (
     TechnicianStatusInput,
 )
 from dispatch.errors import MoveConflict
-from dispatch.models import CallEvent, ServiceCall
+from dispatch.models import CallEvent, Escalation, ServiceCall
 from dispatch.services.background import background_status, heartbeat_delayed_since
 from dispatch.services.calls import call_book, call_cancel, call_update
+from dispatch.services.escalations import call_escalate, escalations_visible_to
 from dispatch.services.moves import call_move, call_move_preview
 from dispatch.services.technicians import technician_status_update
 from technicians.models import Skill
@@ -328,3 +331,33 @@ class CallEventListView(BackgroundDelayHeaderMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.call_events_for_user(user=self.request.user, call_id=self.kwargs["pk"])
+
+
+class CallEscalateView(BackgroundDelayHeaderMixin, APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        request=EscalateInput,
+        responses={
+            201: EscalationSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="An escalation is already open."),
+        },
+        summary="Escalate a call: raises its priority and puts a manager in charge",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(EscalateInput, request)
+        escalation = call_escalate(user=request.user, call_id=pk, **data)
+        return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(get=extend_schema(summary="The escalation queue: open first, safety first"))
+class EscalationListView(BackgroundDelayHeaderMixin, generics.ListAPIView):
+    permission_classes = STAFF_PERMISSIONS
+    serializer_class = EscalationSerializer
+    filterset_fields = ["status", "reason"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Escalation.objects.none()
+        return escalations_visible_to(self.request.user)

@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, When
 
-from dispatch import clock
+from dispatch import clock, roles
+from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import Escalation, ServiceCall
+from dispatch.selectors import call_get_for_user
 from dispatch.services.events import event_record
 
 # One step up per escalation; a safety escalation goes straight to emergency.
@@ -110,3 +112,37 @@ def escalations_check(*, now: datetime | None = None) -> int:
                 escalation_raise(call_id=call_id, reason=reason, note=note, now=now) is not None
             )
     return opened
+
+
+def call_escalate(
+    *, user, call_id: int, reason: str, note: str = "", now: datetime | None = None
+) -> Escalation:
+    """A person escalates a call: office staff any call, a technician only their own."""
+    call = call_get_for_user(user=user, call_id=call_id)
+    if not roles.is_office(user):
+        me = roles.technician_of(user)
+        if me is None or call.technician_id != me.pk:
+            raise NotAllowed("A technician can escalate only calls in their own queue.")
+    if not call.is_open:
+        raise InvalidInput(f"Call #{call.pk} is {call.status}; there is nothing to escalate.")
+    if reason not in Escalation.Reason.values:
+        raise InvalidInput(
+            f"Reason must be one of: {', '.join(Escalation.Reason.values)}.", field="reason"
+        )
+    escalation = escalation_raise(call_id=call.pk, reason=reason, note=note, user=user, now=now)
+    if escalation is None:
+        open_one = Escalation.objects.get(call=call, status=Escalation.Status.OPEN)
+        raise MoveConflict(
+            f"Call #{call.pk} already has an open escalation (#{open_one.pk}, "
+            f"{open_one.get_reason_display().lower()}); a manager is on it."
+        )
+    return escalation
+
+
+def escalations_visible_to(user):
+    """The escalation queue: office staff see it; open ones first, safety first, then oldest."""
+    if not roles.is_office(user):
+        raise NotAllowed("Only CSRs, dispatchers and managers see the escalation queue.")
+    return Escalation.objects.select_related("call", "call__customer", "raised_by").order_by(
+        "status", Case(When(reason="safety", then=0), default=1), "created_at"
+    )

@@ -283,3 +283,17 @@ def test_board_lists_new_risk_and_escalations_for_the_dispatcher(
     assert 'aria-label="Recent alerts"' in html
     assert f"#{late.pk} Leaking boiler</a>\n    is now late" in html
     assert f"#{grumpy.pk} Angry caller</a>\n    escalated (complaint)" in html
+
+
+def test_escalating_from_the_call_page(client, dispatcher, make_call):
+    call = make_call(summary="Burst pipe")
+    client.force_login(dispatcher)
+    assert "Escalate this call" in client.get(f"/calls/{call.pk}/").content.decode()
+    response = client.post(
+        f"/calls/{call.pk}/escalate/", {"reason": "complaint", "note": "3rd call"}
+    )
+    assert response.status_code == 302
+    html = client.get(f"/calls/{call.pk}/").content.decode()
+    assert "a manager is in charge" in html and "Escalate this call" not in html
+    bad = client.post(f"/calls/{call.pk}/escalate/", {"reason": "complaint"}, follow=True)
+    assert "already has an open escalation" in bad.content.decode()
