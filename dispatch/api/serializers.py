@@ -398,6 +398,9 @@ class EscalateInput(StrictInputSerializer):
 
 class EscalationSerializer(serializers.ModelSerializer):
     raised_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    resolved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     call_summary = serializers.CharField(source="call.summary", read_only=True)
     customer_name = serializers.CharField(source="call.customer.name", read_only=True)
 
@@ -412,8 +415,32 @@ class EscalationSerializer(serializers.ModelSerializer):
             "note",
             "status",
             "strategy",
+            "resolution",
+            "concession_labor_hours",
+            "concession_discount_percent",
             "raised_by",
+            "resolved_by",
             "created_at",
             "resolved_at",
         ]
         read_only_fields = fields
+
+
+class ResolveMoveInput(serializers.Serializer):
+    technician = serializers.IntegerField(allow_null=True)
+    position = serializers.IntegerField(required=False, allow_null=True)
+    expected_version = serializers.IntegerField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class EscalationResolveInput(StrictInputSerializer):
+    strategy = serializers.ChoiceField(choices=Escalation.Strategy.choices)
+    resolution = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    customer_message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    move = ResolveMoveInput(required=False)
+    concession_labor_hours = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, allow_null=True
+    )
+    concession_discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, allow_null=True
+    )

@@ -28,6 +28,11 @@ urlpatterns = [
     path("calls/<int:pk>/cancel/", views.CallCancelView.as_view(), name="call-cancel"),
     path("calls/<int:pk>/escalate/", views.CallEscalateView.as_view(), name="call-escalate"),
     path("escalations/", views.EscalationListView.as_view(), name="escalations"),
+    path(
+        "escalations/<int:pk>/resolve/",
+        views.EscalationResolveView.as_view(),
+        name="escalation-resolve",
+    ),
     path("calls/<int:pk>/events/", views.CallEventListView.as_view(), name="call-events"),
     path("", include(router.urls)),
 ]

@@ -34,6 +34,7 @@ from dispatch.api.serializers import (
     CustomerSerializer,
     ErrorSerializer,
     EscalateInput,
+    EscalationResolveInput,
     EscalationSerializer,
     MovePreviewSerializer,
     SiteSerializer,
@@ -45,7 +46,13 @@ from dispatch.errors import MoveConflict
 from dispatch.models import CallEvent, Escalation, ServiceCall
 from dispatch.services.background import background_status, heartbeat_delayed_since
 from dispatch.services.calls import call_book, call_cancel, call_update
-from dispatch.services.escalations import call_escalate, escalations_visible_to
+from dispatch.services.escalations import (
+    Concession,
+    MoveOrder,
+    call_escalate,
+    escalation_resolve,
+    escalations_visible_to,
+)
 from dispatch.services.moves import call_move, call_move_preview
 from dispatch.services.technicians import technician_status_update
 from technicians.models import Skill
@@ -361,3 +368,40 @@ class EscalationListView(BackgroundDelayHeaderMixin, generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Escalation.objects.none()
         return escalations_visible_to(self.request.user)
+
+
+class EscalationResolveView(BackgroundDelayHeaderMixin, APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        request=EscalationResolveInput,
+        responses={
+            200: EscalationSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="Already resolved, or stale move."),
+        },
+        summary="Resolve an escalation: rescue, triage or accept (managers)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(EscalationResolveInput, request)
+        move = data.get("move")
+        escalation = escalation_resolve(
+            user=request.user,
+            escalation_id=pk,
+            strategy=data["strategy"],
+            resolution=data.get("resolution", ""),
+            customer_message=data.get("customer_message", ""),
+            move=None
+            if move is None
+            else MoveOrder(
+                technician_id=move["technician"],
+                position=move.get("position"),
+                expected_version=move["expected_version"],
+                reason=move.get("reason", ""),
+            ),
+            concession=Concession(
+                labor_hours=data.get("concession_labor_hours"),
+                discount_percent=data.get("concession_discount_percent"),
+            ),
+        )
+        return Response(EscalationSerializer(escalation).data)

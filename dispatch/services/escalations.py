@@ -6,17 +6,20 @@ escalation per call is open at a time (a partial unique index guarantees it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
 
 from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
+from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import Escalation, ServiceCall
 from dispatch.selectors import call_get_for_user
 from dispatch.services.events import event_record
+from dispatch.services.moves import call_move_within, with_retries
 
 # One step up per escalation; a safety escalation goes straight to emergency.
 PRIORITY_UP = {"low": "normal", "normal": "high", "high": "high", "emergency": "emergency"}
@@ -146,3 +149,159 @@ def escalations_visible_to(user):
     return Escalation.objects.select_related("call", "call__customer", "raised_by").order_by(
         "status", Case(When(reason="safety", then=0), default=1), "created_at"
     )
+
+
+# --- resolving: the manager's decision ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MoveOrder:
+    """A move a manager applies while resolving: the same move protocol as the board."""
+
+    technician_id: int | None
+    position: int | None
+    expected_version: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Concession:
+    labor_hours: Decimal | None = None
+    discount_percent: Decimal | None = None
+
+    def __bool__(self) -> bool:
+        return self.labor_hours is not None or self.discount_percent is not None
+
+
+def _check_decision(strategy: str, customer_message: str, move: MoveOrder | None) -> None:
+    if strategy not in Escalation.Strategy.values:
+        raise InvalidInput(
+            f"Strategy must be one of: {', '.join(Escalation.Strategy.values)}.", field="strategy"
+        )
+    if strategy == Escalation.Strategy.ACCEPT:
+        if not customer_message.strip():
+            raise InvalidInput(
+                "Accepting a missed deadline needs the message we send the customer.",
+                field="customer_message",
+            )
+        if move is not None:
+            raise InvalidInput("Accept keeps the plan as it is; leave out the move.", "move")
+
+
+def _check_concession(contract: str, concession: Concession) -> None:
+    """Goodwill follows the contract: free labor for T&M, a discount for full service."""
+    if concession.labor_hours is not None and concession.discount_percent is not None:
+        raise InvalidInput("Give either free labor hours or a discount, not both.", "concession")
+    if contract == "time_and_materials" and concession.discount_percent is not None:
+        raise InvalidInput(
+            "A time-and-materials customer gets free labor hours, not a discount.", "concession"
+        )
+    if contract == "full_service" and concession.labor_hours is not None:
+        raise InvalidInput(
+            "A full-service customer gets a discount on the next invoice, not labor hours.",
+            "concession",
+        )
+    hours, percent = concession.labor_hours, concession.discount_percent
+    if hours is not None and not (0 < hours <= 40):
+        raise InvalidInput("Free labor must be more than 0 and at most 40 hours.", "concession")
+    if percent is not None and not (0 < percent <= 100):
+        raise InvalidInput("A discount must be more than 0 and at most 100 percent.", "concession")
+
+
+def escalation_resolve(
+    *,
+    user,
+    escalation_id: int,
+    strategy: str,
+    resolution: str = "",
+    customer_message: str = "",
+    move: MoveOrder | None = None,
+    concession: Concession = Concession(),  # noqa: B008 - frozen, immutable default
+    now: datetime | None = None,
+) -> Escalation:
+    """A manager resolves an escalation: rescue, triage or accept, all in one transaction."""
+    if not roles.can_resolve_escalations(user):
+        raise NotAllowed("Only a manager can resolve an escalation.")
+    _check_decision(strategy, customer_message, move)
+    now = now or clock.now()
+
+    def attempt() -> Escalation:
+        with transaction.atomic():
+            return _resolve(
+                user, escalation_id, strategy, resolution, customer_message, move, concession, now
+            )
+
+    return with_retries(attempt)
+
+
+def _resolve(user, escalation_id, strategy, resolution, customer_message, move, concession, now):
+    escalation = _lock_open_escalation(escalation_id)
+    call = escalation.call
+    _check_concession(call.customer.contract, concession)
+    if move is not None:
+        call_move_within(
+            user=user,
+            call_id=call.pk,
+            technician_id=move.technician_id,
+            position=move.position,
+            expected_version=move.expected_version,
+            reason=move.reason or f"Escalation #{escalation.pk}: {strategy}",
+            now=now,
+        )
+        call.refresh_from_db()
+    escalation.status, escalation.strategy = Escalation.Status.RESOLVED, strategy
+    escalation.resolution, escalation.resolved_by, escalation.resolved_at = resolution, user, now
+    escalation.concession_labor_hours = concession.labor_hours
+    escalation.concession_discount_percent = concession.discount_percent
+    escalation.save()
+    _record_resolution(user, escalation, call, customer_message, concession)
+    return escalation
+
+
+def _lock_open_escalation(escalation_id: int) -> Escalation:
+    try:
+        escalation = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("call__customer")
+            .get(pk=escalation_id)
+        )
+    except (Escalation.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"Escalation {escalation_id} was not found.") from None
+    if escalation.status != Escalation.Status.OPEN:
+        raise MoveConflict(f"Escalation #{escalation.pk} is already resolved.")
+    return escalation
+
+
+def _record_resolution(user, escalation, call, customer_message: str, concession) -> None:
+    event_record(
+        call=call,
+        actor=user,
+        kind="resolved",
+        escalation=escalation.pk,
+        strategy=escalation.strategy,
+        resolution=escalation.resolution,
+    )
+    if concession:
+        event_record(
+            call=call,
+            actor=user,
+            kind="concession",
+            escalation=escalation.pk,
+            contract=call.customer.contract,
+            approved_by=user.get_username(),
+            labor_hours=_number(concession.labor_hours),
+            discount_percent=_number(concession.discount_percent),
+        )
+    if customer_message.strip():
+        event_record(
+            call=call,
+            actor=user,
+            kind="customer_notified",
+            escalation=escalation.pk,
+            message=customer_message,
+            eta=call.eta,
+        )
+
+
+def _number(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

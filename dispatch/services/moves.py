@@ -125,17 +125,41 @@ def call_move(
 
     def attempt() -> MoveResult:
         with transaction.atomic():
-            plan = _plan(user, call_id, technician_id, position, expected_version, reason, now)
-            if require_confirmation and plan.needs_confirmation:
-                return MoveResult(plan, applied=False)
-            _require_reason(plan, reason)
-            _apply(plan, user, reason, now or clock.now())
-            # Escalation rules look at the new state once it is durable; a broker outage costs
-            # at most its connect timeout and the beat's next run does the same check.
-            transaction.on_commit(_check_escalations_soon)
-        return MoveResult(plan, applied=True)
+            return call_move_within(
+                user=user,
+                call_id=call_id,
+                technician_id=technician_id,
+                position=position,
+                expected_version=expected_version,
+                reason=reason,
+                require_confirmation=require_confirmation,
+                now=now,
+            )
 
     return with_retries(attempt)
+
+
+def call_move_within(
+    *,
+    user,
+    call_id: int,
+    technician_id: int | None,
+    position: int | None,
+    expected_version: int,
+    reason: str = "",
+    require_confirmation: bool = False,
+    now: datetime | None = None,
+) -> MoveResult:
+    """The move inside a transaction the caller owns (and retries), e.g. resolving an escalation."""
+    plan = _plan(user, call_id, technician_id, position, expected_version, reason, now)
+    if require_confirmation and plan.needs_confirmation:
+        return MoveResult(plan, applied=False)
+    _require_reason(plan, reason)
+    _apply(plan, user, reason, now or clock.now())
+    # Escalation rules look at the new state once it is durable; a broker outage costs at most
+    # its connect timeout and the beat's next run does the same check.
+    transaction.on_commit(_check_escalations_soon)
+    return MoveResult(plan, applied=True)
 
 
 def _check_escalations_soon() -> None:
