@@ -1,0 +1,1 @@
+"""HTML views for the manager's dashboard: thin; selectors read, services write."""

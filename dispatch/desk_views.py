@@ -1,0 +1,1 @@
+"""HTML views for the manager's desk: thin; selectors read, services write."""
