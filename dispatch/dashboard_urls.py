@@ -1,5 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from dispatch import dashboard_views  # noqa: F401
+from dispatch import dashboard_views
 
-urlpatterns: list = []
+urlpatterns = [
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("reports/concessions/", dashboard_views.concessions, name="report-concessions"),
+]
