@@ -1,1 +1,244 @@
-"""HTML views for the manager's desk: thin; selectors read, services write."""
+"""HTML views for the manager's desk: thin; selectors read, services write.
+
+The escalation queue (`/escalations/`), one escalation with its call's context and history, and
+the manager's resolve form. Permissions come from `escalations_visible_to` (office roles) and
+`escalation_resolve` (managers); the views only turn their refusals into pages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Case, F, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from dispatch import clock, roles, selectors
+from dispatch.errors import DispatchError, InvalidInput, NotAllowed, NotFound
+from dispatch.models import Escalation, ServiceCall
+from dispatch.services.escalations import (
+    Concession,
+    MoveOrder,
+    escalation_resolve,
+    escalations_visible_to,
+)
+
+RECENTLY_RESOLVED = 10
+STALE_LIMIT = 50
+
+
+# --- reads (private: they only narrow what escalations_visible_to already allows) -------------
+
+
+def _with_call_context(escalations):
+    return escalations.select_related(
+        "call", "call__customer", "call__technician", "raised_by", "resolved_by"
+    )
+
+
+def _open_queue(user) -> list[Escalation]:
+    """Open escalations by urgency: safety first, then least time to the deadline, then oldest."""
+    return list(
+        _with_call_context(escalations_visible_to(user))
+        .filter(status=Escalation.Status.OPEN)
+        .order_by(
+            Case(When(reason=Escalation.Reason.SAFETY, then=0), default=1),
+            F("call__deadline").asc(nulls_last=True),
+            "created_at",
+            "id",
+        )
+    )
+
+
+def _recently_resolved(user) -> list[Escalation]:
+    return list(
+        _with_call_context(escalations_visible_to(user))
+        .filter(status=Escalation.Status.RESOLVED)
+        .order_by(F("resolved_at").desc(nulls_last=True), "-id")[:RECENTLY_RESOLVED]
+    )
+
+
+def _can_review_stale(user) -> bool:
+    return bool(roles.roles_of(user) & {roles.DISPATCHER, roles.MANAGER})
+
+
+def _stale_low_priority(user, now: datetime) -> list[ServiceCall]:
+    """Low-priority calls open longer than the setting and not already escalated."""
+    days = getattr(settings, "STALE_LOW_PRIORITY_DAYS", 3)
+    return list(
+        selectors.calls_visible_to(user)
+        .prefetch_related(None)
+        .filter(
+            priority=ServiceCall.Priority.LOW,
+            status__in=ServiceCall.OPEN_STATUSES,
+            created_at__lte=now - timedelta(days=days),
+        )
+        .exclude(escalations__status=Escalation.Status.OPEN)
+        .order_by("created_at", "id")[:STALE_LIMIT]
+    )
+
+
+def _escalation_get(user, escalation_id: int) -> Escalation:
+    try:
+        return _with_call_context(escalations_visible_to(user)).get(pk=escalation_id)
+    except Escalation.DoesNotExist:
+        raise NotFound(f"Escalation {escalation_id} was not found.") from None
+
+
+def _move_choices(user, call: ServiceCall):
+    """The call's team's technicians (the manager's default team for an unassigned call)."""
+    team = call.technician.team if call.technician else selectors.board_team_default(user)
+    techs = selectors.technicians_visible_to(user).prefetch_related(None)
+    if team is not None:
+        techs = techs.filter(team=team)
+    return list(techs.order_by("name", "id"))
+
+
+def _age(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return "—"
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def _with_ages(items, now: datetime, attr: str = "created_at"):
+    for item in items:
+        item.age = _age(getattr(item, attr), now)
+    return items
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def escalation_queue(request: HttpRequest) -> HttpResponse:
+    now = clock.now()
+    try:
+        queue = _open_queue(request.user)
+    except NotAllowed as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    can_review = _can_review_stale(request.user)
+    context = {
+        "queue": _with_ages(queue, now),
+        "resolved": _recently_resolved(request.user),
+        "can_review_stale": can_review,
+        "stale": _with_ages(_stale_low_priority(request.user, now), now) if can_review else [],
+        "stale_days": getattr(settings, "STALE_LOW_PRIORITY_DAYS", 3),
+        "can_resolve": roles.can_resolve_escalations(request.user),
+    }
+    return render(request, "desk/escalations.html", context)
+
+
+@login_required
+@require_GET
+def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
+    try:
+        escalation = _escalation_get(request.user, escalation_id)
+    except NotAllowed as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    except NotFound:
+        raise Http404("Escalation not found") from None
+    call = escalation.call
+    can_resolve = (
+        roles.can_resolve_escalations(request.user) and escalation.status == Escalation.Status.OPEN
+    )
+    context = {
+        "escalation": escalation,
+        "age": _age(escalation.created_at, clock.now()),
+        "call": call,
+        "events": selectors.call_events_for_user(user=request.user, call_id=call.pk),
+        "can_resolve": can_resolve,
+        "strategies": Escalation.Strategy.choices,
+        "technicians": _move_choices(request.user, call) if can_resolve else [],
+    }
+    return render(request, "desk/escalation_detail.html", context)
+
+
+def _optional_int(raw: str | None, field: str, label: str) -> int | None:
+    raw = (raw or "").strip()
+    if raw in ("", "none"):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{label} must be a whole number.", field) from None
+
+
+def _optional_decimal(raw: str | None, field: str, label: str) -> Decimal | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput(f"{label} must be a number.", field) from None
+    if not value.is_finite():
+        raise InvalidInput(f"{label} must be a number.", field)
+    return value.quantize(Decimal("0.01"))
+
+
+def _move_from(post) -> MoveOrder | None:
+    if post.get("apply_move") != "1":
+        return None
+    shown = _optional_int(post.get("position"), "position", "The queue position")
+    version = _optional_int(post.get("expected_version"), "expected_version", "The version")
+    if version is None:
+        raise InvalidInput("The page is missing the call's version; reload it.", "move")
+    return MoveOrder(
+        technician_id=_optional_int(post.get("technician"), "technician", "The technician"),
+        position=None if shown is None else shown - 1,  # people count from 1
+        expected_version=version,
+    )
+
+
+def _concession_from(post) -> Concession:
+    return Concession(
+        labor_hours=_optional_decimal(post.get("labor_hours"), "concession", "Free labor hours"),
+        discount_percent=_optional_decimal(
+            post.get("discount_percent"), "concession", "The discount"
+        ),
+    )
+
+
+@login_required
+@require_POST
+def escalation_resolve_view(request: HttpRequest, escalation_id: int) -> HttpResponse:
+    """The manager's decision; the service checks the role, the strategy and the goodwill."""
+    if not roles.can_resolve_escalations(request.user):
+        return HttpResponse("Only a manager can resolve an escalation.", status=403)
+    post = request.POST
+    try:
+        escalation = escalation_resolve(
+            user=request.user,
+            escalation_id=escalation_id,
+            strategy=post.get("strategy", ""),
+            resolution=post.get("resolution", "")[:2000],
+            customer_message=post.get("customer_message", "")[:2000],
+            move=_move_from(post),
+            concession=_concession_from(post),
+        )
+    except NotFound:
+        raise Http404("Escalation not found") from None
+    except NotAllowed as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    except DispatchError as exc:
+        messages.error(request, exc.message)
+        return redirect("escalation-detail", escalation_id=escalation_id)
+    messages.success(
+        request,
+        f"Escalation #{escalation.pk} resolved ({escalation.get_strategy_display().lower()}) "
+        f"for call #{escalation.call_id}.",
+    )
+    return redirect("escalation-queue")

@@ -129,7 +129,7 @@ def test_status_endpoint_needs_a_role(api, tom):
 
 
 def test_enqueue_with_the_broker_down_returns_false_fast_and_logs(settings, caplog):
-    settings.CELERY_BROKER_URL = closed_port_url()
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = closed_port_url()
     for _ in range(3):  # the second attempt must not wait for a reconnect either
         started = time.monotonic()
         assert background.enqueue("dispatch.tasks.recompute_day") is False
