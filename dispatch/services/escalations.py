@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
+from django.utils import timezone
 
 from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
@@ -86,10 +87,20 @@ def _unassigned_emergencies(now: datetime) -> list[int]:
 
 
 def _aged(now: datetime) -> list[int]:
-    """Waiting (not yet started) past the aging bound of its priority: nobody is forgotten."""
+    """Waiting (not yet started) past the aging bound of its priority: nobody is forgotten.
+
+    A call waits from when it could be worked: booked, its day begun and its window open. A
+    call booked last week for today is an appointment, not a forgotten customer.
+    """
     waiting = Q()
     for priority, hours in settings.AGING_HOURS.items():
-        waiting |= Q(priority=priority, created_at__lte=now - timedelta(hours=hours))
+        since = now - timedelta(hours=hours)
+        waiting |= Q(
+            Q(window_start__isnull=True) | Q(window_start__lte=since),
+            priority=priority,
+            created_at__lte=since,
+            scheduled_day__lte=timezone.localdate(since),
+        )
     return list(
         _open_calls()
         .filter(status__in=["new", "assigned"])

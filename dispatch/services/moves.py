@@ -163,6 +163,8 @@ def call_move_within(
 
 
 def _check_escalations_soon() -> None:
+    if not settings.REDIS_URL:
+        return  # no workers: `recompute_etas --every` runs the rules each minute instead
     enqueue("dispatch.tasks.check_escalations")
 
 

@@ -113,8 +113,9 @@ def test_rule_unassigned_emergency(make_call, settings):
     [("low", 72, "normal"), ("normal", 24, "high"), ("high", 4, "high")],
 )
 def test_rule_aging_by_priority(make_call, priority, hours, raised):
-    call = make_call(priority=priority)
-    _age(call, created_at=local(9) - timedelta(hours=hours))
+    booked = local(9) - timedelta(hours=hours)
+    call = make_call(priority=priority, scheduled_day=booked.date())
+    _age(call, created_at=booked)
     assert escalations_check(now=local(8, 59)) == 0
     assert escalations_check(now=local(9, 1)) == 1
     escalation = Escalation.objects.get(call=call)
@@ -131,3 +132,11 @@ def test_resolved_escalation_lets_a_new_one_open(make_call):
     Escalation.objects.filter(call=call).update(status="resolved")
     assert escalations_check(now=local(9, 1)) == 1
     assert Escalation.objects.filter(call=call, status="open").count() == 1
+
+
+def test_an_appointment_booked_days_ahead_is_not_aging(make_call):
+    call = make_call(priority="normal", window_start=local(13))  # booked a week ago for today
+    _age(call, created_at=local(9) - timedelta(days=7))
+    assert escalations_check(now=local(12)) == 0  # its window has not even opened
+    assert escalations_check(now=local(23)) == 0  # open for 10 hours of its day: not 24 yet
+    assert not Escalation.objects.filter(call=call).exists()

@@ -14,6 +14,7 @@ from dispatch.services.background import (
     heartbeat_beat,
     technicians_recompute_marked,
 )
+from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
 
 
@@ -39,6 +40,9 @@ class Command(BaseCommand):
                 written += technicians_recompute_marked(now=now)
                 heartbeat_beat(RECOMPUTE, now)
             self.stdout.write(f"recomputed ETAs: {written} calls changed")
+            if every > 0:  # standing in for beat: the escalation rules run on the same minute
+                opened = escalations_check(now=now)
+                self.stdout.write(f"escalation rules: {opened} opened")
             if every <= 0:
                 return
             time.sleep(max(0.0, every - (time.monotonic() - started)))
