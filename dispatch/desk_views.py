@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, InvalidInput, NotAllowed, NotFound
 from dispatch.models import Escalation, ServiceCall
+from dispatch.services.candidates import call_candidates
 from dispatch.services.escalations import (
     Concession,
     MoveOrder,
@@ -163,6 +164,11 @@ def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
         "strategies": Escalation.Strategy.choices,
         "technicians": _move_choices(request.user, call) if can_resolve else [],
     }
+    if escalation.status == Escalation.Status.OPEN and call.is_open:
+        # Rescue options: every teammate's best place for the call, with what it costs others.
+        context["candidates"], context["excluded"] = call_candidates(
+            user=request.user, call_id=call.pk
+        )
     return render(request, "desk/escalation_detail.html", context)
 
 

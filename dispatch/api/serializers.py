@@ -444,3 +444,26 @@ class EscalationResolveInput(StrictInputSerializer):
     concession_discount_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, required=False, allow_null=True
     )
+
+
+class CandidateSerializer(serializers.Serializer):
+    technician = serializers.IntegerField(source="technician.pk")
+    technician_name = serializers.CharField(source="technician.name")
+    position = serializers.IntegerField()
+    arrival = serializers.DateTimeField()
+    slack_minutes = serializers.FloatField(allow_null=True)
+    travel_added_minutes = serializers.FloatField()
+    added_lateness_minutes = serializers.FloatField()
+    turned_worse = serializers.ListField(child=serializers.IntegerField())
+    promises_broken = serializers.IntegerField()
+
+
+class ExcludedSerializer(serializers.Serializer):
+    technician = serializers.IntegerField(source="technician.pk")
+    technician_name = serializers.CharField(source="technician.name")
+    reason = serializers.CharField()
+
+
+class CandidatesSerializer(serializers.Serializer):
+    candidates = CandidateSerializer(many=True)
+    excluded = ExcludedSerializer(many=True)

@@ -26,6 +26,7 @@ urlpatterns = [
         name="call-move-preview",
     ),
     path("calls/<int:pk>/cancel/", views.CallCancelView.as_view(), name="call-cancel"),
+    path("calls/<int:pk>/candidates/", views.CallCandidatesView.as_view(), name="call-candidates"),
     path("calls/<int:pk>/escalate/", views.CallEscalateView.as_view(), name="call-escalate"),
     path("escalations/", views.EscalationListView.as_view(), name="escalations"),
     path(

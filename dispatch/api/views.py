@@ -30,6 +30,7 @@ from dispatch.api.serializers import (
     CallMoveInput,
     CallSerializer,
     CallUpdateInput,
+    CandidatesSerializer,
     ConflictSerializer,
     CustomerSerializer,
     ErrorSerializer,
@@ -46,6 +47,7 @@ from dispatch.errors import MoveConflict
 from dispatch.models import CallEvent, Escalation, ServiceCall
 from dispatch.services.background import background_status, heartbeat_delayed_since
 from dispatch.services.calls import call_book, call_cancel, call_update
+from dispatch.services.candidates import call_candidates
 from dispatch.services.escalations import (
     Concession,
     MoveOrder,
@@ -405,3 +407,17 @@ class EscalationResolveView(BackgroundDelayHeaderMixin, APIView):
             ),
         )
         return Response(EscalationSerializer(escalation).data)
+
+
+class CallCandidatesView(BackgroundDelayHeaderMixin, APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        responses={200: CandidatesSerializer, **ERRORS},
+        summary="Technicians ranked for this call (on time, least ripple, least travel), "
+        "and those excluded with reasons",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        candidates, excluded = call_candidates(user=request.user, call_id=pk)
+        body = {"candidates": candidates, "excluded": excluded}
+        return Response(CandidatesSerializer(body).data)

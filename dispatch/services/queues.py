@@ -68,7 +68,9 @@ def shift_bounds(day: date, start: time, end: time) -> tuple[datetime, datetime]
     return datetime.combine(day, start, tz), datetime.combine(day, end, tz)
 
 
-def _origin(tech: TechnicianPlace, now: datetime, shift: tuple[datetime, datetime]) -> Location:
+def starting_point(
+    tech: TechnicianPlace, now: datetime, shift: tuple[datetime, datetime]
+) -> Location:
     # A last known location counts only while fresh and during the shift; otherwise the
     # technician is assumed to set out from home base.
     fresh_after = now - timedelta(minutes=settings.LOCATION_FRESH_MINUTES)
@@ -104,7 +106,7 @@ def plan_queue(
     on_site = calls[0].started_at if calls and calls[0].status == "on_site" else None
     legs = eta.plan_route(
         start_at.timestamp(),
-        _origin(tech, now, shift),
+        starting_point(tech, now, shift),
         stops,
         travel_fn,
         first_on_site_since=_ts(on_site),

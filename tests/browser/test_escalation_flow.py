@@ -36,7 +36,7 @@ def signed_in(browser, live_server):
 
 
 def test_csr_escalates_and_the_manager_accepts_with_goodwill(
-    signed_in, csr, manager, tom, make_call, artifacts
+    signed_in, csr, manager, tom, tina, make_call, artifacts
 ):
     call = make_call(tom, summary="No heat, third call today", priority="normal")
 
@@ -54,6 +54,9 @@ def test_csr_escalates_and_the_manager_accepts_with_goodwill(
     desk = signed_in(manager, "/escalations/")
     assert "No heat, third call today" in desk.content()
     desk.get_by_role("link", name="Resolve").first.click()
+    # The rescue options with their ripple: Tina could go (she is free); Tom holds the call.
+    options = desk.locator("table.rescue-options")
+    assert "Tina" in options.inner_text() and "none" in options.inner_text()
     desk.check("input[name=strategy][value=accept]")
     desk.fill("#res-resolution", "No technician can reach them before the deadline.")
     desk.fill("#res-message", "We are sorry: we will be about an hour late. Labor is on us.")
