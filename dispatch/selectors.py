@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from customers.models import Customer, Site
 from dispatch import roles
 from dispatch.errors import NotAllowed, NotFound
-from dispatch.models import CallEvent, ServiceCall
+from dispatch.models import CallEvent, Escalation, ServiceCall
 from technicians.models import Team, Technician
 
 # What a board card shows; everything else stays in the database.
@@ -186,6 +186,8 @@ def board_get(
         .select_related(None)
         .select_related("customer")
         .only(*CARD_FIELDS)
+        # An escalated call stands out on the board: one EXISTS, no query per card.
+        .annotate(escalated=Exists(Escalation.objects.filter(call=OuterRef("pk"), status="open")))
         .order_by("position", "id")
     )
     unassigned = []

@@ -297,3 +297,16 @@ def test_escalating_from_the_call_page(client, dispatcher, make_call):
     assert "a manager is in charge" in html and "Escalate this call" not in html
     bad = client.post(f"/calls/{call.pk}/escalate/", {"reason": "complaint"}, follow=True)
     assert "already has an open escalation" in bad.content.decode()
+
+
+def test_an_escalated_call_stands_out_on_the_board(client, dispatcher, tom, make_call):
+    from dispatch.services.escalations import escalation_raise
+
+    calm, escalated = make_call(tom, summary="Calm"), make_call(tom, summary="Upset")
+    escalation_raise(call_id=escalated.pk, reason="complaint", user=dispatcher)
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    card = html[html.index(f'id="call-{escalated.pk}"') :]
+    assert "Escalated: a manager is on it" in card[: card.index("</article>")]
+    calm_card = html[html.index(f'id="call-{calm.pk}"') :]
+    assert "Escalated" not in calm_card[: calm_card.index("</article>")]
