@@ -15,7 +15,7 @@ from dispatch.models import ServiceCall
 from dispatch.services.etas import ETA_FIELDS, etas_refresh_technicians
 from dispatch.services.events import event_record, jsonable
 from dispatch.services.moves import with_retries
-from dispatch.services.queues import unassigned_fields
+from dispatch.services.queues import WORKING_STATUSES, unassigned_fields
 from technicians.models import Skill, Technician
 
 EDITABLE = (
@@ -222,7 +222,7 @@ def _call_cancel(
     _check_version(call, expected_version)
     if not call.is_open:
         raise InvalidInput(f"Call #{call.pk} is already {call.status}.")
-    working = call.status in ("en_route", "on_site")
+    working = call.status in WORKING_STATUSES
     if working and not roles.can_take_from_working_tech(user):
         raise NotAllowed(
             f"{call.technician} is already {call.get_status_display().lower()} for this call; "

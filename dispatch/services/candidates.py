@@ -17,17 +17,16 @@ from dispatch.models import ServiceCall
 from dispatch.selectors import board_team_default, call_get_for_user
 from dispatch.services.queues import (
     EtaFields,
-    QueuedCall,
-    TechnicianPlace,
+    first_free_position,
+    place_of,
     plan_queue,
+    queued_from,
     shift_bounds,
     starting_point,
     travel_provider,
 )
+from dispatch.services.risk import RISK_RANK
 from technicians.models import Technician
-
-RISK_RANK = {"": 0, "ok": 0, "at_risk": 1, "late": 2}
-WORKING = ("en_route", "on_site")
 
 
 @dataclass(frozen=True)
@@ -54,30 +53,6 @@ class Excluded:
     reason: str
 
 
-def _place(tech: Technician) -> TechnicianPlace:
-    last = (tech.last_lat, tech.last_lng) if tech.last_lat is not None else None
-    return TechnicianPlace(
-        tech.pk,
-        (tech.home_lat, tech.home_lng),
-        last,
-        tech.last_seen_at,
-        tech.shift_start,
-        tech.shift_end,
-    )
-
-
-def _queued(call: ServiceCall, status: str | None = None) -> QueuedCall:
-    return QueuedCall(
-        call.pk,
-        (call.site.lat, call.site.lng),
-        call.duration_minutes,
-        call.window_start,
-        call.deadline,
-        status or call.status,
-        call.started_at,
-    )
-
-
 def _lateness(fields: EtaFields) -> float:
     return max(0.0, -(fields.slack_minutes or 0.0)) if fields.risk == "late" else 0.0
 
@@ -91,14 +66,14 @@ def _breaks_promise(call: ServiceCall, before: EtaFields, after: EtaFields) -> b
 
 
 def _try(tech, queue, call, position, day, now, travel, before) -> Candidate:
-    order = [_queued(c) for c in queue]
-    order.insert(position, _queued(call, "assigned"))
-    after = plan_queue(_place(tech), order, day, now, travel)
+    order = [queued_from(c) for c in queue]
+    order.insert(position, queued_from(call, "assigned"))
+    after = plan_queue(place_of(tech), order, day, now, travel)
     mine = after[call.pk]
     # Travel added: the detour from the stop before (or where the technician sets out from).
     shift = shift_bounds(day, tech.shift_start, tech.shift_end)
     prev = (
-        order[position - 1].location if position > 0 else starting_point(_place(tech), now, shift)
+        order[position - 1].location if position > 0 else starting_point(place_of(tech), now, shift)
     )
     nxt = order[position + 1].location if position + 1 < len(order) else None
     added = 0.0
@@ -127,10 +102,8 @@ def _try(tech, queue, call, position, day, now, travel, before) -> Candidate:
 
 def _best_for(tech, queue, call, day, now, travel):
     """The best insertion for one technician, or the reason they are not offered."""
-    before = plan_queue(_place(tech), [_queued(c) for c in queue], day, now, travel)
-    floor = 0
-    while floor < len(queue) and queue[floor].status in WORKING:
-        floor += 1
+    before = plan_queue(place_of(tech), [queued_from(c) for c in queue], day, now, travel)
+    floor = first_free_position(queue)
     tries = [
         _try(tech, queue, call, p, day, now, travel, before) for p in range(floor, len(queue) + 1)
     ]
@@ -140,9 +113,9 @@ def _best_for(tech, queue, call, day, now, travel):
         return Excluded(tech, f"would arrive late by {late_by:.0f} min")
     best = min(on_time, key=lambda c: c.rank)
     shift_end = shift_bounds(day, tech.shift_start, tech.shift_end)[1]
-    order = [_queued(c) for c in queue]
-    order.insert(best.position, _queued(call, "assigned"))
-    after = plan_queue(_place(tech), order, day, now, travel)
+    order = [queued_from(c) for c in queue]
+    order.insert(best.position, queued_from(call, "assigned"))
+    after = plan_queue(place_of(tech), order, day, now, travel)
     over = [pk for pk, f in after.items() if f.planned_finish and f.planned_finish > shift_end]
     if over:
         which = "this call" if over[-1] == call.pk else f"call #{over[-1]}"

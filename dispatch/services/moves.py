@@ -29,14 +29,21 @@ from dispatch.services.bulk import objects_update
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
 from dispatch.services.queues import (
+    WORKING_STATUSES,
     EtaFields,
-    QueuedCall,
-    TechnicianPlace,
+    first_free_position,
+    place_of,
     plan_queue,
+    queued_from,
     travel_provider,
     unassigned_fields,
 )
-from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
+from dispatch.services.risk import (
+    RISK_RANK,
+    RiskChange,
+    risk_since_after,
+    risk_transitions_record,
+)
 from technicians.models import Technician
 
 log = logging.getLogger(__name__)
@@ -44,8 +51,6 @@ T = TypeVar("T")
 
 RETRYABLE_PGCODES = {"40P01", "40001"}  # deadlock detected, serialization failure
 MAX_ATTEMPTS = 4
-RISK_RANK = {"": 0, "ok": 0, "at_risk": 1, "late": 2}
-WORKING = ("en_route", "on_site")
 
 
 @dataclass(frozen=True)
@@ -265,7 +270,7 @@ def _check_movable(call: ServiceCall) -> None:
 
 
 def _check_not_reordering_work_under_way(call: ServiceCall, target: Technician | None) -> None:
-    if call.status in WORKING and target is not None and target.pk == call.technician_id:
+    if call.status in WORKING_STATUSES and target is not None and target.pk == call.technician_id:
         raise InvalidInput(
             f"Call #{call.pk} is already {call.get_status_display().lower()}; it stays first in "
             f"{call.technician}'s queue. Move the other calls instead."
@@ -273,7 +278,7 @@ def _check_not_reordering_work_under_way(call: ServiceCall, target: Technician |
 
 
 def _takes_from_working_tech(call: ServiceCall, target: Technician | None) -> bool:
-    return call.status in WORKING and (target is None or target.pk != call.technician_id)
+    return call.status in WORKING_STATUSES and (target is None or target.pk != call.technician_id)
 
 
 def _require_reason(plan: MovePlan, reason: str) -> None:
@@ -338,38 +343,16 @@ def _load_queue(technician_id: int, day) -> list[ServiceCall]:
     )
 
 
-def _queued(call: ServiceCall, status: str | None = None) -> QueuedCall:
-    return QueuedCall(
-        id=call.pk,
-        location=(call.site.lat, call.site.lng),
-        duration_minutes=call.duration_minutes,
-        window_start=call.window_start,
-        deadline=call.deadline,
-        status=status or call.status,
-        started_at=call.started_at,
-    )
-
-
 def _plan_one(tech: Technician, calls: list[ServiceCall], day, now, arrived_id: int | None, travel):
-    place = TechnicianPlace(
-        tech.pk,
-        (tech.home_lat, tech.home_lng),
-        (tech.last_lat, tech.last_lng) if tech.last_lat is not None else None,
-        tech.last_seen_at,
-        tech.shift_start,
-        tech.shift_end,
-    )
     # A call that arrives from another queue is only assigned there, whatever it was before.
-    queued = [_queued(c, "assigned" if c.pk == arrived_id else None) for c in calls]
-    return plan_queue(place, queued, day, now, travel)
+    queued = [queued_from(c, "assigned" if c.pk == arrived_id else None) for c in calls]
+    return plan_queue(place_of(tech), queued, day, now, travel)
 
 
 def _insert_at(queue: list[ServiceCall], call: ServiceCall, position: int) -> None:
     # Work under way (on the way or on site) stays first: nothing is put ahead of it here;
     # redirecting a technician is "taking" that call, which has its own rules.
-    floor = 0
-    while floor < len(queue) and queue[floor].status in WORKING:
-        floor += 1
+    floor = first_free_position(queue)
     queue.insert(max(floor, min(position, len(queue))), call)
 
 

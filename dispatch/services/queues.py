@@ -139,3 +139,43 @@ def unassigned_fields(deadline: datetime | None, now: datetime) -> EtaFields:
         eta.classify_risk(leg, risk_margin_seconds()),
         False,
     )
+
+
+# --- from model instances (moves and candidates plan with loaded calls) --------------------------
+
+# Calls a technician has already set out for or started: they stay first in the queue.
+WORKING_STATUSES = ("en_route", "on_site")
+
+
+def place_of(tech) -> TechnicianPlace:
+    """A Technician instance as the engine's starting facts."""
+    last = (tech.last_lat, tech.last_lng) if tech.last_lat is not None else None
+    return TechnicianPlace(
+        tech.pk,
+        (tech.home_lat, tech.home_lng),
+        last,
+        tech.last_seen_at,
+        tech.shift_start,
+        tech.shift_end,
+    )
+
+
+def queued_from(call, status: str | None = None) -> QueuedCall:
+    """A ServiceCall instance (with its site loaded) as a queue stop; `status` overrides."""
+    return QueuedCall(
+        id=call.pk,
+        location=(call.site.lat, call.site.lng),
+        duration_minutes=call.duration_minutes,
+        window_start=call.window_start,
+        deadline=call.deadline,
+        status=status or call.status,
+        started_at=call.started_at,
+    )
+
+
+def first_free_position(queue) -> int:
+    """The first place a call may take: after the work already under way."""
+    floor = 0
+    while floor < len(queue) and queue[floor].status in WORKING_STATUSES:
+        floor += 1
+    return floor
