@@ -161,6 +161,12 @@ class CallEvent(models.Model):
         CONCESSION = "concession"
         CUSTOMER_NOTIFIED = "customer_notified"
         TECH_NOTIFIED = "tech_notified"
+        # A technician's own day: offers of a call to a teammate, and claims of unassigned calls.
+        HANDOFF_OFFERED = "handoff_offered"
+        HANDOFF_ACCEPTED = "handoff_accepted"
+        HANDOFF_DECLINED = "handoff_declined"
+        HANDOFF_EXPIRED = "handoff_expired"
+        CLAIMED = "claimed"
 
     call = models.ForeignKey(ServiceCall, on_delete=models.PROTECT, related_name="events")
     # Null actor means the system (a beat task, an automatic rule).
