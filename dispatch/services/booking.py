@@ -27,13 +27,7 @@ from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.services.calls import call_book
-from dispatch.services.capacity import (
-    DayCapacity,
-    capacity_for_day,
-    open_calls_of_team,
-    reserve_refusal,
-    team_centroids,
-)
+from dispatch.services.capacity import DayCapacity, capacity_days, reserve_refusal, team_load
 from dispatch.services.moves import call_move_within, with_retries
 from dispatch.services.queues import (
     EtaFields,
@@ -111,14 +105,10 @@ def booking_offers(*, user, team: Team | None, need: BookingNeed, now: datetime 
     if team is None:
         raise InvalidInput("Choose the team whose board the call goes on.", field="team")
     days = booking_days(now)
-    techs = list(Technician.objects.filter(team=team).prefetch_related("skills").order_by("id"))
-    calls = open_calls_of_team(team=team, days=days, centroids=team_centroids())
-    names = dict(Skill.objects.values_list("code", "name"))
+    load = team_load(team=team, days=days)
+    techs, calls = load.technicians, load.calls
     result = Offers(offers=[], capacity=[])
-    for day in days:
-        capacity = capacity_for_day(
-            day=day, technicians=techs, calls=calls, now=now, skill_names=names
-        )
+    for day, capacity in zip(days, capacity_days(load=load, days=days, now=now), strict=True):
         result.capacity.append(capacity)
         refusal = reserve_refusal(
             capacity,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Avg, Q
@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from dispatch.models import ServiceCall
 from dispatch.services.queues import shift_bounds
-from technicians.models import Team, Technician
+from technicians.models import Skill, Team, Technician
 
 ALL_WORK = ""  # the row for every technician and every call, whatever the skills
 
@@ -188,3 +188,43 @@ def reserve_refusal(
                 f"({row.reserve_minutes} min kept for emergencies)."
             )
     return None
+
+
+@dataclass
+class TeamLoad:
+    """A team's technicians (skills loaded) and open calls of some days: the input of both the
+    capacity meter and the window search, loaded in five queries."""
+
+    technicians: list[Technician]
+    calls: list[ServiceCall]
+    skill_names: dict[str, str]
+
+
+def team_load(*, team: Team, days: Sequence[date]) -> TeamLoad:
+    return TeamLoad(
+        technicians=list(
+            Technician.objects.filter(team=team).prefetch_related("skills").order_by("id")
+        ),
+        calls=open_calls_of_team(team=team, days=days, centroids=team_centroids()),
+        skill_names=dict(Skill.objects.values_list("code", "name")),
+    )
+
+
+def capacity_days(*, load: TeamLoad, days: Sequence[date], now: datetime) -> list[DayCapacity]:
+    return [
+        capacity_for_day(
+            day=day,
+            technicians=load.technicians,
+            calls=load.calls,
+            now=now,
+            skill_names=load.skill_names,
+        )
+        for day in days
+    ]
+
+
+def capacity_get(*, team: Team, now: datetime) -> list[DayCapacity]:
+    """The meter for today and tomorrow (the booking page's two days)."""
+    today = timezone.localdate(now)
+    days = [today, today + timedelta(days=1)]
+    return capacity_days(load=team_load(team=team, days=days), days=days, now=now)
