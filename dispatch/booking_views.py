@@ -42,6 +42,13 @@ SEARCH_LIMIT = 20
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
 
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format=LOCAL_INPUT)
+
+
 class BookingForm(forms.Form):
     team = forms.ModelChoiceField(Team.objects.order_by("name"), required=False)
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -70,8 +77,12 @@ class BookingForm(forms.Form):
     assign_to = forms.ChoiceField(
         choices=[("technician", "technician"), ("dispatcher", "dispatcher")], required=False
     )
-    window_start = forms.DateTimeField(required=False, input_formats=[LOCAL_INPUT])
-    window_end = forms.DateTimeField(required=False, input_formats=[LOCAL_INPUT])
+    window_start = forms.DateTimeField(
+        required=False, input_formats=[LOCAL_INPUT], widget=LocalDateTimeInput
+    )
+    window_end = forms.DateTimeField(
+        required=False, input_formats=[LOCAL_INPUT], widget=LocalDateTimeInput
+    )
     override_reason = forms.CharField(max_length=500, required=False)
     turn_away_reason = forms.ChoiceField(
         choices=[("", "—"), *TurnedAwayCall.Reason.choices], required=False
@@ -147,8 +158,9 @@ def _aware(value: datetime | None) -> datetime | None:
     return timezone.make_aware(value)
 
 
-def _choice(data: dict) -> WindowChoice:
-    key, _, tech = (data["offer"] or "").rpartition("@")
+def _choice(data: dict, *, override: bool) -> WindowChoice:
+    # The override button ignores whichever offer happens to be selected.
+    key, _, tech = ("" if override else data["offer"] or "").rpartition("@")
     return WindowChoice(
         offer_key=key,
         technician_id=int(tech) if tech.isdigit() else None,
@@ -234,8 +246,8 @@ def _book_post(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action", "offers")
         if action == "turn_away":
             return _turn_away(request, team, customer, data)
-        if action == "book":
-            return _book(request, team, customer, data)
+        if action in ("book", "override"):
+            return _book(request, team, customer, data, override=action == "override")
         return _page(request, form, team, customer, offers=_offers(request, team, customer, data))
     except DispatchError as exc:
         offers = _offers_quietly(request, team, customer, form)
@@ -254,14 +266,14 @@ def _offers_quietly(request, team, customer, form) -> Offers | None:
         return None
 
 
-def _book(request, team, customer, data) -> HttpResponse:
+def _book(request, team, customer, data, *, override: bool) -> HttpResponse:
     call = booking_book(
         user=request.user,
         team=team,
         customer=_new_or_existing_customer(customer, data),
         site=_site_of(customer, data),
         details=_details(data),
-        choice=_choice(data),
+        choice=_choice(data, override=override),
     )
     start, end = timezone.localtime(call.window_start), timezone.localtime(call.deadline)
     who = f"assigned to {call.technician.name}" if call.technician else "left for the dispatcher"

@@ -118,13 +118,16 @@ def test_booking_outside_the_windows_needs_the_override_reason(
 ):
     client.force_login(csr)
     own = {"window_start": "2026-03-10T18:00", "window_end": "2026-03-10T19:00"}
-    response = client.post(URL, form(customer, site, leak, north, action="book", **own))
+    response = client.post(URL, form(customer, site, leak, north, action="override", **own))
     assert response.status_code == 400
     assert "needs an override reason" in response.content.decode()
     assert not ServiceCall.objects.exists()
     response = client.post(
         URL,
-        form(customer, site, leak, north, action="book", override_reason="Only after work", **own),
+        form(
+            customer, site, leak, north, action="override", override_reason="Only after work", **own
+        )
+        | {"offer": "ignored|offer@1"},
     )
     assert response.status_code == 302
     call = ServiceCall.objects.get()
