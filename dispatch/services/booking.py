@@ -501,6 +501,7 @@ def turned_away_record(
     priority: str = "normal",
     team: Team | None = None,
     windows_offered: int = 0,
+    now: datetime | None = None,
 ) -> TurnedAwayCall:
     """Record a caller we could not book, with the reason: the dashboard counts them."""
     if not roles.can_book(user):
@@ -524,4 +525,5 @@ def turned_away_record(
         team=team,
         windows_offered=windows_offered,
         recorded_by=user,
+        created_at=now or clock.now(),
     )
