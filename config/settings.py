@@ -126,6 +126,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "dispatch.models.ServiceCall.Status",
         "TechnicianStatusEnum": "technicians.models.Technician.Status",
+        # Booking (issue 8): a booked call's priority (emergency comes from the safety
+        # checklist) and why a caller was turned away, named apart from their neighbours.
+        "PriorityEnum": "dispatch.models.ServiceCall.Priority",
+        "BookingPriorityEnum": ["normal", "high", "low"],
+        "ReasonEnum": "dispatch.models.Escalation.Reason",
+        "TurnedAwayReasonEnum": "dispatch.models.TurnedAwayCall.Reason",
     },
 }
 
