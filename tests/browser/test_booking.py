@@ -66,6 +66,7 @@ def test_csr_books_an_offered_window_and_the_call_is_on_the_board_with_it(
     expect(first).to_contain_text("08:00–10:00")
     expect(first).to_contain_text("with Tom")  # Tina has no plumbing
     expect(page.locator("#offers input[name=offer]").first).to_be_checked()
+    page.screenshot(path=str(artifacts / "booking-offers.png"), full_page=True)
     page.click("#book-offer")
     expect(page.locator(".messages")).to_contain_text("08:00–10:00; assigned to Tom")
     call = ServiceCall.objects.get()
