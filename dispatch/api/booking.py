@@ -140,7 +140,10 @@ class OfferSerializer(serializers.Serializer):
     window_end = serializers.DateTimeField()
     technician = TechnicianRefSerializer()
     position = serializers.IntegerField()
-    arrival = serializers.DateTimeField(help_text="The planned arrival, promised on booking.")
+    arrival = serializers.DateTimeField(
+        help_text="The planned arrival at the door (a technician early for the window waits "
+        "for it); promised to the customer on booking."
+    )
     travel_added_minutes = serializers.FloatField()
 
 

@@ -68,7 +68,7 @@ class Offer:
     window_end: datetime
     technician: Technician
     position: int  # 0-based, as the move service takes it
-    arrival: datetime  # the planned arrival: what the customer is promised
+    arrival: datetime  # planned arrival at the door (after any wait): what is promised
     travel_added_minutes: float
 
     @property
@@ -210,7 +210,8 @@ def _try_place(tech, queue, before, position, window, need, day, now, travel) ->
         window_end=window[1],
         technician=tech,
         position=position,
-        arrival=after[NEW].eta,
+        # At the door: a technician early for the window waits for it (the engine's `start`).
+        arrival=after[NEW].planned_start,
         travel_added_minutes=round(added / 60.0, 1),
     )
 

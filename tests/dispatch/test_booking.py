@@ -102,7 +102,8 @@ def test_booking_any_offered_window_never_makes_a_call_late_or_worse(
             )
             assert call.technician_id == offer.technician.pk
             assert (call.window_start, call.deadline) == (offer.window_start, offer.window_end)
-            assert call.promised_eta == offer.arrival == call.eta
+            assert call.promised_eta == offer.arrival == call.planned_start
+            assert call.window_start <= call.planned_start <= call.deadline
             assert call.eta <= call.deadline and call.risk == "ok"
             assert not call.overtime
             after = risks_of(offer.day)
@@ -122,6 +123,10 @@ def test_offers_are_earliest_first_with_the_technician_and_skip_the_unskilled(
     first = offers.offers[0]
     assert first.day == DAY and first.window_start == local(8)
     assert first.window_end == local(10)
+    # Free all day, Tom would be early for later windows: the promise is the window's start,
+    # when he is at the door, not when he could have been there.
+    later = offers.offers[1]
+    assert (later.window_start, later.arrival) == (local(10), local(10))
     assert {o.day for o in offers.offers} == {DAY, TOMORROW}
 
 

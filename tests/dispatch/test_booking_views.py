@@ -96,7 +96,7 @@ def test_csr_books_through_an_offered_window_and_assigns(
     )
     assert call.technician_id == tom.pk and call.status == "assigned"
     assert (call.window_start, call.deadline) == (local(8), local(10))
-    assert call.duration_minutes == 60 and call.promised_eta == call.eta
+    assert call.duration_minutes == 60 and call.promised_eta == call.planned_start
     kinds = list(CallEvent.objects.filter(call=call).values_list("kind", flat=True))
     assert kinds == ["booked", "assigned"]
 
