@@ -1,8 +1,8 @@
 """The backlog alert: add capacity before customers complain (DESIGN.md principle 6).
 
 Each minute (Celery beat, or `recompute_etas --every`) every team is checked: the alert rises
-when the team's unassigned backlog of today needs more minutes than its on-shift technicians
-have left, or when at least BACKLOG_LATE_THRESHOLD of its open calls are projected late. It
+when the team's unassigned backlog of today needs more minutes than its technicians still working
+today have left, or when at least BACKLOG_LATE_THRESHOLD of its open calls are projected late. It
 names the team's off-shift technicians who could be called in, and clears by itself when the
 backlog does. The alert row is the record: raised and cleared times with the figures of each.
 """
@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.models import BacklogAlert, ServiceCall
-from dispatch.services.capacity import team_centroids, team_nearest
+from dispatch.services.capacity import team_centroids, team_nearest, works_rest_of_today
 from dispatch.services.queues import shift_bounds
 from technicians.models import Team, Technician
 
@@ -27,7 +27,7 @@ from technicians.models import Team, Technician
 class TeamBacklog:
     backlog_minutes: int  # unassigned work of today that is this team's
     unassigned_calls: int
-    free_minutes: int  # what on-shift technicians have left after their queues
+    free_minutes: int  # what technicians still working today have left after their queues
     projected_late: int
 
     @property
@@ -47,8 +47,8 @@ class TeamBacklog:
         if self.unassigned_calls and self.outgrown:
             parts.append(
                 f"{self.unassigned_calls} unassigned call{'s' if self.unassigned_calls > 1 else ''}"
-                f" need {self.backlog_minutes} min; on-shift technicians have "
-                f"{self.free_minutes} min left today"
+                f" need {self.backlog_minutes} min; the technicians still working today have "
+                f"{self.free_minutes} min left"
             )
         if self.too_late:
             parts.append(f"{self.projected_late} open calls are projected late")
@@ -63,7 +63,7 @@ def _on_shift(tech: Technician, now: datetime) -> bool:
 def _why_off(tech: Technician, now: datetime) -> str:
     start, end = shift_bounds(timezone.localdate(now), tech.shift_start, tech.shift_end)
     if now < start:
-        return f"shift starts {timezone.localtime(start):%H:%M}"
+        return f"shift starts {timezone.localtime(start):%H:%M}; could start early"
     if now >= end:
         return f"shift ended {timezone.localtime(end):%H:%M}"
     return "marked off today"
@@ -107,8 +107,11 @@ def team_backlogs(now: datetime) -> tuple[dict[int, TeamBacklog], dict[int, list
         team_id: TeamBacklog(
             backlog_minutes=backlog[team_id],
             unassigned_calls=unassigned[team_id],
+            # Everyone still working today counts, later shifts included: they are coming.
             free_minutes=sum(
-                _free_minutes(t, last_finish.get(t.pk), now) for t in techs if _on_shift(t, now)
+                _free_minutes(t, last_finish.get(t.pk), now)
+                for t in techs
+                if works_rest_of_today(t, now)
             ),
             projected_late=late[team_id],
         )

@@ -27,7 +27,13 @@ from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.services.calls import call_book
-from dispatch.services.capacity import DayCapacity, capacity_days, reserve_refusal, team_load
+from dispatch.services.capacity import (
+    DayCapacity,
+    capacity_days,
+    reserve_refusal,
+    team_load,
+    works_rest_of_today,
+)
 from dispatch.services.moves import call_move_within, with_retries
 from dispatch.services.queues import (
     EtaFields,
@@ -134,9 +140,8 @@ def _qualified(tech: Technician, need: BookingNeed, day: date, now: datetime) ->
     if not need.skills <= {s.code for s in tech.skills.all()}:
         return False
     if day == timezone.localdate(now):
-        # Off today, or the shift is already over: not someone to promise a window with.
-        end = shift_bounds(day, tech.shift_start, tech.shift_end)[1]
-        return tech.status != "off" and end > now
+        # Marked off during the shift, or the shift is over: nobody to promise a window with.
+        return works_rest_of_today(tech, now)
     return True
 
 

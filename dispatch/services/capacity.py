@@ -87,10 +87,17 @@ def team_nearest(location: tuple[float, float], centroids: dict[int, tuple[float
     return min(centroids, key=lambda t: (centroids[t][0] - lat) ** 2 + (centroids[t][1] - lng) ** 2)
 
 
+def works_rest_of_today(tech: Technician, now: datetime) -> bool:
+    """Whether a technician still works today: the shift is not over, and they are not marked
+    off during it. Before the shift "off" is just the night: they will start on time."""
+    start, end = shift_bounds(timezone.localdate(now), tech.shift_start, tech.shift_end)
+    return now < end and not (tech.status == "off" and start <= now)
+
+
 def technician_minutes(tech: Technician, day: date, now: datetime) -> int:
-    """Working minutes left in a technician's shift on `day` (none today when off)."""
+    """Working minutes left in a technician's shift on `day` (none today when not working)."""
     today = timezone.localdate(now)
-    if day < today or (day == today and tech.status == "off"):
+    if day < today or (day == today and not works_rest_of_today(tech, now)):
         return 0
     start, end = shift_bounds(day, tech.shift_start, tech.shift_end)
     start = max(start, now)
@@ -178,7 +185,7 @@ def reserve_refusal(
     for code in [ALL_WORK, *sorted(skills)]:
         row = capacity.row(code)
         if row is None:
-            return f"Nobody on this team has the skill '{code}'."
+            return f"Nobody with the skill '{code}' works on this team that day."
         free = row.emergency_free_minutes if priority == "emergency" else row.normal_free_minutes
         if duration_minutes > free:
             if priority == "emergency":

@@ -110,3 +110,19 @@ def test_the_backlog_check_is_on_the_beat():
 
     entry = app.conf.beat_schedule["check-backlog"]
     assert entry["task"] == "dispatch.tasks.check_backlog" and entry["schedule"] == 60.0
+
+
+def test_a_later_shift_counts_as_capacity_and_could_start_early(north, tom, make_call):
+    late_shift = make_technician("lou", north)
+    late_shift.shift_start, late_shift.shift_end = time(14), time(20)
+    late_shift.status = "off"
+    late_shift.save()
+    make_call(duration_minutes=600)  # Tom's 300 min + Lou's 360 min cover it
+    assert backlog_check(now=NOON) == (0, 0)
+    make_call(duration_minutes=120)
+    assert backlog_check(now=NOON) == (1, 0)
+    alert = BacklogAlert.objects.get()
+    assert alert.raised_figures["free_minutes"] == 660
+    assert alert.call_in == [
+        {"id": late_shift.pk, "name": "Lou", "why": "shift starts 14:00; could start early"}
+    ]

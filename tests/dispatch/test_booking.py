@@ -283,3 +283,17 @@ def test_turned_away_calls_are_recorded_with_a_reason(csr, customer):
         turned_away_record(user=csr, reason="other", customer=customer)
     row = turned_away_record(user=csr, reason="no_capacity", customer=customer, windows_offered=0)
     assert TurnedAwayCall.objects.get() == row and row.recorded_by == csr
+
+
+def test_off_before_the_shift_still_works_today_but_off_during_it_does_not(
+    csr, north, tom, skills, site
+):
+    tom.status = "off"  # the night before his 08:00 start: he will come in
+    tom.save()
+    early = booking_offers(user=csr, team=north, need=need(site, "plumbing"), now=NOW)
+    assert [o for o in early.offers if o.day == DAY]
+    # Marked off at 09:00, during his shift: nothing today, tomorrow as usual.
+    late = booking_offers(user=csr, team=north, need=need(site, "plumbing"), now=local(9))
+    assert not [o for o in late.offers if o.day == DAY]
+    assert [o for o in late.offers if o.day == TOMORROW]
+    assert late.capacity[0].row("plumbing") is None  # no plumbing minutes left today
