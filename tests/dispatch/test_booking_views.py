@@ -101,6 +101,20 @@ def test_csr_books_through_an_offered_window_and_assigns(
     assert kinds == ["booked", "assigned"]
 
 
+def test_a_hazard_on_the_checklist_makes_an_emergency(
+    csr, north, tom, customer, site, leak, client
+):
+    client.force_login(csr)
+    data = form(customer, site, leak, north, hazards=["gas_smell"])
+    page = client.post(URL, data | {"action": "offers"})
+    assert 'id="emergency-note"' in page.content.decode()
+    offers = offer_values(page.content.decode())
+    assert client.post(URL, data | {"action": "book", "offer": offers[0]}).status_code == 302
+    call = ServiceCall.objects.get()
+    assert call.priority == "emergency"
+    assert CallEvent.objects.get(call=call, kind="booked").payload["hazards"] == ["gas_smell"]
+
+
 def test_a_stale_offer_is_refused_with_the_windows_as_they_are_now(
     csr, north, tom, customer, site, leak, client
 ):
