@@ -126,3 +126,25 @@ def test_a_later_shift_counts_as_capacity_and_could_start_early(north, tom, make
     assert alert.call_in == [
         {"id": late_shift.pk, "name": "Lou", "why": "shift starts 14:00; could start early"}
     ]
+
+
+def test_the_in_process_loop_checks_the_backlog_each_minute(north, tom, make_call, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+
+    from dispatch.management.commands import recompute_etas
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_one_round(seconds: float) -> None:
+        raise Stop
+
+    make_call(duration_minutes=400)  # Tom has 300 min left after noon
+    monkeypatch.setattr(recompute_etas.time, "sleep", stop_after_one_round)
+    out = io.StringIO()
+    with pytest.raises(Stop):
+        call_command("recompute_etas", "--every", "60", stdout=out)
+    assert "backlog alerts: 1 raised, 0 cleared" in out.getvalue()
+    assert BacklogAlert.objects.filter(team=north, cleared_at__isnull=True).exists()

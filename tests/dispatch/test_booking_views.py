@@ -60,6 +60,19 @@ def test_technicians_get_403_and_strangers_the_login_page(tom, client):
     assert client.post(URL, {"action": "offers"}).status_code == 403
 
 
+@pytest.mark.parametrize("persona", ["csr", "dispatcher", "manager"])
+def test_office_staff_may_book(persona, request, north, client):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(URL).status_code == 200
+
+
+def test_a_user_without_a_role_gets_403(client):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("nobody", None))
+    assert client.get(URL).status_code == 403
+
+
 def test_posting_without_the_csrf_token_is_refused(csr):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(csr)
