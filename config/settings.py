@@ -126,6 +126,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "dispatch.models.ServiceCall.Status",
         "TechnicianStatusEnum": "technicians.models.Technician.Status",
+        # Booking (issue 8): a booked call's priority (emergency comes from the safety
+        # checklist) and why a caller was turned away, named apart from their neighbours.
+        "PriorityEnum": "dispatch.models.ServiceCall.Priority",
+        "BookingPriorityEnum": ["normal", "high", "low"],
+        "ReasonEnum": "dispatch.models.Escalation.Reason",
+        "TurnedAwayReasonEnum": "dispatch.models.TurnedAwayCall.Reason",
     },
 }
 
@@ -156,6 +162,13 @@ LOCATION_FRESH_MINUTES = env.int("LOCATION_FRESH_MINUTES", default=30)
 # A committed move that shifts a promised ETA by more than this counts as a reschedule.
 PROMISE_TOLERANCE_MINUTES = env.int("PROMISE_TOLERANCE_MINUTES", default=15)
 RECOMPUTE_BATCH_SIZE = env.int("RECOMPUTE_BATCH_SIZE", default=200)
+
+# Booking (the CSR's page): the share of each day's working minutes kept for emergencies (normal
+# bookings may not use it), the length of an offered arrival window, and when a team's backlog
+# alert rises for projected lateness (open calls of today projected late, at least this many).
+EMERGENCY_RESERVE_PERCENT = env.int("EMERGENCY_RESERVE_PERCENT", default=15)
+BOOKING_WINDOW_MINUTES = env.int("BOOKING_WINDOW_MINUTES", default=120)
+BACKLOG_LATE_THRESHOLD = env.int("BACKLOG_LATE_THRESHOLD", default=3)
 
 LOGGING = {
     "version": 1,

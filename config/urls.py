@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("dispatch.desk_urls")),
     path("", include("dispatch.dashboard_urls")),
+    path("", include("dispatch.booking_urls")),
     path("", include("dispatch.urls")),
 ]

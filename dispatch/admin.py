@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from dispatch.models import CallEvent, Escalation, ServiceCall
+from dispatch.models import (
+    BacklogAlert,
+    CallCategory,
+    CallEvent,
+    Escalation,
+    ServiceCall,
+    TurnedAwayCall,
+)
 
 
 class CallEventInline(admin.TabularInline):
@@ -84,3 +91,37 @@ class EscalationAdmin(admin.ModelAdmin):
     list_filter = ("status", "reason", "strategy")
     search_fields = ("call__summary", "note", "resolution")
     raw_id_fields = ("call", "raised_by", "resolved_by")
+
+
+@admin.register(CallCategory)
+class CallCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "default_duration_minutes", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "code")
+    filter_horizontal = ("skills",)
+
+
+class RecordOnlyAdmin(admin.ModelAdmin):
+    """Records written by the services: readable here, never edited or deleted."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TurnedAwayCall)
+class TurnedAwayCallAdmin(RecordOnlyAdmin):
+    list_display = ("created_at", "reason", "customer", "caller_name", "priority", "team")
+    list_filter = ("reason", "priority", "team")
+    search_fields = ("caller_name", "customer__name", "summary", "note")
+
+
+@admin.register(BacklogAlert)
+class BacklogAlertAdmin(RecordOnlyAdmin):
+    list_display = ("team", "day", "raised_at", "cleared_at", "reason")
+    list_filter = ("team", "day")

@@ -116,14 +116,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not roles.can_see_dashboards(request.user):
         return _forbidden()
     data = reports.dashboard_get(now=clock.now())
+    turned_away = reports.turned_away_counts(today=data.today)
     periods = [
         {
             "figures": period,
+            "turned_away": turned_away[key],
             "on_time_rate": _percent(period.on_time_rate),
             "mean_wait": format_duration(period.mean_wait),
             "worst_wait": format_duration(period.worst_wait),
         }
-        for period in data.periods
+        for key, period in zip(("today", "week"), data.periods, strict=True)
     ]
     context = {
         "data": data,
@@ -133,6 +135,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "on_time_chart": _on_time_chart(data.on_time_by_day),
         "utilisation_chart": _utilisation_chart(data.utilisation),
         "week_first": data.periods[-1].first,
+        "backlog_alerts": reports.backlog_alerts_recent(),
     }
     return render(request, "dashboard/dashboard.html", context)
 

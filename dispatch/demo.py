@@ -29,7 +29,14 @@ from django.db import transaction
 
 from customers.models import Customer, Site
 from dispatch import clock, roles
-from dispatch.models import CallEvent, Escalation, ServiceCall
+from dispatch.models import (
+    BacklogAlert,
+    CallCategory,
+    CallEvent,
+    Escalation,
+    ServiceCall,
+    TurnedAwayCall,
+)
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.events import jsonable
 from dispatch.services.queues import (
@@ -872,6 +879,9 @@ def wipe() -> None:
     """Everything the demo builds, children first (calls and sites are PROTECTed)."""
     CallEvent.objects.all().delete()
     Escalation.objects.all().delete()
+    TurnedAwayCall.objects.all().delete()
+    BacklogAlert.objects.all().delete()
+    CallCategory.objects.all().delete()
     ServiceCall.objects.all().delete()
     Site.objects.all().delete()
     Customer.objects.all().delete()
@@ -915,12 +925,39 @@ def save_users(plan: DemoPlan) -> dict[str, User]:
     return {user.username: user for user in users}
 
 
+# What a CSR picks on the booking page: (code, name, usual minutes, skills).
+CATEGORIES = (
+    ("no-heat", "No heat / furnace", 90, ("hvac",)),
+    ("ac-repair", "Air conditioning repair", 90, ("hvac",)),
+    ("leak", "Leak or burst pipe", 60, ("plumbing",)),
+    ("drain", "Blocked drain", 45, ("plumbing",)),
+    ("water-heater", "Water heater", 120, ("plumbing", "gas")),
+    ("outlet", "Outlet, switch or breaker", 45, ("electrical",)),
+    ("gas-appliance", "Gas appliance", 60, ("gas", "appliance")),
+    ("appliance", "Appliance repair", 60, ("appliance",)),
+)
+
+
+def save_categories(skills: dict[str, Skill]) -> None:
+    rows = CallCategory.objects.bulk_create(
+        [CallCategory(code=c, name=n, default_duration_minutes=m) for c, n, m, _ in CATEGORIES]
+    )
+    CallCategory.skills.through.objects.bulk_create(
+        [
+            CallCategory.skills.through(callcategory_id=row.pk, skill_id=skills[code].pk)
+            for row, (*_, codes) in zip(rows, CATEGORIES, strict=True)
+            for code in codes
+        ]
+    )
+
+
 def save_company(
     plan: DemoPlan, users: dict[str, User]
 ) -> tuple[dict[str, Skill], list[Technician], list[Customer], list[list[Site]]]:
     skills = {
         s.code: s for s in Skill.objects.bulk_create([Skill(code=c, name=n) for c, n in SKILLS])
     }
+    save_categories(skills)
     teams = Team.objects.bulk_create(
         [Team(name=region.team, region=region.description) for region in REGIONS]
     )

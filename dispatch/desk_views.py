@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch import clock, roles, selectors
+from dispatch import clock, reports, roles, selectors
 from dispatch.errors import DispatchError, InvalidInput, NotAllowed, NotFound
 from dispatch.models import Escalation, ServiceCall
 from dispatch.services.candidates import call_candidates
@@ -137,6 +137,7 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         "can_review_stale": can_review,
         "stale": _with_ages(_stale_low_priority(request.user, now), now) if can_review else [],
         "stale_days": getattr(settings, "STALE_LOW_PRIORITY_DAYS", 3),
+        "backlog_alerts": reports.backlog_alerts_recent() if can_review else [],
         "can_resolve": roles.can_resolve_escalations(request.user),
     }
     return render(request, "desk/escalations.html", context)

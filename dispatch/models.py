@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from customers.models import Customer, Site
 from technicians.models import Skill, Technician
@@ -254,3 +255,119 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_success_at:%H:%M:%S}"
+
+
+class CallCategory(models.Model):
+    """What kind of job a booking is: its usual length and the skills it needs.
+
+    A table rather than a setting: skills are rows too, and a manager adds or retunes a
+    category in the admin without a deploy.
+    """
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    default_duration_minutes = models.PositiveIntegerField()
+    skills = models.ManyToManyField(Skill, blank=True, related_name="categories")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "call categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_duration_minutes__gt=0, default_duration_minutes__lte=1440),
+                name="category_duration_range",
+                violation_error_message="A category's duration is 1 to 1440 minutes.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TurnedAwayCall(models.Model):
+    """A caller we could not book: "we had no room" becomes a number. Never edited."""
+
+    class Reason(models.TextChoices):
+        NO_CAPACITY = "no_capacity", "No capacity on the days asked for"
+        NO_WINDOW_SUITED = "no_window_suited", "None of the offered windows suited the customer"
+        NO_SKILL = "no_skill", "Nobody with the skills needed"
+        OUT_OF_AREA = "out_of_area", "Outside our area"
+        OTHER = "other", "Other"
+
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="turned_away"
+    )
+    # A caller who is not (yet) a customer is still counted, by name.
+    caller_name = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=200, blank=True)
+    category = models.ForeignKey(
+        CallCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    priority = models.CharField(
+        max_length=16, choices=ServiceCall.Priority.choices, default=ServiceCall.Priority.NORMAL
+    )
+    team = models.ForeignKey(
+        "technicians.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # How many windows were on offer when the caller was turned away (0: none at all).
+    windows_offered = models.IntegerField(default=0)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # Set by the service from its clock (tests replace the clock), hence not auto_now_add.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    reason__in=[
+                        "no_capacity",
+                        "no_window_suited",
+                        "no_skill",
+                        "out_of_area",
+                        "other",
+                    ]
+                ),
+                name="turned_away_reason_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Turned away ({self.reason}) {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BacklogAlert(models.Model):
+    """A team's unassigned backlog outgrew its remaining capacity today (or too many calls are
+    projected late). One open alert per team; raising and clearing are both kept: the row is the
+    record, its `raised_*` figures frozen, its `latest_*` figures refreshed by each check."""
+
+    team = models.ForeignKey("technicians.Team", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    reason = models.TextField()
+    raised_at = models.DateTimeField()
+    raised_figures = models.JSONField(default=dict)
+    latest_figures = models.JSONField(default=dict)
+    # Off-shift technicians of the team who could be called in: [{"id", "name", "why"}].
+    call_in = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_figures = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"],
+                condition=Q(cleared_at__isnull=True),
+                name="backlog_alert_one_open_per_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "open" if self.cleared_at is None else "cleared"
+        return f"Backlog alert ({state}) for team {self.team_id} on {self.day}"

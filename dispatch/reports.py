@@ -276,3 +276,30 @@ def concessions_report(*, first: date, last: date) -> list[Escalation]:
         .select_related("call__customer", "resolved_by")
         .order_by("resolved_at", "id")
     )
+
+
+# --- booking: turned-away calls and backlog alerts (outside dashboard_get's five queries) ------
+
+
+def turned_away_counts(*, today: date) -> dict[str, int]:
+    """Callers turned away today and in the last 7 local days (by when they called). One query."""
+    from dispatch.models import TurnedAwayCall
+
+    week_first = today - timedelta(days=WEEK_DAYS - 1)
+    start, end = day_bounds(week_first, today)
+    today_start = local_start(today)
+    return TurnedAwayCall.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
+        today=Count("id", filter=Q(created_at__gte=today_start)),
+        week=Count("id"),
+    )
+
+
+def backlog_alerts_recent(*, limit: int = 10) -> list:
+    """Open backlog alerts first, then the latest cleared ones, with their teams. One query."""
+    from dispatch.models import BacklogAlert
+
+    return list(
+        BacklogAlert.objects.select_related("team").order_by(
+            F("cleared_at").desc(nulls_first=True), "-raised_at", "-id"
+        )[:limit]
+    )

@@ -23,6 +23,7 @@ CARD_FIELDS = (
     "status",
     "technician_id",
     "position",
+    "window_start",
     "deadline",
     "eta",
     "slack_minutes",

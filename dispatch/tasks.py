@@ -19,6 +19,7 @@ from dispatch.services.background import (
     heartbeat_beat,
     technicians_recompute_marked,
 )
+from dispatch.services.backlog import backlog_check
 from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
 
@@ -66,3 +67,10 @@ def recompute_technicians(now_iso: str | None = None) -> int:
 def check_escalations(now_iso: str | None = None) -> int:
     """Apply the auto-escalation rules once; returns escalations opened (never duplicates)."""
     return escalations_check(now=_now(now_iso))
+
+
+@shared_task(**TASK_OPTIONS)
+def check_backlog(now_iso: str | None = None) -> list[int]:
+    """Raise, refresh or clear every team's backlog alert; returns [raised, cleared]."""
+    raised, cleared = backlog_check(now=_now(now_iso))
+    return [raised, cleared]

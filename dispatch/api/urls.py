@@ -2,7 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from dispatch.api import views
+from dispatch.api import booking, views
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -35,5 +35,11 @@ urlpatterns = [
         name="escalation-resolve",
     ),
     path("calls/<int:pk>/events/", views.CallEventListView.as_view(), name="call-events"),
+    path("bookings/", booking.BookingCreateView.as_view(), name="booking-create"),
+    path("bookings/offers/", booking.BookingOffersView.as_view(), name="booking-offers"),
+    path(
+        "bookings/turned-away/", booking.TurnedAwayCreateView.as_view(), name="booking-turned-away"
+    ),
+    path("capacity/", booking.CapacityView.as_view(), name="capacity"),
     path("", include(router.urls)),
 ]

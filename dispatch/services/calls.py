@@ -95,8 +95,13 @@ def call_book(
     deadline: datetime | None = None,
     promised_eta: datetime | None = None,
     now: datetime | None = None,
+    booking: dict[str, Any] | None = None,
 ) -> ServiceCall:
-    """Book a new, unassigned call; placing it in a queue is a move."""
+    """Book a new, unassigned call; placing it in a queue is a move.
+
+    `booking` is how it was booked (the offer taken, or the override reason), kept in the
+    booked event.
+    """
     _require_booker(user)
     _validate(
         customer=customer,
@@ -123,7 +128,7 @@ def call_book(
     _set_unassigned_eta(call, now or clock.now())
     call.save()
     call.skills.set(skills)
-    event_record(call=call, actor=user, kind="booked", after=_snapshot(call))
+    event_record(call=call, actor=user, kind="booked", after=_snapshot(call), **(booking or {}))
     return call
 
 

@@ -155,7 +155,9 @@ def test_the_page_shows_the_figures_and_the_charts(week, dispatcher, client):
     html = response.content.decode()
     assert "50% <span" in html and "67% <span" in html
     assert "1 h 50 min" in html and "1 d 0 h" in html
-    assert "Cancelled (incl. turned away)" in html
+    # Cancellations and turned-away callers are separate figures now (issue 8).
+    assert ">Cancelled</th>" in html and "incl. turned away" not in html
+    assert 'Turned away (callers we could not book)</th><td data-k="turned_away">0</td>' in html
     assert "oldest 6 h 00 min, median 2 h 00 min" in html
     # Two inline SVG charts with text labels on the bars, no script.
     assert html.count("<svg") == 2

@@ -14,6 +14,7 @@ from dispatch.services.background import (
     heartbeat_beat,
     technicians_recompute_marked,
 )
+from dispatch.services.backlog import backlog_check
 from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
 
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             if every > 0:  # standing in for beat: the escalation rules run on the same minute
                 opened = escalations_check(now=now)
                 self.stdout.write(f"escalation rules: {opened} opened")
+                raised, cleared = backlog_check(now=now)
+                self.stdout.write(f"backlog alerts: {raised} raised, {cleared} cleared")
             if every <= 0:
                 return
             time.sleep(max(0.0, every - (time.monotonic() - started)))
