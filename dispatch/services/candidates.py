@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from dispatch import clock
-from dispatch.errors import InvalidInput
+from dispatch import clock, roles
+from dispatch.errors import InvalidInput, NotAllowed
 from dispatch.eta import Stop, Travel
 from dispatch.insertion import Insertion, Promises, Route, insertions
 from dispatch.models import ServiceCall
@@ -226,8 +226,13 @@ def best_for(plan: TeamPlan, tech: Technician, stop: Stop) -> Candidate | Exclud
     return min((candidate_of(tech, t) for t in in_shift), key=lambda c: c.rank)
 
 
-def call_open_get(*, user, call_id: int) -> ServiceCall:
+def call_open_get(*, user, call_id: int, office_only: bool = False) -> ServiceCall:
     call = call_get_for_user(user=user, call_id=call_id)
+    if office_only and not roles.is_office(user):
+        # Rescues and send-now move other technicians' work: the office decides those.
+        raise NotAllowed(
+            "Rescue and emergency dispatch are for the office (CSR, dispatcher, manager)."
+        )
     if not call.is_open:
         raise InvalidInput(f"Call #{call.pk} is {call.status}; there is no one to send.")
     return call
@@ -261,7 +266,7 @@ def call_send_now(*, user, call_id: int, now: datetime | None = None):
     """For an emergency: every able teammate with the call placed right after their current work,
     soonest arrival first (then least ripple). Late arrivals are still offered: nearest wins."""
     now = now or clock.now()
-    call = call_open_get(user=user, call_id=call_id)
+    call = call_open_get(user=user, call_id=call_id, office_only=True)
     techs = [t for t in team_technicians(user, call) if t.pk != call.technician_id]
     plan = team_plan_load(techs=techs, day=call.scheduled_day, now=now)
     needed, stop = {s.code for s in call.skills.all()}, stop_of_call(call)

@@ -107,7 +107,7 @@ class Rescue:
 def call_rescue(*, user, call_id: int, now: datetime | None = None) -> Rescue:
     """The rescue options for a call at risk or late, best first (see the module docstring)."""
     now = now or clock.now()
-    call = call_open_get(user=user, call_id=call_id)
+    call = call_open_get(user=user, call_id=call_id, office_only=True)
     plan = team_plan_load(techs=team_technicians(user, call), day=call.scheduled_day, now=now)
     risk = _current_risk(plan, call)
     if risk not in ("at_risk", "late"):

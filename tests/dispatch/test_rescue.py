@@ -1,4 +1,4 @@
-"""Rescue for a call at risk or late, and emergency insertion: hand-built days with known answers."""
+"""Rescue for a call at risk or late, and emergency insertion: hand-built days, known answers."""
 
 from __future__ import annotations
 
@@ -171,6 +171,27 @@ def test_rescue_and_send_now_api(api, dispatcher, tom, fay, tina, skills, make_c
     }
     assert body["verdict"].startswith("Rescue: swap")
     sent = client.get(f"/api/v1/calls/{tight.pk}/send-now/").json()
-    assert [o["technician_name"] for o in sent["options"]] == ["Fay"]
+    assert [o["technician_name"] for o in sent["candidates"]] == ["Fay"]
     assert api.as_user(tina.user).get(f"/api/v1/calls/{tight.pk}/rescue/").status_code == 404
     assert client.get("/api/v1/calls/999999/rescue/").status_code == 404
+    unassigned = make_call(deadline=local(8, 10))
+    refused = api.as_user(tina.user).get(f"/api/v1/calls/{unassigned.pk}/rescue/")
+    assert refused.status_code == 403 and "for the office" in refused.json()["detail"]
+
+
+def test_swap_api_applies_both_moves_and_refuses_a_stale_version(
+    api, dispatcher, tom, fay, make_call, far_site
+):
+    tight = make_call(tom, deadline=local(8, 35), site=far_site)
+    loose = make_call(fay, deadline=local(14))
+    client = api.as_user(dispatcher)
+    url = f"/api/v1/calls/{tight.pk}/swap/"
+    body = {"other": loose.pk, "expected_version": tight.version, "other_expected_version": 99}
+    stale = client.post(url, body, format="json")
+    assert stale.status_code == 409 and stale.json()["call"]["technician"] == tom.pk
+    body["other_expected_version"] = loose.version
+    done = client.post(url, body, format="json")
+    assert done.status_code == 200
+    assert done.json()["call"]["technician"] == fay.pk
+    assert done.json()["other"]["technician"] == tom.pk
+    assert client.post(url, {"other": "x"}, format="json").status_code == 400
