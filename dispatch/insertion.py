@@ -63,6 +63,9 @@ class Ripple:
         )
 
 
+EMPTY = Ripple()
+
+
 @dataclass(frozen=True, slots=True)
 class Insertion:
     position: int
@@ -107,15 +110,46 @@ def insertions(
     promises: Promises | None = None,
     positions: Sequence[int] | None = None,
     base: list[Leg] | None = None,
+    ripple_if_late: bool = True,
 ) -> list[Insertion]:
-    """The new stop tried at every allowed position (or the given ones), each with its ripple."""
+    """The new stop tried at every allowed position (or the given ones), each with its ripple.
+
+    With ``ripple_if_late=False`` a position where the new stop itself would be late is not
+    priced for others (its ripple is left empty), and the positions stop once no later one can
+    be on time or less late than the best seen: callers that never offer a late arrival (and
+    only need the least lateness to say why) skip most of the work on a day running behind.
+    """
     base = route.plan(travel) if base is None else base
     promises = promises or Promises()
+    # The travel time between consecutive stops, as the base plan paid it.
+    hops = [0.0] + [base[i].arrival - base[i - 1].finish for i in range(1, len(base))]
     wanted = range(route.floor, len(route.stops) + 1) if positions is None else positions
-    return [_insert_at(route, base, new, p, travel, margin, promises) for p in wanted]
+    found: list[Insertion] = []
+    least_late = None
+    for p in wanted:
+        if not ripple_if_late and _no_better_from(p, base, new, least_late):
+            break
+        leg, travel_added, from_new = _head(route, base, new, p, travel)
+        ripple = EMPTY
+        if ripple_if_late or not leg.late:
+            ripple = _replay_tail(route, base, hops, p, leg.finish, from_new, margin, promises)
+        elif least_late is None or -leg.slack < least_late:
+            least_late = -leg.slack
+        found.append(Insertion(p, leg, travel_added, ripple, leg.finish > route.shift_end))
+    return found
 
 
-def _insert_at(route, base, new, p, travel, margin, promises) -> Insertion:
+def _no_better_from(p: int, base: list[Leg], new: Stop, least_late: float | None) -> bool:
+    # From position p on, the new stop cannot arrive before the stop ahead of it finishes, and
+    # those finishes only grow: once that bound is late by at least the least lateness found so
+    # far, no later position is on time or less late (branch and bound, exact).
+    if least_late is None or p == 0 or new.deadline is None:
+        return False
+    return base[p - 1].finish - new.deadline >= least_late
+
+
+def _head(route: Route, base: list[Leg], new: Stop, p: int, travel: Travel):
+    """The new stop timed at position p, the travel it adds, and the hop to the stop after it."""
     stops = route.stops
     if p > 0:
         here, clock = stops[p - 1].location, base[p - 1].finish
@@ -123,16 +157,10 @@ def _insert_at(route, base, new, p, travel, margin, promises) -> Insertion:
         here, clock = route.origin, route.start_at
     to_new = travel(here, new.location)
     leg = _timed(new, clock + to_new)
-    from_new = travel(new.location, stops[p].location) if p < len(stops) else 0.0
-    replaced = (base[p].arrival - clock) if p < len(stops) else 0.0
-    ripple = _replay_tail(route, base, p, leg.finish, from_new, margin, promises)
-    return Insertion(
-        position=p,
-        leg=leg,
-        travel_added=to_new + from_new - replaced,
-        ripple=ripple,
-        overtime=leg.finish > route.shift_end,
-    )
+    if p < len(stops):
+        from_new = travel(new.location, stops[p].location)
+        return leg, to_new + from_new - (base[p].arrival - clock), from_new
+    return leg, to_new, 0.0
 
 
 def _timed(stop: Stop, arrival: float) -> Leg:
@@ -143,22 +171,41 @@ def _timed(stop: Stop, arrival: float) -> Leg:
     return Leg(stop.id, arrival, start, start + stop.duration, slack, due is not None and slack < 0)
 
 
-def _replay_tail(route, base, p, clock, first_travel, margin, promises) -> Ripple:
-    stops, lateness, worse, broken, overtime = route.stops, 0.0, [], [], []
+def _replay_tail(route, base, hops, p, clock, hop, margin, promises) -> Ripple:
+    # Inline on purpose, like eta.plan_route: this loop runs for every position of every
+    # technician of a team, and a Leg or a helper call per stop would double its cost.
+    stops, shift_end = route.stops, route.shift_end
+    promised, tolerance = promises.at, promises.tolerance
+    lateness, worse, broken, overtime = 0.0, [], [], []
     for i in range(p, len(stops)):
-        hop = first_travel if i == p else base[i].arrival - base[i - 1].finish
-        old = base[i]
-        leg = _timed(stops[i], clock + hop)
-        if leg.start == old.start:
+        if i > p:
+            hop = hops[i]
+        stop, old = stops[i], base[i]
+        arrival = clock + hop
+        ready = stop.window_start
+        start = arrival if ready is None or arrival >= ready else ready
+        if start == old.start:
             break  # a booked window absorbed the delay: the rest of the queue is unchanged
-        lateness += _lateness(leg) - _lateness(old)
-        if _rank(leg, margin) > _rank(old, margin):
-            worse.append(leg.id)
-        if promises.broken(leg.id, old.arrival, leg.arrival):
-            broken.append(leg.id)
-        if leg.finish > route.shift_end >= old.finish:
-            overtime.append(leg.id)
-        clock = leg.finish
+        due = stop.deadline
+        if due is not None:
+            slack, was = due - arrival, old.slack
+            if slack < 0:
+                lateness -= slack
+                if was >= 0:
+                    worse.append(stop.id)
+            elif slack < margin <= was:
+                worse.append(stop.id)
+            if was < 0:
+                lateness += was
+        if promised:
+            kept = promised.get(stop.id)
+            if kept is not None and abs(old.arrival - kept) <= tolerance < abs(arrival - kept):
+                broken.append(stop.id)
+        clock = start + stop.duration
+        if clock > shift_end >= old.finish:
+            overtime.append(stop.id)
+    if not (lateness or worse or broken or overtime):
+        return EMPTY
     return Ripple(lateness, tuple(worse), tuple(broken), tuple(overtime))
 
 

@@ -212,7 +212,9 @@ def unable_reason(plan: TeamPlan, tech: Technician, needed: set[str]) -> str | N
 def best_for(plan: TeamPlan, tech: Technician, stop: Stop) -> Candidate | Excluded:
     """The best on-time insertion for one technician, or the reason they are not offered."""
     route = plan.routes[tech.pk]
-    tries = insertions(route, stop, plan.travel, margin=plan.margin, promises=plan.promises)
+    tries = insertions(
+        route, stop, plan.travel, margin=plan.margin, promises=plan.promises, ripple_if_late=False
+    )
     on_time = [t for t in tries if t.on_time]
     if not on_time:
         late_by = min(-(t.leg.slack or 0.0) for t in tries) / 60.0

@@ -56,3 +56,16 @@ def test_the_command_prints_both_policies(capsys):
     call_command("simulate_day", "--techs", "4", "--calls", "20", "--seed", "7")
     out = capsys.readouterr().out
     assert "| 7 | baseline |" in out and "| 7 | ours |" in out
+
+
+def test_pruned_insertions_keep_the_least_lateness_and_every_on_time_position():
+    stops = [Stop(i, (i * 9.0 % 31, i * 4.0 % 13), 20.0, None, 50.0 * i + 60) for i in range(8)]
+    route = Route(0.0, (0.0, 0.0), stops, shift_end=1000.0)
+    for deadline in (30.0, 80.0, 150.0, 400.0):
+        new = Stop("new", (5.0, 5.0), 10.0, None, deadline)
+        full = insertions(route, new, euclidean, margin=10.0)
+        pruned = insertions(route, new, euclidean, margin=10.0, ripple_if_late=False)
+        late = [-i.leg.slack for i in full if not i.on_time]
+        if late:
+            assert min(late) == min(-i.leg.slack for i in pruned if not i.on_time)
+        assert [i for i in full if i.on_time] == [i for i in pruned if i.on_time]
