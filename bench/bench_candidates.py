@@ -164,6 +164,8 @@ def main() -> None:
     # fleet.py queues 90% of the calls: this many calls gives --per-tech queued per technician.
     calls = round(args.techs * args.per_tech / 0.9)
     fleet = build_fleet(techs=args.techs, calls=calls, day=day, seed=1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would have by now: fresh planner statistics
     now = datetime.combine(day, dtime(12, 0), ZoneInfo(settings.TIME_ZONE))
     tight, call = ServiceCall.objects.filter(scheduled_day=day, technician=None).order_by("id")[:2]
     for c in (tight, call):

@@ -124,12 +124,13 @@ def insertions(
     # The travel time between consecutive stops, as the base plan paid it.
     hops = [0.0] + [base[i].arrival - base[i - 1].finish for i in range(1, len(base))]
     wanted = range(route.floor, len(route.stops) + 1) if positions is None else positions
+    toward, away = _legs_to_and_from(new.location, travel)
     found: list[Insertion] = []
     least_late = None
     for p in wanted:
         if not ripple_if_late and _no_better_from(p, base, new, least_late):
             break
-        leg, travel_added, from_new = _head(route, base, new, p, travel)
+        leg, travel_added, from_new = _head(route, base, new, p, toward, away)
         ripple = EMPTY
         if ripple_if_late or not leg.late:
             ripple = _replay_tail(route, base, hops, p, leg.finish, from_new, margin, promises)
@@ -148,17 +149,34 @@ def _no_better_from(p: int, base: list[Leg], new: Stop, least_late: float | None
     return base[p - 1].finish - new.deadline >= least_late
 
 
-def _head(route: Route, base: list[Leg], new: Stop, p: int, travel: Travel):
+def _legs_to_and_from(place: Location, travel: Travel):
+    """Travel to and from one place, each asked once per location. A provider that declares
+    itself symmetric (``travel.symmetric = True``) answers both directions with one lookup, which
+    halves the travel lookups of pricing every position of a queue."""
+    if getattr(travel, "symmetric", False):
+        memo: dict = {}
+
+        def both(other: Location) -> float:
+            seconds = memo.get(other)
+            if seconds is None:
+                seconds = memo[other] = travel(place, other)
+            return seconds
+
+        return both, both
+    return (lambda other: travel(other, place)), (lambda other: travel(place, other))
+
+
+def _head(route: Route, base: list[Leg], new: Stop, p: int, toward, away):
     """The new stop timed at position p, the travel it adds, and the hop to the stop after it."""
     stops = route.stops
     if p > 0:
         here, clock = stops[p - 1].location, base[p - 1].finish
     else:
         here, clock = route.origin, route.start_at
-    to_new = travel(here, new.location)
+    to_new = toward(here)
     leg = _timed(new, clock + to_new)
     if p < len(stops):
-        from_new = travel(new.location, stops[p].location)
+        from_new = away(stops[p].location)
         return leg, to_new + from_new - (base[p].arrival - clock), from_new
     return leg, to_new, 0.0
 

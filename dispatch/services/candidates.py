@@ -30,9 +30,11 @@ from dispatch.services.queues import (
 )
 from technicians.models import Technician
 
+# Queued calls are read as plain tuples in this order (no model instances: a big team's day is
+# thousands of rows, and only these fields matter to the engine).
 ROW_FIELDS = (
-    "id",
     "technician_id",
+    "id",
     "status",
     "started_at",
     "duration_minutes",
@@ -41,10 +43,9 @@ ROW_FIELDS = (
     "promised_eta",
     "site__lat",
     "site__lng",
-    "summary",
     "version",
-    "position",
 )
+TECH, ID, STATUS, STARTED, MINUTES, READY, DUE, PROMISED, LAT, LNG, VERSION = range(11)
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ class TeamPlan:
     promises: Promises
     techs: list[Technician]
     skills: dict[int, set[str]]
-    rows: dict[int, list]  # technician id -> queued call rows, in queue order
     routes: dict[int, Route]
+    versions: dict[int, int]  # queued call id -> version, for the moves a rescue proposes
 
     def route_of(self, tech_id: int) -> Route:
         return self.routes[tech_id]
@@ -100,13 +101,14 @@ def _ts(value: datetime | None) -> float | None:
     return None if value is None else value.timestamp()
 
 
-def stop_of_row(row) -> Stop:
+def stop_of_row(row: tuple) -> Stop:
+    ready, due = row[READY], row[DUE]
     return Stop(
-        row.id,
-        (row.site__lat, row.site__lng),
-        row.duration_minutes * 60.0,
-        _ts(row.window_start),
-        _ts(row.deadline),
+        row[ID],
+        (row[LAT], row[LNG]),
+        row[MINUTES] * 60.0,
+        None if ready is None else ready.timestamp(),
+        None if due is None else due.timestamp(),
     )
 
 
@@ -124,9 +126,9 @@ def _route(tech: Technician, rows: list, day: date, now: datetime) -> Route:
     # The same start rules as queues.plan_queue, so a candidate's ETA is the one a move stores.
     shift = shift_bounds(day, tech.shift_start, tech.shift_end)
     floor = 0
-    while floor < len(rows) and rows[floor].status in WORKING_STATUSES:
+    while floor < len(rows) and rows[floor][STATUS] in WORKING_STATUSES:
         floor += 1
-    on_site = rows[0].started_at if rows and rows[0].status == "on_site" else None
+    on_site = rows[0][STARTED] if rows and rows[0][STATUS] == "on_site" else None
     return Route(
         start_at=max(now, shift[0]).timestamp(),
         origin=starting_point(place_of(tech), now, shift),
@@ -145,18 +147,17 @@ def team_plan_load(*, techs: list[Technician], day: date, now: datetime) -> Team
         technician_id__in=ids
     ).values_list("technician_id", "skill__code"):
         skills[tech_id].add(code)
-    rows: dict[int, list] = defaultdict(list)
+    rows: dict[int, list[tuple]] = defaultdict(list)
     for row in (
         ServiceCall.objects.filter(
             technician_id__in=ids, scheduled_day=day, status__in=ServiceCall.QUEUED_STATUSES
         )
         .order_by("technician_id", "position", "id")
-        .values_list(*ROW_FIELDS, named=True)
+        .values_list(*ROW_FIELDS)
     ):
-        rows[row.technician_id].append(row)
-    promised = {
-        r.id: r.promised_eta.timestamp() for q in rows.values() for r in q if r.promised_eta
-    }
+        rows[row[TECH]].append(row)
+    every = [r for q in rows.values() for r in q]
+    promised = {r[ID]: r[PROMISED].timestamp() for r in every if r[PROMISED] is not None}
     return TeamPlan(
         day=day,
         now=now,
@@ -165,8 +166,8 @@ def team_plan_load(*, techs: list[Technician], day: date, now: datetime) -> Team
         promises=Promises(promised, settings.PROMISE_TOLERANCE_MINUTES * 60.0),
         techs=techs,
         skills=skills,
-        rows=rows,
         routes={t.pk: _route(t, rows[t.pk], day, now) for t in techs},
+        versions={r[ID]: r[VERSION] for r in every},
     )
 
 
@@ -225,7 +226,19 @@ def best_for(plan: TeamPlan, tech: Technician, stop: Stop) -> Candidate | Exclud
         pushed = first.ripple.overtime
         which = "this call" if first.overtime or not pushed else f"call #{pushed[-1]}"
         return Excluded(tech, f"would push {which} into overtime")
-    return min((candidate_of(tech, t) for t in in_shift), key=lambda c: c.rank)
+    # Ranked on the same rounded figures as Candidate.rank, so only the winner is converted.
+    return candidate_of(tech, min(in_shift, key=_insertion_rank))
+
+
+def _insertion_rank(insertion: Insertion) -> tuple:
+    ripple = insertion.ripple
+    return (
+        round(ripple.added_lateness / 60.0, 1),
+        len(ripple.turned_worse),
+        len(ripple.promises_broken),
+        round(insertion.travel_added / 60.0, 1),
+        insertion.position,
+    )
 
 
 def call_open_get(*, user, call_id: int, office_only: bool = False) -> ServiceCall:

@@ -214,7 +214,7 @@ def _reassign(plan: TeamPlan, call: ServiceCall, candidate) -> RescueOption:
 
 
 def _row_skills(plan: TeamPlan) -> dict[int, set[str]]:
-    ids = [r.id for rows in plan.rows.values() for r in rows]
+    ids = list(plan.versions)
     skills: dict[int, set[str]] = defaultdict(set)
     for call_id, code in ServiceCall.skills.through.objects.filter(
         servicecall_id__in=ids
@@ -241,7 +241,7 @@ def _swaps(plan: TeamPlan, call: ServiceCall) -> list[RescueOption]:
         route = plan.routes[tech.pk]
         before = route.plan(plan.travel)
         for j in range(route.floor, len(route.stops)):
-            other, row = route.stops[j], plan.rows[tech.pk][j]
+            other = route.stops[j]
             if before[j].slack is not None and before[j].slack < plan.margin:
                 continue  # only a call with slack to spare can give up its place
             if not row_skills[other.id] <= my_skills:
@@ -256,7 +256,7 @@ def _swaps(plan: TeamPlan, call: ServiceCall) -> list[RescueOption]:
             )
             moves = [
                 RescueMove(call.pk, tech.pk, j, call.version),
-                RescueMove(other.id, me.pk, index, row.version),
+                RescueMove(other.id, me.pk, index, plan.versions[other.id]),
             ]
             text = (
                 f"swap #{call.pk} with {tech.name}'s #{other.id}: #{call.pk} goes to {tech.name} "
