@@ -69,3 +69,27 @@ def test_pruned_insertions_keep_the_least_lateness_and_every_on_time_position():
         if late:
             assert min(late) == min(-i.leg.slack for i in pruned if not i.on_time)
         assert [i for i in full if i.on_time] == [i for i in pruned if i.on_time]
+
+
+def test_a_one_way_travel_provider_is_asked_both_ways():
+    # Uphill costs double: without `symmetric`, to and from the new stop must be looked up apart.
+    uphill = euclidean_up
+
+    stops = [Stop(i, (float(i), float(i % 3)), 5.0, None, 100.0 + 10 * i) for i in range(5)]
+    route = Route(0.0, (0.0, 0.0), stops, shift_end=500.0)
+    new = Stop("new", (2.5, 4.0), 5.0, None, 300.0)
+    for found in insertions(route, new, uphill, margin=5.0):
+        order = list(stops)
+        order.insert(found.position, new)
+        full = Route(0.0, (0.0, 0.0), order, 500.0).plan(uphill)
+        assert math.isclose(full[found.position].arrival, found.leg.arrival)
+        assert math.isclose(driven(order) - driven(stops), found.travel_added)
+
+
+def driven(stops) -> float:
+    places = [(0.0, 0.0), *(s.location for s in stops)]
+    return sum(euclidean_up(a, b) for a, b in zip(places, places[1:], strict=False))
+
+
+def euclidean_up(a, b):
+    return euclidean(a, b) * (2.0 if b[1] > a[1] else 1.0)
