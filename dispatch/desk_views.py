@@ -173,6 +173,7 @@ def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
         # And the smallest change that saves it, when it is at risk or late.
         rescue = call_rescue(user=request.user, call_id=call.pk)
         context["rescue"] = rescue if rescue.needed else None
+        context["show_ids"] = True  # the desk is for office roles only
     return render(request, "desk/escalation_detail.html", context)
 
 

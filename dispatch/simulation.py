@@ -319,7 +319,8 @@ class Simulation:
             stops.insert(p + route.floor, self.calls[call_id].stop())
             after = _with_stops(route, stops).plan(self.travel)
             others = [leg for leg in after if leg.id != call_id]
-            if self._ripple(base, others, route).harm != (0, 0, 0):
+            ripple = self._ripple(base, others, route)
+            if ripple.harm != (0, 0, 0) or ripple.overtime:
                 continue
             risk = RISK_RANK[classify_risk(after[p + route.floor], self.margin)]
             options.append((risk, 0, 0, _reorder(owner, call_id, p)))

@@ -261,8 +261,10 @@ def _suggestions(user, call_id: int) -> dict:
     now = clock.now()
     candidates, excluded = call_candidates(user=user, call_id=call_id, now=now)
     call = selectors.call_get_for_user(user=user, call_id=call_id)
-    context = {"call": call, "candidates": candidates, "excluded": excluded}
-    if roles.is_office(user):
+    # A technician sees how many teammates' calls a choice hurts, not which ones.
+    office = roles.is_office(user)
+    context = {"call": call, "candidates": candidates, "excluded": excluded, "show_ids": office}
+    if office:
         rescue = call_rescue(user=user, call_id=call_id, now=now)
         context["rescue"] = rescue if rescue.needed else None
         if call.priority == "emergency":

@@ -180,7 +180,7 @@ def team_technicians(user, call: ServiceCall) -> list[Technician]:
 # --- candidates -------------------------------------------------------------------------------
 
 
-def _dt(seconds: float) -> datetime:
+def utc_datetime(seconds: float) -> datetime:
     return datetime.fromtimestamp(round(seconds), tz=ZoneInfo("UTC"))
 
 
@@ -189,7 +189,7 @@ def candidate_of(tech: Technician, insertion: Insertion) -> Candidate:
     return Candidate(
         technician=tech,
         position=insertion.position,
-        arrival=_dt(leg.arrival),
+        arrival=utc_datetime(leg.arrival),
         slack_minutes=None if leg.slack is None else round(leg.slack / 60.0, 1),
         travel_added_minutes=round(insertion.travel_added / 60.0, 1),
         added_lateness_minutes=round(ripple.added_lateness / 60.0, 1),

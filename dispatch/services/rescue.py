@@ -25,13 +25,13 @@ from dispatch.selectors import call_get_for_user
 from dispatch.services.candidates import (
     Excluded,
     TeamPlan,
-    _dt,
     call_open_get,
     candidates_in,
     stop_of_call,
     team_plan_load,
     team_technicians,
     unable_reason,
+    utc_datetime,
 )
 from dispatch.services.moves import MoveResult, call_move_within, with_retries
 from technicians.models import Technician
@@ -134,7 +134,7 @@ def _option(plan, kind, description, tech, moves, leg: Leg, ripple: Ripple, swap
         description=description,
         technician=tech,
         moves=moves,
-        arrival=_dt(leg.arrival),
+        arrival=utc_datetime(leg.arrival),
         slack_minutes=None if leg.slack is None else round(leg.slack / 60.0, 1),
         risk=classify_risk(leg, plan.margin),
         added_lateness_minutes=round(ripple.added_lateness / 60.0, 1),
@@ -184,20 +184,12 @@ def _earlier(plan: TeamPlan, call: ServiceCall) -> list[RescueOption]:
     for p in range(route.floor, index):
         stops = rest[:p] + [route.stops[index]] + rest[p:]
         after = _replan(route, stops, plan)
+        ripple = _ripple(plan, before, after, route, call.pk)
+        if ripple.overtime:
+            continue  # nobody is pushed past the end of their shift by a rescue
         move = RescueMove(call.pk, tech.pk, p, call.version)
         text = f"move #{call.pk} up to place {p + 1} in {tech.name}'s queue"
-        leg = after[p]
-        options.append(
-            _option(
-                plan,
-                "earlier",
-                text,
-                tech,
-                [move],
-                leg,
-                _ripple(plan, before, after, route, call.pk),
-            )
-        )
+        options.append(_option(plan, "earlier", text, tech, [move], after[p], ripple))
     return options
 
 
@@ -223,6 +215,16 @@ def _row_skills(plan: TeamPlan) -> dict[int, set[str]]:
     return skills
 
 
+@dataclass(frozen=True)
+class _Side:
+    """The rescued call's side of a swap: its technician, their route and plan, its index."""
+
+    tech: Technician
+    route: Route
+    before: list[Leg]
+    index: int
+
+
 def _swaps(plan: TeamPlan, call: ServiceCall) -> list[RescueOption]:
     """Trade places with a teammate's waiting call that has slack and that this call's technician
     can do: both calls are timed in their new queues, and both queues' ripples are counted."""
@@ -230,10 +232,9 @@ def _swaps(plan: TeamPlan, call: ServiceCall) -> list[RescueOption]:
     if own is None:
         return []
     me, my_route, index = own
+    side = _Side(me, my_route, my_route.plan(plan.travel), index)
     needed, row_skills = {s.code for s in call.skills.all()}, _row_skills(plan)
     my_skills = plan.skills.get(me.pk, set())
-    my_before = my_route.plan(plan.travel)
-    mine = my_route.stops[index]
     options = []
     for tech in plan.techs:
         if tech.pk == me.pk or unable_reason(plan, tech, needed):
@@ -241,29 +242,37 @@ def _swaps(plan: TeamPlan, call: ServiceCall) -> list[RescueOption]:
         route = plan.routes[tech.pk]
         before = route.plan(plan.travel)
         for j in range(route.floor, len(route.stops)):
-            other = route.stops[j]
             if before[j].slack is not None and before[j].slack < plan.margin:
                 continue  # only a call with slack to spare can give up its place
-            if not row_skills[other.id] <= my_skills:
-                continue
-            theirs = _replan(route, [*route.stops[:j], mine, *route.stops[j + 1 :]], plan)
-            ours = _replan(
-                my_route, [*my_route.stops[:index], other, *my_route.stops[index + 1 :]], plan
-            )
-            both = my_before + before
-            ripple = _ripple(plan, both, theirs, route, call.pk) + _ripple(
-                plan, both, ours, my_route, call.pk
-            )
-            moves = [
-                RescueMove(call.pk, tech.pk, j, call.version),
-                RescueMove(other.id, me.pk, index, plan.versions[other.id]),
-            ]
-            text = (
-                f"swap #{call.pk} with {tech.name}'s #{other.id}: #{call.pk} goes to {tech.name} "
-                f"(place {j + 1}), #{other.id} to {me.name} (place {index + 1})"
-            )
-            options.append(_option(plan, "swap", text, tech, moves, theirs[j], ripple, other.id))
+            if row_skills[route.stops[j].id] <= my_skills:
+                option = _swap_with(plan, call, side, tech, before, j)
+                if option is not None:
+                    options.append(option)
     return options
+
+
+def _swap_with(plan, call, side: _Side, tech, before: list[Leg], j: int) -> RescueOption | None:
+    route, mine = plan.routes[tech.pk], side.route.stops[side.index]
+    other = route.stops[j]
+    theirs = _replan(route, [*route.stops[:j], mine, *route.stops[j + 1 :]], plan)
+    ours = _replan(
+        side.route, [*side.route.stops[: side.index], other, *side.route.stops[side.index + 1 :]],
+        plan,
+    )  # fmt: skip
+    both = side.before + before
+    ripple = _ripple(plan, both, theirs, route, call.pk)
+    ripple += _ripple(plan, both, ours, side.route, call.pk)
+    if ripple.overtime or theirs[j].finish > route.shift_end:
+        return None  # nobody is pushed past the end of their shift by a rescue
+    moves = [
+        RescueMove(call.pk, tech.pk, j, call.version),
+        RescueMove(other.id, side.tech.pk, side.index, plan.versions[other.id]),
+    ]
+    text = (
+        f"swap #{call.pk} with {tech.name}'s #{other.id}: #{call.pk} goes to {tech.name} "
+        f"(place {j + 1}), #{other.id} to {side.tech.name} (place {side.index + 1})"
+    )
+    return _option(plan, "swap", text, tech, moves, theirs[j], ripple, other.id)
 
 
 # --- applying a swap --------------------------------------------------------------------------
