@@ -195,3 +195,21 @@ def test_swap_api_applies_both_moves_and_refuses_a_stale_version(
     assert done.json()["call"]["technician"] == fay.pk
     assert done.json()["other"]["technician"] == tom.pk
     assert client.post(url, {"other": "x"}, format="json").status_code == 400
+
+
+def test_swapping_within_one_queue_or_a_call_under_way_is_refused_in_words(
+    api, dispatcher, tom, fay, make_call, far_site
+):
+    first, second = make_call(tom), make_call(tom)
+    working = make_call(fay, status="en_route")
+    client = api.as_user(dispatcher)
+
+    def swap(a, b):
+        body = {"other": b.pk, "expected_version": a.version, "other_expected_version": b.version}
+        return client.post(f"/api/v1/calls/{a.pk}/swap/", body, format="json")
+
+    same = swap(first, second)
+    assert same.status_code == 400 and "same queue" in same.json()["detail"]
+    under_way = swap(first, working)
+    assert under_way.status_code == 400 and "only waiting calls" in under_way.json()["detail"]
+    assert ServiceCall.objects.get(pk=first.pk).version == first.version
