@@ -41,7 +41,7 @@ class Route:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for the same reason as Insertion; never mutated
 class Ripple:
     """What a change costs the calls that were already planned (never the call being placed)."""
 
@@ -66,7 +66,9 @@ class Ripple:
 EMPTY = Ripple()
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and thousands of
+# these are made for one question; nothing mutates them.
+@dataclass(slots=True)
 class Insertion:
     position: int
     leg: Leg  # the inserted call's timing
