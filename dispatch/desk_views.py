@@ -28,6 +28,7 @@ from dispatch.services.escalations import (
     escalation_resolve,
     escalations_visible_to,
 )
+from dispatch.services.rescue import call_rescue
 
 RECENTLY_RESOLVED = 10
 STALE_LIMIT = 50
@@ -170,6 +171,10 @@ def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
         context["candidates"], context["excluded"] = call_candidates(
             user=request.user, call_id=call.pk
         )
+        # And the smallest change that saves it, when it is at risk or late.
+        rescue = call_rescue(user=request.user, call_id=call.pk)
+        context["rescue"] = rescue if rescue.needed else None
+        context["show_ids"] = True  # the desk is for office roles only
     return render(request, "desk/escalation_detail.html", context)
 
 

@@ -39,6 +39,7 @@ def great_circle(circuity: float, speed_kmh: float) -> Travel:
     def travel(a: Location, b: Location) -> float:
         return haversine_km(a, b) * seconds_per_km
 
+    travel.symmetric = True  # type: ignore[attr-defined]  # a to b takes as long as b to a
     return travel
 
 
@@ -50,3 +51,8 @@ def euclidean(a: Location, b: Location) -> float:
 def euclidean_trunc1(a: Location, b: Location) -> float:
     """Euclidean distance cut to one decimal, as exact Solomon methods count arcs."""
     return math.floor(10 * math.dist(a, b)) / 10
+
+
+# Both are symmetric: callers that price many positions may ask each pair once.
+euclidean.symmetric = True  # type: ignore[attr-defined]
+euclidean_trunc1.symmetric = True  # type: ignore[attr-defined]

@@ -11,4 +11,6 @@ urlpatterns = [
     path("track/<str:token>/", views.track, name="track"),
     path("calls/<int:call_id>/escalate/", views.call_escalate_view, name="call-escalate"),
     path("calls/<int:call_id>/move/", views.call_move_form, name="call-move-form"),
+    path("calls/<int:call_id>/suggest/", views.call_suggest, name="call-suggest"),
+    path("board/swap/", views.board_swap, name="board-swap"),
 ]

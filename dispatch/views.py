@@ -16,8 +16,10 @@ from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
 from dispatch.models import Escalation
 from dispatch.services.background import NEVER, heartbeat_delayed_since
+from dispatch.services.candidates import call_candidates, call_send_now
 from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
+from dispatch.services.rescue import call_rescue, calls_swap
 from technicians.models import Team
 
 
@@ -236,6 +238,62 @@ def call_move_form(request: HttpRequest, call_id: int) -> HttpResponse:
     )
     template = "dispatch/partials/_move_form.html" if request.htmx else "dispatch/move_form.html"
     return render(request, template, {"call": call, "technicians": techs, "day": day, "team": team})
+
+
+@login_required
+@require_GET
+def call_suggest(request: HttpRequest, call_id: int) -> HttpResponse:
+    """Who should go: ranked candidates with their ripple and exclusions in words; for the office
+    also the rescue of a call at risk or late and, for an emergency, the nearest technician now.
+    Every option applies through the board's move (or swap) post, so a harmful one still asks."""
+    try:
+        context = _suggestions(request.user, call_id)
+    except NotFound:
+        raise Http404("Call not found") from None
+    except DispatchError as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    context |= {"day": context["call"].scheduled_day, "team": _team(request)}
+    template = "dispatch/partials/_suggest.html" if request.htmx else "dispatch/suggest.html"
+    return render(request, template, context)
+
+
+def _suggestions(user, call_id: int) -> dict:
+    now = clock.now()
+    candidates, excluded = call_candidates(user=user, call_id=call_id, now=now)
+    call = selectors.call_get_for_user(user=user, call_id=call_id)
+    # A technician sees how many teammates' calls a choice hurts, not which ones.
+    office = roles.is_office(user)
+    context = {"call": call, "candidates": candidates, "excluded": excluded, "show_ids": office}
+    if office:
+        rescue = call_rescue(user=user, call_id=call_id, now=now)
+        context["rescue"] = rescue if rescue.needed else None
+        if call.priority == "emergency":
+            context["send_now"] = call_send_now(user=user, call_id=call_id, now=now)[0][:3]
+    return context
+
+
+@login_required
+@require_POST
+def board_swap(request: HttpRequest) -> HttpResponse:
+    """A rescue's swap: two waiting calls trade places (two moves of the move service)."""
+    post = request.POST
+    day, team = _day(request), _team(request)
+    try:
+        first, second = calls_swap(
+            user=request.user,
+            call_id=_int_or_none(post.get("call")),
+            other_id=_int_or_none(post.get("other")),
+            expected_version=_int_or_none(post.get("expected_version")),
+            other_expected_version=_int_or_none(post.get("other_expected_version")),
+            reason=post.get("reason", "")[:500],
+        )
+    except DispatchError as exc:
+        return _move_refused(request, exc, day, team)
+    toast = f"Swapped call #{first.call.pk} and call #{second.call.pk}."
+    if not request.htmx:
+        messages.success(request, toast)
+        return redirect(_board_url(day, team))
+    return _changed_columns(request, first.plan, day, team, {"toast": toast})
 
 
 @require_GET

@@ -467,3 +467,52 @@ class ExcludedSerializer(serializers.Serializer):
 class CandidatesSerializer(serializers.Serializer):
     candidates = CandidateSerializer(many=True)
     excluded = ExcludedSerializer(many=True)
+
+
+class RescueMoveSerializer(serializers.Serializer):
+    """One move of a rescue, ready for `calls/{call}/move/` (a swap has two, applied in order)."""
+
+    call = serializers.IntegerField(source="call_id")
+    technician = serializers.IntegerField(source="technician_id")
+    position = serializers.IntegerField()
+    expected_version = serializers.IntegerField()
+
+
+class RescueOptionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["earlier", "reassign", "swap"])
+    description = serializers.CharField()
+    technician = serializers.IntegerField(source="technician.pk")
+    technician_name = serializers.CharField(source="technician.name")
+    moves = RescueMoveSerializer(many=True)
+    swap_with = serializers.IntegerField(allow_null=True)
+    arrival = serializers.DateTimeField()
+    slack_minutes = serializers.FloatField(allow_null=True)
+    risk = serializers.CharField()
+    on_time = serializers.BooleanField()
+    added_lateness_minutes = serializers.FloatField()
+    turned_worse = serializers.ListField(child=serializers.IntegerField())
+    promises_broken = serializers.IntegerField()
+
+
+class RescueSerializer(serializers.Serializer):
+    call = serializers.IntegerField(source="call.pk")
+    risk = serializers.CharField()
+    needed = serializers.BooleanField()
+    clean = serializers.BooleanField(
+        help_text="True when the best option saves the call without hurting any other call."
+    )
+    verdict = serializers.CharField()
+    options = RescueOptionSerializer(many=True)
+    excluded = ExcludedSerializer(many=True)
+
+
+class SwapInput(StrictInputSerializer):
+    other = serializers.IntegerField(help_text="The call to trade places with.")
+    expected_version = serializers.IntegerField()
+    other_expected_version = serializers.IntegerField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class SwappedSerializer(serializers.Serializer):
+    call = CallSerializer()
+    other = CallSerializer()

@@ -27,6 +27,9 @@ urlpatterns = [
     ),
     path("calls/<int:pk>/cancel/", views.CallCancelView.as_view(), name="call-cancel"),
     path("calls/<int:pk>/candidates/", views.CallCandidatesView.as_view(), name="call-candidates"),
+    path("calls/<int:pk>/rescue/", views.CallRescueView.as_view(), name="call-rescue"),
+    path("calls/<int:pk>/send-now/", views.CallSendNowView.as_view(), name="call-send-now"),
+    path("calls/<int:pk>/swap/", views.CallSwapView.as_view(), name="call-swap"),
     path("calls/<int:pk>/escalate/", views.CallEscalateView.as_view(), name="call-escalate"),
     path("escalations/", views.EscalationListView.as_view(), name="escalations"),
     path(

@@ -38,8 +38,11 @@ from dispatch.api.serializers import (
     EscalationResolveInput,
     EscalationSerializer,
     MovePreviewSerializer,
+    RescueSerializer,
     SiteSerializer,
     SkillSerializer,
+    SwapInput,
+    SwappedSerializer,
     TechnicianSerializer,
     TechnicianStatusInput,
 )
@@ -47,7 +50,7 @@ from dispatch.errors import MoveConflict
 from dispatch.models import CallEvent, Escalation, ServiceCall
 from dispatch.services.background import background_status, heartbeat_delayed_since
 from dispatch.services.calls import call_book, call_cancel, call_update
-from dispatch.services.candidates import call_candidates
+from dispatch.services.candidates import call_candidates, call_send_now
 from dispatch.services.escalations import (
     Concession,
     MoveOrder,
@@ -56,6 +59,7 @@ from dispatch.services.escalations import (
     escalations_visible_to,
 )
 from dispatch.services.moves import call_move, call_move_preview
+from dispatch.services.rescue import call_rescue, calls_swap
 from dispatch.services.technicians import technician_status_update
 from technicians.models import Skill
 
@@ -421,3 +425,56 @@ class CallCandidatesView(BackgroundDelayHeaderMixin, APIView):
         candidates, excluded = call_candidates(user=request.user, call_id=pk)
         body = {"candidates": candidates, "excluded": excluded}
         return Response(CandidatesSerializer(body).data)
+
+
+class CallRescueView(BackgroundDelayHeaderMixin, APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        responses={200: RescueSerializer, **ERRORS},
+        summary="Rescue for a call at risk or late: the smallest change that brings it back on "
+        "time (earlier in its queue, another technician, or a swap), each with its ripple",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(RescueSerializer(call_rescue(user=request.user, call_id=pk)).data)
+
+
+class CallSendNowView(BackgroundDelayHeaderMixin, APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        responses={200: CandidatesSerializer, **ERRORS},
+        summary="Emergency: every able technician with the call right after their current job, "
+        "soonest arrival first, with the ripple",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        options, excluded = call_send_now(user=request.user, call_id=pk)
+        return Response(CandidatesSerializer({"candidates": options, "excluded": excluded}).data)
+
+
+class CallSwapView(BackgroundDelayHeaderMixin, APIView):
+    permission_classes = STAFF_PERMISSIONS
+
+    @extend_schema(
+        request=SwapInput,
+        responses={200: SwappedSerializer, **ERRORS, **CONFLICT},
+        summary="Two waiting calls of two technicians trade places (two moves, one transaction)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = validated(SwapInput, request)
+        try:
+            calls_swap(
+                user=request.user,
+                call_id=pk,
+                other_id=data["other"],
+                expected_version=data["expected_version"],
+                other_expected_version=data["other_expected_version"],
+                reason=data.get("reason", ""),
+            )
+        except MoveConflict as exc:
+            return conflict_response(request, pk, exc)
+        calls = {
+            "call": selectors.call_get_for_user(user=request.user, call_id=pk),
+            "other": selectors.call_get_for_user(user=request.user, call_id=data["other"]),
+        }
+        return Response(SwappedSerializer(calls, context={"request": request}).data)

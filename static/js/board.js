@@ -17,7 +17,7 @@
   }
 
   function panelOpen() {
-    return Boolean(document.querySelector("#confirm-panel, #move-panel"));
+    return Boolean(document.querySelector("#confirm-panel, #move-panel, #suggest-panel"));
   }
 
   function post(values) {
@@ -113,13 +113,13 @@
   });
   document.body.addEventListener("submit", function (evt) {
     const call = evt.target.querySelector("input[name=call]");
-    if (call && evt.target.closest("#move-panel, #confirm-panel")) focusCall = call.value;
+    if (call && evt.target.closest("#move-panel, #confirm-panel, #suggest-panel")) focusCall = call.value;
   }, true);
   document.body.addEventListener("click", function (evt) {
     const closer = evt.target.closest("[data-close-panel]");
     if (!closer) return;
     evt.preventDefault();
-    const panel = closer.closest("#confirm-panel, #move-panel");
+    const panel = closer.closest("#confirm-panel, #move-panel, #suggest-panel");
     if (!panel) return;
     const call = panel.querySelector("input[name=call]");
     panel.remove();

@@ -71,3 +71,48 @@ def test_candidates_api(api, dispatcher, tom, tina, make_call, skills):
     assert api.as_user(tina.user).get(f"/api/v1/calls/{call.pk}/candidates/").status_code == 200
     other = make_call(tom)
     assert api.as_user(tina.user).get(f"/api/v1/calls/{other.pk}/candidates/").status_code == 404
+
+
+def test_a_skilled_but_far_technician_beats_an_unskilled_near_one(
+    dispatcher, tom, north, skills, make_call
+):
+    far = make_technician("fay", north, skills=[skills["electrical"]], home=(42.05, -87.75))
+    call = make_call(deadline=local(12), skills=[skills["electrical"]])
+    candidates, excluded = call_candidates(user=dispatcher, call_id=call.pk, now=local(7, 30))
+    assert [c.technician.name for c in candidates] == ["Fay"]
+    assert candidates[0].travel_added_minutes > 30  # far indeed: about 21 km
+    assert {e.technician.name: e.reason for e in excluded} == {"Tom": "missing skill: electrical"}
+    assert far.pk == candidates[0].technician.pk
+
+
+def test_inserting_in_the_middle_beats_appending_when_it_keeps_everyone_on_time(
+    dispatcher, tom, skills, make_call, customer
+):
+    from customers.models import Site
+
+    far_site = Site.objects.create(customer=customer, address="far", lat=42.04, lng=-87.76)
+    tight = make_call(tom, deadline=local(9, 30), summary="tight, here")
+    make_call(tom, deadline=local(15), site=far_site, summary="loose, far away")
+    call = make_call(deadline=local(11), skills=[skills["plumbing"]])
+    etas_refresh_day(day=DAY, now=local(7, 30))
+    (best,), _ = call_candidates(user=dispatcher, call_id=call.pk, now=local(7, 30))
+    # First would push the tight call under its margin; last means a 40-minute drive back and
+    # arriving after 11:00. Right after the tight call, at the same address, costs nothing.
+    assert best.position == 1
+    assert best.travel_added_minutes == 0
+    assert best.added_lateness_minutes == 0 and best.turned_worse == []
+    assert best.slack_minutes > 0
+    assert tight.pk not in best.turned_worse
+
+
+def test_candidates_for_200_technicians_are_read_in_a_fixed_number_of_queries(
+    dispatcher, tom, tina, north, skills, make_call, django_assert_max_num_queries
+):
+    for name in ("ann", "bob", "cid"):
+        tech = make_technician(name, north, skills=[skills["plumbing"]])
+        for _ in range(3):
+            make_call(tech, deadline=local(16))
+    call = make_call(deadline=local(16), skills=[skills["plumbing"]])
+    with django_assert_max_num_queries(8):
+        candidates, _ = call_candidates(user=dispatcher, call_id=call.pk, now=local(7, 30))
+    assert len(candidates) == 4
