@@ -21,6 +21,7 @@ from dispatch.services.background import (
 )
 from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
+from dispatch.services.handoffs import handoff_offers_expire
 
 TASK_OPTIONS = {
     "acks_late": True,
@@ -66,3 +67,9 @@ def recompute_technicians(now_iso: str | None = None) -> int:
 def check_escalations(now_iso: str | None = None) -> int:
     """Apply the auto-escalation rules once; returns escalations opened (never duplicates)."""
     return escalations_check(now=_now(now_iso))
+
+
+@shared_task(**TASK_OPTIONS)
+def expire_handoff_offers(now_iso: str | None = None) -> int:
+    """Close hand-off offers nobody answered in time (the dispatcher is told); returns how many."""
+    return handoff_offers_expire(now=_now(now_iso))

@@ -16,6 +16,7 @@ from dispatch.services.background import (
 )
 from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
+from dispatch.services.handoffs import handoff_offers_expire
 
 
 class Command(BaseCommand):
@@ -43,6 +44,8 @@ class Command(BaseCommand):
             if every > 0:  # standing in for beat: the escalation rules run on the same minute
                 opened = escalations_check(now=now)
                 self.stdout.write(f"escalation rules: {opened} opened")
+                lapsed = handoff_offers_expire(now=now)
+                self.stdout.write(f"hand-off offers: {lapsed} expired")
             if every <= 0:
                 return
             time.sleep(max(0.0, every - (time.monotonic() - started)))
