@@ -1,0 +1,120 @@
+"""Reads for the technician's own day (`/me/`): their queue, offers, notices, calls to claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Q
+
+from dispatch import roles
+from dispatch.errors import NotAllowed
+from dispatch.models import CallEvent, ServiceCall
+from technicians.models import HandoffOffer, Technician
+
+HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
+# Changes to a technician's queue that someone else made: they hear about them here.
+QUEUE_KINDS = ("assigned", "moved", "reordered", "cancelled")
+NOTICE_LIMIT = 8
+
+
+@dataclass
+class MyDay:
+    technician: Technician
+    day: date
+    queue: list[ServiceCall]
+    done: list[ServiceCall]
+    offers_to_me: list[HandoffOffer]
+    offers_from_me: dict[int, HandoffOffer]  # call id -> my open offer of it
+    notices: list[CallEvent]
+    unassigned: list[ServiceCall]
+    my_skills: set[str] = field(default_factory=set)
+
+    @property
+    def next_call(self) -> ServiceCall | None:
+        return self.queue[0] if self.queue else None
+
+
+def technician_for_me(*, user) -> Technician:
+    """The technician record behind `/me/`; anyone else is told where to go instead."""
+    tech = roles.technician_of(user)
+    if tech is None:
+        raise NotAllowed("“My day” is for technicians. Office staff work from the board.")
+    return tech
+
+
+def my_day_get(*, user, day: date, now: datetime) -> MyDay:
+    """Everything `/me/` shows, in a fixed number of queries whatever the day holds."""
+    tech = technician_for_me(user=user)
+    calls = list(
+        ServiceCall.objects.filter(technician=tech, scheduled_day=day)
+        .exclude(status="cancelled")
+        .select_related("customer", "site")
+        .order_by("position", "completed_at", "id")
+    )
+    offered = {o.call_id: o for o in _offers_from(tech)}
+    queue = [c for c in calls if c.status in ServiceCall.QUEUED_STATUSES]
+    for call in queue:
+        call.open_offer = offered.get(call.pk)
+        # "Done" suggests the time on the job so far; the technician corrects it.
+        started = call.started_at if call.status == "on_site" else None
+        call.minutes_so_far = max(1, round((now - started).total_seconds() / 60)) if started else ""
+    return MyDay(
+        technician=tech,
+        day=day,
+        queue=queue,
+        done=[c for c in calls if c.status == "completed"],
+        offers_to_me=_offers_to(tech, now),
+        offers_from_me=offered,
+        notices=notices_for_technician(technician=tech, day=day),
+        unassigned=_unassigned(day),
+        my_skills=set(tech.skills.values_list("code", flat=True)),
+    )
+
+
+def _offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
+    return list(
+        HandoffOffer.objects.filter(to_technician=tech, status="open", expires_at__gt=now)
+        .select_related("call__customer", "call__site", "from_technician")
+        .order_by("expires_at", "id")
+    )
+
+
+def _offers_from(tech: Technician) -> list[HandoffOffer]:
+    return list(
+        HandoffOffer.objects.filter(from_technician=tech, status="open").select_related(
+            "to_technician"
+        )
+    )
+
+
+def _unassigned(day: date) -> list[ServiceCall]:
+    return list(
+        ServiceCall.objects.filter(scheduled_day=day, status="new", technician__isnull=True)
+        .select_related("customer", "site")
+        .prefetch_related("skills")
+        .order_by("deadline", "id")
+    )
+
+
+def notices_for_technician(*, technician: Technician, day: date) -> list[CallEvent]:
+    """What others did that concerns this technician, newest first: a call taken from them
+    or moved in their queue by someone else, and hand-offs to or from them."""
+    tid = technician.pk
+    addressed = (
+        Q(kind="tech_notified", payload__technician=tid)
+        | Q(kind__in=HANDOFF_KINDS, payload__to_technician=tid)
+        | Q(kind__in=HANDOFF_KINDS, payload__from_technician=tid)
+        | (
+            Q(kind__in=QUEUE_KINDS)
+            & (Q(payload__before__technician=tid) | Q(payload__after__technician=tid))
+            & ~Q(actor=technician.user)
+            # An accepted hand-off is told once, by its own event, not again as a move.
+            & ~Q(payload__reason__startswith="hand-off")
+        )
+    )
+    return list(
+        CallEvent.objects.filter(addressed, call__scheduled_day=day)
+        .select_related("call", "actor")
+        .order_by("-created_at", "-id")[:NOTICE_LIMIT]
+    )
