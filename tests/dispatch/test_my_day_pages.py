@@ -303,3 +303,10 @@ def test_the_new_endpoints_are_in_the_schema(api, dispatcher):
         "/api/v1/handoffs/{id}/decline/",
     ):
         assert path in schema["paths"], path
+
+
+def test_a_technician_starts_on_my_day_and_office_staff_on_the_board(client, tom, dispatcher):
+    client.force_login(tom.user)
+    assert client.get("/").url == "/me/"
+    client.force_login(dispatcher)
+    assert client.get("/").url == "/board/"
