@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from dispatch import roles
 from dispatch.errors import NotAllowed
@@ -74,7 +74,9 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
 
 def _offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
     return list(
+        # An offer of a call that changed since (moved, started) can no longer be accepted.
         HandoffOffer.objects.filter(to_technician=tech, status="open", expires_at__gt=now)
+        .filter(call_version=F("call__version"))
         .select_related("call__customer", "call__site", "from_technician")
         .order_by("expires_at", "id")
     )

@@ -251,6 +251,9 @@ def _close(offer, status: str, kind: str, user, now: datetime, **extra) -> Hando
 
 
 def _record(offer: HandoffOffer, kind: str, actor, **extra) -> None:
+    # Touching the offerer's row is how open boards notice (their fingerprint reads it), so the
+    # dispatcher sees an offer come and go, expiry included, without a reload.
+    Technician.objects.filter(pk=offer.from_technician_id).update(updated_at=timezone.now())
     event_record(
         call=offer.call,
         actor=actor,
