@@ -399,3 +399,31 @@ def make_technician_in_north(north):
         return make_technician(name, north)
 
     return make
+
+
+def test_an_expiry_changes_the_board_fingerprint_so_open_boards_show_it(offered, north, settings):
+    from dispatch.selectors import board_version
+
+    before = board_version(day=DAY, team=north)
+    handoff_offers_expire(now=NINE + timedelta(minutes=settings.HANDOFF_OFFER_MINUTES))
+    assert board_version(day=DAY, team=north) != before
+
+
+def test_an_offer_of_a_call_moved_since_is_not_shown_to_the_teammate(
+    offered, tom, tina, dispatcher
+):
+    from dispatch.services.moves import call_move
+    from technicians.selectors import my_day_get
+
+    assert [o.pk for o in my_day_get(user=tina.user, day=DAY, now=NINE).offers_to_me] == [
+        offered.pk
+    ]
+    call = fresh(offered.call)
+    call_move(
+        user=dispatcher,
+        call_id=call.pk,
+        technician_id=tom.pk,
+        position=1,
+        expected_version=call.version,
+    )
+    assert my_day_get(user=tina.user, day=DAY, now=NINE).offers_to_me == []
