@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import F, Q
@@ -10,12 +10,13 @@ from django.db.models import F, Q
 from dispatch import roles
 from dispatch.errors import NotAllowed
 from dispatch.models import CallEvent, ServiceCall
-from technicians.models import HandoffOffer, Technician
+from technicians.models import HandoffOffer, Skill, Technician
 
 HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
 # Changes to a technician's queue that someone else made: they hear about them here.
 QUEUE_KINDS = ("assigned", "moved", "reordered", "cancelled")
 NOTICE_LIMIT = 8
+CLAIMABLE_LIMIT = 10
 
 
 @dataclass
@@ -28,7 +29,11 @@ class MyDay:
     offers_from_me: dict[int, HandoffOffer]  # call id -> my open offer of it
     notices: list[CallEvent]
     unassigned: list[ServiceCall]
-    my_skills: set[str] = field(default_factory=set)
+    unassigned_count: int
+
+    @property
+    def unassigned_more(self) -> int:
+        return self.unassigned_count - len(self.unassigned)
 
     @property
     def next_call(self) -> ServiceCall | None:
@@ -53,6 +58,7 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
         .order_by("position", "completed_at", "id")
     )
     offered = {o.call_id: o for o in _offers_from(tech)}
+    unassigned, unassigned_count = _claimable(day, tech)
     queue = [c for c in calls if c.status in ServiceCall.QUEUED_STATUSES]
     for call in queue:
         call.open_offer = offered.get(call.pk)
@@ -67,8 +73,8 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
         offers_to_me=_offers_to(tech, now),
         offers_from_me=offered,
         notices=notices_for_technician(technician=tech, day=day),
-        unassigned=_unassigned(day),
-        my_skills=set(tech.skills.values_list("code", flat=True)),
+        unassigned=unassigned,
+        unassigned_count=unassigned_count,
     )
 
 
@@ -90,13 +96,18 @@ def _offers_from(tech: Technician) -> list[HandoffOffer]:
     )
 
 
-def _unassigned(day: date) -> list[ServiceCall]:
-    return list(
-        ServiceCall.objects.filter(scheduled_day=day, status="new", technician__isnull=True)
-        .select_related("customer", "site")
+def _claimable(day: date, tech: Technician) -> tuple[list[ServiceCall], int]:
+    """Unassigned calls of the day this technician has every skill for, soonest deadline first:
+    the first CLAIMABLE_LIMIT of them (a phone is no place for the whole backlog) and the count."""
+    calls = ServiceCall.objects.filter(
+        scheduled_day=day, status="new", technician__isnull=True
+    ).exclude(skills__in=Skill.objects.exclude(technicians=tech))
+    shown = list(
+        calls.select_related("customer", "site")
         .prefetch_related("skills")
-        .order_by("deadline", "id")
+        .order_by(F("deadline").asc(nulls_last=True), "id")[:CLAIMABLE_LIMIT]
     )
+    return shown, len(shown) if len(shown) < CLAIMABLE_LIMIT else calls.count()
 
 
 def notices_for_technician(*, technician: Technician, day: date) -> list[CallEvent]:

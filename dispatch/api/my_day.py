@@ -118,9 +118,10 @@ class CallStatusView(BackgroundDelayHeaderMixin, APIView):
         selectors.call_get_for_user(user=request.user, call_id=pk)
         data = validated(CallStatusInput, request)
         try:
-            call = call_status_update(user=request.user, call_id=pk, **data)
+            call_status_update(user=request.user, call_id=pk, **data)
         except MoveConflict as exc:
             return conflict_response(request, pk, exc)
+        call = selectors.call_get_for_user(user=request.user, call_id=pk)
         return Response(CallSerializer(call, context={"request": request}).data)
 
 

@@ -66,7 +66,8 @@ def call_status_update(
     lng: float | None = None,
     now: datetime | None = None,
 ) -> ServiceCall:
-    """Apply one status report to a call; returns the call as the user may now see it."""
+    """Apply one status report to a call; returns the call as stored (re-read it through
+    `call_get_for_user` to show it: after "can't complete" it is no longer the technician's)."""
     report = StatusReport(status, actual_minutes, reason.strip(), lat, lng)
     _validate(report)
     now = now or clock.now()
@@ -77,8 +78,7 @@ def call_status_update(
             transaction.on_commit(lambda: _after_status_change(call_id=call.pk, status=status))
             return call
 
-    with_retries(attempt)
-    return call_get_for_user(user=user, call_id=call_id)
+    return with_retries(attempt)
 
 
 def _after_status_change(*, call_id: int, status: str) -> None:
@@ -184,29 +184,26 @@ def _check_transition(call: ServiceCall, status: str) -> None:
 
 def _bring_to_front(user, tech: Technician, call: ServiceCall, now) -> ServiceCall:
     """Setting out for a call makes it the next one; a reorder goes through the move service."""
-    working = (
-        ServiceCall.objects.filter(
-            technician=tech, scheduled_day=call.scheduled_day, status__in=WORKING_STATUSES
-        )
-        .exclude(pk=call.pk)
-        .first()
-    )
-    if working is not None:
-        raise InvalidInput(
-            f"You are still {working.get_status_display().lower()} for call #{working.pk}; "
-            "mark it done or can't complete first.",
-            field="status",
-        )
-    first = (
+    # One read of the day's queue answers both questions: is other work under way, and is this
+    # call already first?
+    queue = list(
         ServiceCall.objects.filter(
             technician=tech,
             scheduled_day=call.scheduled_day,
             status__in=ServiceCall.QUEUED_STATUSES,
         )
         .order_by("position", "id")
-        .values_list("pk", flat=True)
-        .first()
+        .values_list("pk", "status")
     )
+    working = next(((pk, st) for pk, st in queue if st in WORKING_STATUSES and pk != call.pk), None)
+    if working is not None:
+        pk, status = working
+        raise InvalidInput(
+            f"You are still {ServiceCall.Status(status).label.lower()} for call #{pk}; "
+            "mark it done or can't complete first.",
+            field="status",
+        )
+    first = queue[0][0] if queue else None
     if first != call.pk:
         call_move_within(
             user=user,

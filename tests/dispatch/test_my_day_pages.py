@@ -310,3 +310,13 @@ def test_a_technician_starts_on_my_day_and_office_staff_on_the_board(client, tom
     assert client.get("/").url == "/me/"
     client.force_login(dispatcher)
     assert client.get("/").url == "/board/"
+
+
+def test_claimable_calls_are_the_ones_i_have_the_skills_for(client, tina, make_call, skills):
+    mine = make_call(skills=[skills["electrical"]], summary="Sparks")
+    anyone = make_call(summary="Squeaky door")
+    not_mine = make_call(skills=[skills["electrical"], skills["hvac"]], summary="Chiller")
+    client.force_login(tina.user)
+    page = client.get("/me/").content.decode()
+    assert f'id="claim-{mine.pk}"' in page and f'id="claim-{anyone.pk}"' in page
+    assert f'id="claim-{not_mine.pk}"' not in page
