@@ -312,7 +312,10 @@ def test_a_technician_starts_on_my_day_and_office_staff_on_the_board(client, tom
     assert client.get("/").url == "/board/"
 
 
-def test_claimable_calls_are_the_ones_i_have_the_skills_for(client, tina, make_call, skills):
+def test_claimable_calls_are_the_ones_i_have_the_skills_for(
+    client, tina, make_call, skills, clock_at
+):
+    clock_at(NINE)
     mine = make_call(skills=[skills["electrical"]], summary="Sparks")
     anyone = make_call(summary="Squeaky door")
     not_mine = make_call(skills=[skills["electrical"], skills["hvac"]], summary="Chiller")
