@@ -267,19 +267,29 @@ def test_status_through_the_api(api, tom, calls):
         format="json",
     )
     assert response.status_code == 200 and response.json()["status"] == "on_site"
+    done = client.post(
+        f"/api/v1/calls/{first.pk}/status/",
+        {
+            "status": "completed",
+            "expected_version": response.json()["version"],
+            "actual_minutes": 40,
+        },
+        format="json",
+    )
+    assert done.status_code == 200 and done.json()["actual_minutes"] == 40
     stale = client.post(
         f"/api/v1/calls/{first.pk}/status/",
         {"status": "completed", "expected_version": first.version},
         format="json",
     )
-    assert stale.status_code == 409 and stale.json()["call"]["status"] == "on_site"
+    assert stale.status_code == 409 and stale.json()["call"]["status"] == "completed"
     bad = client.post(
         f"/api/v1/calls/{first.pk}/status/",
         {"status": "teleported", "expected_version": first.version},
         format="json",
     )
     assert bad.status_code == 400 and bad.json()["field"] == "status"
-    assert CallEvent.objects.filter(call=first, kind="status").count() == 1
+    assert CallEvent.objects.filter(call=first, kind="status").count() == 2
 
 
 def test_a_csr_cannot_change_call_status_through_the_api(api, csr, calls):
