@@ -20,6 +20,7 @@ from dispatch.selectors import call_get_for_user
 from dispatch.services.background import enqueue
 from dispatch.services.calls import _close_gap
 from dispatch.services.events import event_record
+from dispatch.services.handoffs import handoff_offers_void
 from dispatch.services.moves import call_move_within, call_release_within, with_retries
 from dispatch.services.queues import WORKING_STATUSES
 from dispatch.services.technicians import technician_status_update
@@ -120,6 +121,8 @@ def _update(user, call_id: int, report: StatusReport, expected_version, now) -> 
         )
     _check_transition(call, report.status)
     before = {"status": call.status, "position": call.position}
+    # An offer of this call to a teammate stands only while the call waits untouched.
+    handoff_offers_void(call=call, user=user, why=f"the call went {report.status}", now=now)
     if report.status == EN_ROUTE:
         call = _bring_to_front(user, tech, call, now)
     if report.status == CANT_COMPLETE:

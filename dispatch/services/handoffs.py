@@ -109,6 +109,21 @@ def handoff_withdraw(*, user, offer_id: int, now: datetime | None = None) -> Han
         return offer
 
 
+def handoff_offers_void(*, call: ServiceCall, user, why: str, now: datetime) -> int:
+    """Withdraw open offers of a call the offerer has since started or given back; inside the
+    caller's transaction. Returns how many."""
+    offers = list(
+        HandoffOffer.objects.select_for_update()
+        .filter(call=call, status="open")
+        .select_related("from_technician", "to_technician", "call")
+    )
+    for offer in offers:
+        offer.status, offer.responded_at = "withdrawn", now
+        offer.save(update_fields=["status", "responded_at"])
+        _record(offer, "handoff_declined", user, withdrawn=True, reason=why)
+    return len(offers)
+
+
 def handoff_offers_expire(*, now: datetime | None = None) -> int:
     """Close every open offer past its expiry and tell the dispatcher; returns how many.
 

@@ -427,3 +427,15 @@ def test_an_offer_of_a_call_moved_since_is_not_shown_to_the_teammate(
         expected_version=call.version,
     )
     assert my_day_get(user=tina.user, day=DAY, now=NINE).offers_to_me == []
+
+
+def test_setting_out_for_an_offered_call_withdraws_the_offer(offered, tom):
+    call = fresh(offered.call)
+    call_status_update(
+        user=tom.user, call_id=call.pk, status="en_route", expected_version=call.version, now=NINE
+    )
+    assert HandoffOffer.objects.get(pk=offered.pk).status == "withdrawn"
+    event = CallEvent.objects.filter(call=call, kind="handoff_declined").get()
+    assert (
+        event.payload["withdrawn"] is True and event.payload["reason"] == "the call went en_route"
+    )
