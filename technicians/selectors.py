@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 
 from dispatch import roles
 from dispatch.errors import NotAllowed
@@ -131,3 +131,20 @@ def notices_for_technician(*, technician: Technician, day: date) -> list[CallEve
         .select_related("call", "actor")
         .order_by("-created_at", "-id")[:NOTICE_LIMIT]
     )
+
+
+def my_day_version(*, technician: Technician, day: date) -> str:
+    """A cheap fingerprint of what people change on `/me/` (three aggregate queries, no rows): an
+    open page polls it and reloads when someone acted. ETAs drifting with the clock are left out
+    on purpose: a phone that jumped every minute would be unusable."""
+    calls = ServiceCall.objects.filter(scheduled_day=day).filter(
+        Q(technician=technician) | Q(technician__isnull=True, status="new")
+    )
+    c = calls.aggregate(n=Count("id"), u=Max("updated_at"))
+    offers = HandoffOffer.objects.filter(
+        Q(to_technician=technician) | Q(from_technician=technician)
+    )
+    o = offers.aggregate(n=Count("id"), c=Max("created_at"), r=Max("responded_at"))
+    t = Technician.objects.filter(pk=technician.pk).values_list("updated_at", flat=True).get()
+    parts = [c["n"], c["u"], o["n"], o["c"], o["r"], t]
+    return "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)

@@ -4,6 +4,7 @@ from technicians import views
 
 urlpatterns = [
     path("me/", views.me, name="me"),
+    path("me/version/", views.me_version, name="me-version"),
     path("me/location/", views.me_location, name="me-location"),
     path("me/calls/<int:call_id>/status/", views.me_call_status, name="me-call-status"),
     path("me/calls/<int:call_id>/move/", views.me_call_move, name="me-call-move"),

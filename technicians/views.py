@@ -28,7 +28,7 @@ from dispatch.services.handoffs import (
 )
 from dispatch.services.moves import call_move
 from dispatch.services.technicians import technician_status_update
-from technicians.selectors import my_day_get, technician_for_me
+from technicians.selectors import my_day_get, my_day_version, technician_for_me
 
 DONE_MESSAGES = {
     "en_route": "On your way to call #{id}. ETAs updated.",
@@ -62,7 +62,14 @@ def _page(request: HttpRequest, *, error: DispatchError | None = None, **extra) 
         day = my_day_get(user=request.user, day=timezone.localdate(now), now=now)
     except DispatchError as exc:
         return render(request, "technicians/not_technician.html", {"error": exc}, status=403)
-    context = {"me": day, "now": now, "error": error.message if error else None, **extra}
+    version = my_day_version(technician=day.technician, day=day.day)
+    context = {
+        "me": day,
+        "now": now,
+        "version": version,
+        "error": error.message if error else None,
+        **extra,
+    }
     status = error.status_code if error else 200
     return render(request, "technicians/me.html", context, status=status)
 
@@ -75,6 +82,25 @@ def _refused(request: HttpRequest, exc: DispatchError) -> HttpResponse:
 @require_GET
 def me(request: HttpRequest) -> HttpResponse:
     return _page(request)
+
+
+@login_required
+@require_GET
+def me_version(request: HttpRequest) -> HttpResponse:
+    """What an open `/me/` polls: 304 while nothing it shows changed, else the new version."""
+    try:
+        tech = technician_for_me(user=request.user)
+    except DispatchError as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    version = my_day_version(technician=tech, day=timezone.localdate(clock.now()))
+    etag = f'"{version}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(version, content_type="text/plain")
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @login_required

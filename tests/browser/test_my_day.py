@@ -115,14 +115,14 @@ def test_full_handoff_between_two_phones_and_the_board_follows(
     expect(board.locator(f"#col-{tom.pk} #call-{call.pk}")).to_be_visible()
 
     toms = open_me(tom.user)
+    tinas = open_me(tina.user)  # open before the offer: it must turn up by itself
     toms.locator(f"#me-call-{call.pk} [data-action=handoff]").click()
     expect(toms.locator(f"#candidate-{tina.pk}")).to_contain_text("Would arrive")
     toms.locator(f"#candidate-{tina.pk} button[data-action=offer]").click()
     expect(toms.locator(f"#me-call-{call.pk} .me-offered")).to_contain_text("Offered to Tina")
     offer = HandoffOffer.objects.get(call=call)
 
-    tinas = open_me(tina.user)
-    expect(tinas.locator(f"#offer-{offer.pk}")).to_contain_text("From Tom")
+    expect(tinas.locator(f"#offer-{offer.pk}")).to_contain_text("From Tom", timeout=10_000)
     expect(tinas.locator("#me-notices")).to_contain_text("Tom offered you call")
     tinas.screenshot(path=str(artifacts / "me-offer.png"), full_page=True)
     tinas.locator(f"#offer-{offer.pk} button", has_text="Accept").click()

@@ -333,3 +333,26 @@ def test_claimable_calls_are_the_ones_i_have_the_skills_for(
     page = client.get("/me/").content.decode()
     assert f'id="claim-{mine.pk}"' in page and f'id="claim-{anyone.pk}"' in page
     assert f'id="claim-{not_mine.pk}"' not in page
+
+
+def test_my_day_version_is_304_until_someone_acts(client, tom, tina, calls):
+    client.force_login(tom.user)
+    first = client.get("/me/version/")
+    etag = first["ETag"]
+    assert first.status_code == 200
+    assert client.get("/me/version/", headers={"If-None-Match": etag}).status_code == 304
+    tina.skills.add(*tom.skills.all())
+    call = calls["tom"][0]
+    handoff_offer(
+        user=tom.user,
+        call_id=call.pk,
+        to_technician_id=tina.pk,
+        expected_version=call.version,
+        now=NINE,
+    )
+    assert client.get("/me/version/", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_my_day_version_is_for_technicians(client, dispatcher):
+    client.force_login(dispatcher)
+    assert client.get("/me/version/").status_code == 403
