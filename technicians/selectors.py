@@ -10,6 +10,7 @@ from django.db.models import Count, F, Max, Q
 from dispatch import roles
 from dispatch.errors import NotAllowed
 from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.candidates import call_candidates
 from technicians.models import HandoffOffer, Skill, Technician
 
 HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
@@ -79,11 +80,27 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
 
 
 def _offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
+    offers = _open_offers_to(tech, now)
+    for offer in offers:
+        offer.fit = _fit_for(offer, tech, now)
+    return offers
+
+
+def _fit_for(offer: HandoffOffer, tech: Technician, now: datetime):
+    """Where the call would land in my queue, from the candidates service (read-only): the
+    Candidate, or the Excluded entry saying why it fits badly. Offers are few at a time."""
+    candidates, excluded = call_candidates(
+        user=offer.from_technician.user, call_id=offer.call_id, now=now
+    )
+    return next((c for c in [*candidates, *excluded] if c.technician.pk == tech.pk), None)
+
+
+def _open_offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
     return list(
         # An offer of a call that changed since (moved, started) can no longer be accepted.
         HandoffOffer.objects.filter(to_technician=tech, status="open", expires_at__gt=now)
         .filter(call_version=F("call__version"))
-        .select_related("call__customer", "call__site", "from_technician")
+        .select_related("call__customer", "call__site", "from_technician__user")
         .order_by("expires_at", "id")
     )
 

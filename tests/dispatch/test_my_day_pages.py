@@ -156,6 +156,7 @@ def test_offer_and_accept_through_the_pages(client, tom, tina, calls):
     client.force_login(tina.user)
     page = client.get("/me/").content.decode()
     assert f'id="offer-{offer.pk}"' in page and "Tom offered you call" in page
+    assert "You would arrive" in page and "None of your calls suffers" in page
     assert client.post(f"/me/offers/{offer.pk}/accept/").status_code == 302
     assert ServiceCall.objects.get(pk=first.pk).technician_id == tina.pk
     client.force_login(tom.user)
