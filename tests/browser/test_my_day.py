@@ -118,6 +118,7 @@ def test_full_handoff_between_two_phones_and_the_board_follows(
     tinas = open_me(tina.user)  # open before the offer: it must turn up by itself
     toms.locator(f"#me-call-{call.pk} [data-action=handoff]").click()
     expect(toms.locator(f"#candidate-{tina.pk}")).to_contain_text("Would arrive")
+    toms.screenshot(path=str(artifacts / "me-handoff.png"), full_page=True)
     toms.locator(f"#candidate-{tina.pk} button[data-action=offer]").click()
     expect(toms.locator(f"#me-call-{call.pk} .me-offered")).to_contain_text("Offered to Tina")
     offer = HandoffOffer.objects.get(call=call)
@@ -133,9 +134,9 @@ def test_full_handoff_between_two_phones_and_the_board_follows(
     expect(board.locator(f"#col-{tina.pk} #call-{call.pk}")).to_be_visible()
     expect(board.locator(f"#col-{tom.pk} #call-{call.pk}")).to_have_count(0)
     expect(board.locator(".alerts")).to_contain_text("handed off: Tom → Tina")
-    toms.goto("/me/")
+    # Tom's open page refreshes by itself: the call is gone and he is told who took it.
+    expect(toms.locator("#me-notices")).to_contain_text("Tina accepted call", timeout=10_000)
     expect(toms.locator(f"#me-call-{call.pk}")).to_have_count(0)
-    expect(toms.locator("#me-notices")).to_contain_text("Tina accepted call")
     history = list(CallEvent.objects.filter(call=call).values_list("kind", flat=True))
     assert {"handoff_offered", "moved", "handoff_accepted"} <= set(history)
 
