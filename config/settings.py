@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "technicians.context_processors.nav",
             ],
         },
     },
@@ -205,7 +206,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Hand-off offers nobody answered lapse, and the dispatcher is told.
+    "expire-handoff-offers": {
+        "task": "dispatch.tasks.expire_handoff_offers",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+
+# A technician's offer of a call to a teammate lapses after this many minutes unanswered.
+HANDOFF_OFFER_MINUTES = env.int("HANDOFF_OFFER_MINUTES", default=15)
 
 # Auto-escalation rules (each opens at most one escalation per call while it is open).
 ESCALATE_AT_RISK_AFTER_MINUTES = env.int("ESCALATE_AT_RISK_AFTER_MINUTES", default=15)

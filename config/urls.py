@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("dispatch.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("technicians.urls")),
     path("", include("dispatch.desk_urls")),
     path("", include("dispatch.dashboard_urls")),
     path("", include("dispatch.booking_urls")),

@@ -76,6 +76,8 @@ class ServiceCall(models.Model):
     en_route_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # What the job really took, as the technician reported it: the basis for better estimates.
+    actual_minutes = models.IntegerField(null=True, blank=True)
     tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

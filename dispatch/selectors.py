@@ -37,6 +37,17 @@ CARD_FIELDS = (
 )
 # Risk and escalation notices stay on the board this long.
 ALERT_MINUTES = 30
+# What the dispatcher is told about on the board: risk, escalations, technicians' hand-offs
+# (an offer that lapsed unanswered above all) and claims.
+BOARD_ALERT_KINDS = [
+    "risk_raised",
+    "escalated",
+    "handoff_offered",
+    "handoff_accepted",
+    "handoff_declined",
+    "handoff_expired",
+    "claimed",
+]
 
 
 def calls_visible_to(user) -> QuerySet[ServiceCall]:
@@ -238,10 +249,10 @@ def board_alerts(*, user, day: date, team: Team | None, now: datetime, limit: in
         calls = calls.filter(Q(technician__team=team) | Q(technician__isnull=True))
     return list(
         CallEvent.objects.filter(
-            kind__in=["risk_raised", "escalated"],
+            kind__in=BOARD_ALERT_KINDS,
             created_at__gte=now - timedelta(minutes=ALERT_MINUTES),
             call__in=calls.values("pk"),
         )
-        .select_related("call")
+        .select_related("call", "actor")
         .order_by("-created_at", "-id")[:limit]
     )

@@ -22,6 +22,7 @@ from dispatch.services.background import (
 from dispatch.services.backlog import backlog_check
 from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
+from dispatch.services.handoffs import handoff_offers_expire
 
 TASK_OPTIONS = {
     "acks_late": True,
@@ -74,3 +75,9 @@ def check_backlog(now_iso: str | None = None) -> list[int]:
     """Raise, refresh or clear every team's backlog alert; returns [raised, cleared]."""
     raised, cleared = backlog_check(now=_now(now_iso))
     return [raised, cleared]
+
+
+@shared_task(**TASK_OPTIONS)
+def expire_handoff_offers(now_iso: str | None = None) -> int:
+    """Close hand-off offers nobody answered in time (the dispatcher is told); returns how many."""
+    return handoff_offers_expire(now=_now(now_iso))

@@ -46,7 +46,8 @@ def _team(request: HttpRequest) -> Team | None:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("board")
+    # A technician's day starts on their own page (a phone); office staff start on the board.
+    return redirect("me" if roles.technician_of(request.user) else "board")
 
 
 def _background_notice(delayed_since: datetime | None) -> str | None:

@@ -87,3 +87,67 @@ class Technician(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HandoffOffer(models.Model):
+    """A technician offers one of their calls to a teammate, who accepts or declines it.
+
+    An open offer lapses at `expires_at` (settings.HANDOFF_OFFER_MINUTES after it was made) and
+    the dispatcher is told. Accepting moves the call through the move service; the offer only
+    records who asked whom and what came of it.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    call = models.ForeignKey(
+        "dispatch.ServiceCall", on_delete=models.PROTECT, related_name="handoff_offers"
+    )
+    from_technician = models.ForeignKey(
+        Technician, on_delete=models.PROTECT, related_name="handoffs_offered"
+    )
+    to_technician = models.ForeignKey(
+        Technician, on_delete=models.PROTECT, related_name="handoffs_received"
+    )
+    # The call's version when offered: accepting moves exactly what was offered, nothing newer.
+    call_version = models.IntegerField()
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    response_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="open"),
+                name="handoff_open_expiry",
+            ),
+        ]
+        constraints = [
+            # One open offer per call: a teammate never accepts a call already promised to another.
+            models.UniqueConstraint(
+                fields=["call"], condition=models.Q(status="open"), name="handoff_one_open_per_call"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_technician=models.F("to_technician")),
+                name="handoff_to_someone_else",
+                violation_error_message="A call can be offered only to someone else.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["open", "accepted", "declined", "expired", "withdrawn"]
+                ),
+                name="handoff_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call {self.call_id} offered to {self.to_technician_id} ({self.status})"

@@ -188,6 +188,7 @@ class CallSerializer(serializers.ModelSerializer):
             "reschedule_count",
             "version",
             "tracking_url",
+            "actual_minutes",
         ]
         read_only_fields = fields
 

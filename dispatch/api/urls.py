@@ -2,7 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from dispatch.api import booking, views
+from dispatch.api import booking, my_day, views
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -44,5 +44,16 @@ urlpatterns = [
         "bookings/turned-away/", booking.TurnedAwayCreateView.as_view(), name="booking-turned-away"
     ),
     path("capacity/", booking.CapacityView.as_view(), name="capacity"),
+    path("calls/<int:pk>/status/", my_day.CallStatusView.as_view(), name="call-status"),
+    path("calls/<int:pk>/claim/", my_day.CallClaimView.as_view(), name="call-claim"),
+    path("calls/<int:pk>/handoff/", my_day.CallHandoffView.as_view(), name="call-handoff"),
+    path("handoffs/", my_day.HandoffListView.as_view(), name="handoffs"),
+    path("handoffs/<int:pk>/accept/", my_day.HandoffAcceptView.as_view(), name="handoff-accept"),
+    path("handoffs/<int:pk>/decline/", my_day.HandoffDeclineView.as_view(), name="handoff-decline"),
+    path(
+        "handoffs/<int:pk>/withdraw/",
+        my_day.HandoffWithdrawView.as_view(),
+        name="handoff-withdraw",
+    ),
     path("", include(router.urls)),
 ]

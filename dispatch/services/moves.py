@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.utils import timezone
 
 from dispatch import clock, roles
 from dispatch.errors import Busy, InvalidInput, MoveConflict, NotAllowed, NotFound
@@ -167,6 +168,35 @@ def call_move_within(
     return MoveResult(plan, applied=True)
 
 
+def call_release_within(
+    *,
+    user,
+    call_id: int,
+    expected_version: int,
+    reason: str,
+    now: datetime | None = None,
+) -> MoveResult:
+    """A technician gives their own call back to the unassigned list ("can't complete").
+
+    The one exception to "technicians can't unassign": the call is theirs and they say why, so
+    the dispatcher finds it waiting with the reason. Inside a transaction the caller owns.
+    """
+    if not reason.strip():
+        raise InvalidInput("Say why the call can't be completed.", field="reason")
+    plan = _plan(user, call_id, None, None, expected_version, reason, now, allow=_check_release)
+    _apply(plan, user, reason, now or clock.now())
+    transaction.on_commit(_check_escalations_soon)
+    return MoveResult(plan, applied=True)
+
+
+def _check_release(user, call, target, taking: bool, reason: str) -> None:
+    if roles.can_move_any(user):
+        return
+    me = roles.technician_of(user)
+    if me is None or call.technician_id != me.pk or taking:
+        raise NotAllowed("Only the technician on the call can give it back this way.")
+
+
 def _check_escalations_soon() -> None:
     if not settings.REDIS_URL:
         return  # no workers: `recompute_etas --every` runs the rules each minute instead
@@ -208,8 +238,11 @@ def with_retries(fn: Callable[[], T]) -> T:
 # --- planning ---------------------------------------------------------------------------------
 
 
-def _plan(user, call_id, technician_id, position, expected_version, reason, now) -> MovePlan:
+def _plan(
+    user, call_id, technician_id, position, expected_version, reason, now, allow=None
+) -> MovePlan:
     now = now or clock.now()
+    allow = allow or _check_allowed
     call = call_get_for_user(user=user, call_id=call_id)
     target = _target_technician(technician_id)
     _check_position(position, target)
@@ -218,9 +251,11 @@ def _plan(user, call_id, technician_id, position, expected_version, reason, now)
     _check_version(call, expected_version)
     _check_movable(call)
     taking = _takes_from_working_tech(call, target)
-    _check_allowed(user, call, target, taking, reason)
+    allow(user, call, target, taking, reason)
     _check_not_reordering_work_under_way(call, target)
-    return _plan_queues(call, target, position, taking, now)
+    plan = _plan_queues(call, target, position, taking, now)
+    _check_claim_keeps_own_calls(user, plan)
+    return plan
 
 
 def _target_technician(technician_id: int | None) -> Technician | None:
@@ -331,6 +366,29 @@ def _check_technician_move(user, call: ServiceCall, target: Technician | None) -
     if call.technician_id != me.pk:
         raise NotFound(f"Service call {call.pk} was not found.")
     raise NotAllowed("Technicians can't send calls back to the unassigned list.")
+
+
+def _check_claim_keeps_own_calls(user, plan: MovePlan) -> None:
+    """A technician may claim an unassigned call only if none of their own calls turns late."""
+    me = roles.technician_of(user)
+    if roles.is_office(user) or me is None or plan.source_id is not None:
+        return
+    if plan.target_id != me.pk:
+        return
+    hurt = [
+        e
+        for e in plan.ripple
+        if not e.moved and e.technician_id == me.pk and e.risk_after == "late"
+        if e.risk_before != "late"
+    ]
+    if hurt:
+        first = hurt[0]
+        eta = timezone.localtime(first.eta_after).strftime("%H:%M") if first.eta_after else "?"
+        others = f" and {len(hurt) - 1} more" if len(hurt) > 1 else ""
+        raise NotAllowed(
+            f"You can't claim call #{plan.call.pk}: it would make your call #{first.call_id} "
+            f"({first.summary}) late, arriving {eta}{others}. Ask the dispatcher instead."
+        )
 
 
 def _load_queue(technician_id: int, day) -> list[ServiceCall]:

@@ -17,6 +17,7 @@ from dispatch.services.background import (
 from dispatch.services.backlog import backlog_check
 from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
+from dispatch.services.handoffs import handoff_offers_expire
 
 
 class Command(BaseCommand):
@@ -46,6 +47,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"escalation rules: {opened} opened")
                 raised, cleared = backlog_check(now=now)
                 self.stdout.write(f"backlog alerts: {raised} raised, {cleared} cleared")
+                lapsed = handoff_offers_expire(now=now)
+                self.stdout.write(f"hand-off offers: {lapsed} expired")
             if every <= 0:
                 return
             time.sleep(max(0.0, every - (time.monotonic() - started)))

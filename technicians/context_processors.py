@@ -1,0 +1,15 @@
+"""What the base layout needs to know about the signed-in user's role, lazily."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from dispatch import roles
+
+
+def nav(request: HttpRequest) -> dict:
+    # Lazy, and from the roles the view already looked up (cached on the user): the nav costs
+    # no query of its own on the board.
+    user = request.user
+    return {"nav_is_technician": SimpleLazyObject(lambda: roles.TECHNICIAN in roles.roles_of(user))}

@@ -1,0 +1,167 @@
+"""Reads for the technician's own day (`/me/`): their queue, offers, notices, calls to claim."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Count, F, Max, Q
+
+from dispatch import roles
+from dispatch.errors import NotAllowed
+from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.candidates import call_candidates
+from technicians.models import HandoffOffer, Skill, Technician
+
+HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
+# Changes to a technician's queue that someone else made: they hear about them here.
+QUEUE_KINDS = ("assigned", "moved", "reordered", "cancelled")
+NOTICE_LIMIT = 8
+CLAIMABLE_LIMIT = 10
+
+
+@dataclass
+class MyDay:
+    technician: Technician
+    day: date
+    queue: list[ServiceCall]
+    done: list[ServiceCall]
+    offers_to_me: list[HandoffOffer]
+    offers_from_me: dict[int, HandoffOffer]  # call id -> my open offer of it
+    notices: list[CallEvent]
+    unassigned: list[ServiceCall]
+    unassigned_count: int
+
+    @property
+    def unassigned_more(self) -> int:
+        return self.unassigned_count - len(self.unassigned)
+
+    @property
+    def next_call(self) -> ServiceCall | None:
+        return self.queue[0] if self.queue else None
+
+
+def technician_for_me(*, user) -> Technician:
+    """The technician record behind `/me/`; anyone else is told where to go instead."""
+    tech = roles.technician_of(user)
+    if tech is None:
+        raise NotAllowed("“My day” is for technicians. Office staff work from the board.")
+    return tech
+
+
+def my_day_get(*, user, day: date, now: datetime) -> MyDay:
+    """Everything `/me/` shows, in a fixed number of queries whatever the day holds."""
+    tech = technician_for_me(user=user)
+    calls = list(
+        ServiceCall.objects.filter(technician=tech, scheduled_day=day)
+        .exclude(status="cancelled")
+        .select_related("customer", "site")
+        .order_by("position", "completed_at", "id")
+    )
+    offered = {o.call_id: o for o in _offers_from(tech)}
+    unassigned, unassigned_count = _claimable(day, tech)
+    queue = [c for c in calls if c.status in ServiceCall.QUEUED_STATUSES]
+    for call in queue:
+        call.open_offer = offered.get(call.pk)
+        # "Done" suggests the time on the job so far; the technician corrects it.
+        started = call.started_at if call.status == "on_site" else None
+        call.minutes_so_far = max(1, round((now - started).total_seconds() / 60)) if started else ""
+    return MyDay(
+        technician=tech,
+        day=day,
+        queue=queue,
+        done=[c for c in calls if c.status == "completed"],
+        offers_to_me=_offers_to(tech, now),
+        offers_from_me=offered,
+        notices=notices_for_technician(technician=tech, day=day),
+        unassigned=unassigned,
+        unassigned_count=unassigned_count,
+    )
+
+
+def _offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
+    offers = _open_offers_to(tech, now)
+    for offer in offers:
+        offer.fit = _fit_for(offer, tech, now)
+    return offers
+
+
+def _fit_for(offer: HandoffOffer, tech: Technician, now: datetime):
+    """Where the call would land in my queue, from the candidates service (read-only): the
+    Candidate, or the Excluded entry saying why it fits badly. Offers are few at a time."""
+    candidates, excluded = call_candidates(
+        user=offer.from_technician.user, call_id=offer.call_id, now=now
+    )
+    return next((c for c in [*candidates, *excluded] if c.technician.pk == tech.pk), None)
+
+
+def _open_offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
+    return list(
+        # An offer of a call that changed since (moved, started) can no longer be accepted.
+        HandoffOffer.objects.filter(to_technician=tech, status="open", expires_at__gt=now)
+        .filter(call_version=F("call__version"))
+        .select_related("call__customer", "call__site", "from_technician__user")
+        .order_by("expires_at", "id")
+    )
+
+
+def _offers_from(tech: Technician) -> list[HandoffOffer]:
+    return list(
+        HandoffOffer.objects.filter(from_technician=tech, status="open").select_related(
+            "to_technician"
+        )
+    )
+
+
+def _claimable(day: date, tech: Technician) -> tuple[list[ServiceCall], int]:
+    """Unassigned calls of the day this technician has every skill for, soonest deadline first:
+    the first CLAIMABLE_LIMIT of them (a phone is no place for the whole backlog) and the count."""
+    calls = ServiceCall.objects.filter(
+        scheduled_day=day, status="new", technician__isnull=True
+    ).exclude(skills__in=Skill.objects.exclude(technicians=tech))
+    shown = list(
+        calls.select_related("customer", "site")
+        .prefetch_related("skills")
+        .order_by(F("deadline").asc(nulls_last=True), "id")[:CLAIMABLE_LIMIT]
+    )
+    return shown, len(shown) if len(shown) < CLAIMABLE_LIMIT else calls.count()
+
+
+def notices_for_technician(*, technician: Technician, day: date) -> list[CallEvent]:
+    """What others did that concerns this technician, newest first: a call taken from them
+    or moved in their queue by someone else, and hand-offs to or from them."""
+    tid = technician.pk
+    addressed = (
+        Q(kind="tech_notified", payload__technician=tid)
+        | Q(kind__in=HANDOFF_KINDS, payload__to_technician=tid)
+        | Q(kind__in=HANDOFF_KINDS, payload__from_technician=tid)
+        | (
+            Q(kind__in=QUEUE_KINDS)
+            & (Q(payload__before__technician=tid) | Q(payload__after__technician=tid))
+            & ~Q(actor=technician.user)
+            # An accepted hand-off is told once, by its own event, not again as a move.
+            & ~Q(payload__reason__startswith="hand-off")
+        )
+    )
+    return list(
+        CallEvent.objects.filter(addressed, call__scheduled_day=day)
+        .select_related("call", "actor")
+        .order_by("-created_at", "-id")[:NOTICE_LIMIT]
+    )
+
+
+def my_day_version(*, technician: Technician, day: date) -> str:
+    """A cheap fingerprint of what people change on `/me/` (three aggregate queries, no rows): an
+    open page polls it and reloads when someone acted. ETAs drifting with the clock are left out
+    on purpose: a phone that jumped every minute would be unusable."""
+    calls = ServiceCall.objects.filter(scheduled_day=day).filter(
+        Q(technician=technician) | Q(technician__isnull=True, status="new")
+    )
+    c = calls.aggregate(n=Count("id"), u=Max("updated_at"))
+    offers = HandoffOffer.objects.filter(
+        Q(to_technician=technician) | Q(from_technician=technician)
+    )
+    o = offers.aggregate(n=Count("id"), c=Max("created_at"), r=Max("responded_at"))
+    t = Technician.objects.filter(pk=technician.pk).values_list("updated_at", flat=True).get()
+    parts = [c["n"], c["u"], o["n"], o["c"], o["r"], t]
+    return "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)

@@ -1,0 +1,359 @@
+"""`/me/` and the API of the technician's day: what each persona may do, with the right status."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.etas import etas_refresh_day
+from dispatch.services.handoffs import handoff_offer
+from technicians.models import HandoffOffer
+from tests.conftest import DAY, local
+
+pytestmark = pytest.mark.django_db
+
+NINE = local(9)
+
+
+@pytest.fixture
+def calls(tom, tina, make_call, clock_at):
+    clock_at(NINE)
+    toms = [make_call(tom, summary="Boiler"), make_call(tom, summary="Radiator")]
+    tinas = [make_call(tina, summary="Socket")]
+    etas_refresh_day(day=DAY, now=NINE)
+    return {"tom": toms, "tina": tinas}
+
+
+def version(call) -> int:
+    return ServiceCall.objects.get(pk=call.pk).version
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+def test_my_day_shows_my_queue_with_the_next_call_and_a_maps_link(
+    client, tom, calls, django_assert_max_num_queries
+):
+    client.force_login(tom.user)
+    with django_assert_max_num_queries(16):
+        response = client.get("/me/")
+    page = response.content.decode()
+    first, second = calls["tom"]
+    assert response.status_code == 200
+    assert f'id="me-call-{first.pk}"' in page and f'id="me-call-{second.pk}"' in page
+    assert "Socket" not in page  # Tina's call is not on Tom's page
+    assert page.index("Next") < page.index(f"#{first.pk} Boiler")
+    assert "https://www.google.com/maps/search/?api=1&amp;query=41.89,-87.62" in page
+    assert "On my way" in page
+
+
+def test_my_day_query_count_does_not_grow_with_the_queue(
+    client, tom, make_call, clock_at, django_assert_max_num_queries
+):
+    clock_at(NINE)
+    for n in range(12):
+        make_call(tom, summary=f"Job {n}")
+    client.force_login(tom.user)
+    with django_assert_max_num_queries(16):
+        assert client.get("/me/").status_code == 200
+
+
+def test_my_day_escapes_what_people_typed(client, tom, make_call, clock_at):
+    clock_at(NINE)
+    make_call(tom, summary="<script>alert(1)</script>")
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_my_day_is_for_technicians(client, dispatcher):
+    client.force_login(dispatcher)
+    response = client.get("/me/")
+    assert response.status_code == 403 and "office staff" in response.content.decode().lower()
+
+
+def test_my_day_needs_a_login(client):
+    assert client.get("/me/").status_code == 302
+
+
+def test_status_button_on_the_page_moves_the_call_along(client, tom, calls):
+    first, _ = calls["tom"]
+    client.force_login(tom.user)
+    response = client.post(
+        f"/me/calls/{first.pk}/status/",
+        {"status": "en_route", "expected_version": first.version, "lat": "41.9", "lng": "-87.7"},
+    )
+    assert response.status_code == 302
+    assert ServiceCall.objects.get(pk=first.pk).status == "en_route"
+    tom.refresh_from_db()
+    assert (tom.status, tom.last_lat) == ("en_route", 41.9)
+
+
+def test_page_posts_refuse_with_the_reason_and_status(client, tom, calls):
+    first, _ = calls["tom"]
+    client.force_login(tom.user)
+    stale = client.post(
+        f"/me/calls/{first.pk}/status/", {"status": "en_route", "expected_version": 0}
+    )
+    assert stale.status_code == 409 and "changed while you were looking" in stale.content.decode()
+    bad = client.post(
+        f"/me/calls/{first.pk}/status/",
+        {"status": "en_route", "expected_version": first.version, "lat": "north", "lng": "1"},
+    )
+    assert bad.status_code == 400 and "Latitude must be a number" in bad.content.decode()
+
+
+def test_reorder_own_queue_with_the_down_button(client, tom, calls):
+    first, second = calls["tom"]
+    client.force_login(tom.user)
+    response = client.post(
+        f"/me/calls/{first.pk}/move/", {"direction": "down", "expected_version": first.version}
+    )
+    assert response.status_code == 302
+    order = list(
+        ServiceCall.objects.filter(technician=tom).order_by("position").values_list("id", flat=True)
+    )
+    assert order == [second.pk, first.pk]
+
+
+def test_reorder_that_makes_a_call_late_asks_first(client, tom, make_call, clock_at):
+    clock_at(NINE)
+    tight = make_call(tom, summary="Tight", deadline=local(9, 20), duration_minutes=30)
+    long = make_call(tom, summary="Long", duration_minutes=120)
+    etas_refresh_day(day=DAY, now=NINE)
+    client.force_login(tom.user)
+    asked = client.post(
+        f"/me/calls/{long.pk}/move/", {"direction": "up", "expected_version": version(long)}
+    )
+    assert asked.status_code == 200 and 'id="me-confirm"' in asked.content.decode()
+    assert ServiceCall.objects.get(pk=tight.pk).position == 0  # nothing moved yet
+    done = client.post(
+        f"/me/calls/{long.pk}/move/",
+        {"position": 0, "expected_version": version(long), "confirm": "1"},
+    )
+    assert done.status_code == 302 and ServiceCall.objects.get(pk=long.pk).position == 0
+
+
+def test_handoff_page_lists_teammates_who_could_take_it(client, tom, tina, otto, calls):
+    first, _ = calls["tom"]
+    tina.skills.add(*tom.skills.all())
+    client.force_login(tom.user)
+    page = client.get(f"/me/calls/{first.pk}/handoff/").content.decode()
+    assert f'id="candidate-{tina.pk}"' in page and "Would arrive" in page
+    assert "Otto" not in page  # another team
+
+
+def test_offer_and_accept_through_the_pages(client, tom, tina, calls):
+    first, _ = calls["tom"]
+    tina.skills.add(*tom.skills.all())
+    client.force_login(tom.user)
+    response = client.post(
+        f"/me/calls/{first.pk}/handoff/offer/",
+        {"technician": tina.pk, "expected_version": first.version},
+    )
+    assert response.status_code == 302
+    offer = HandoffOffer.objects.get(call=first)
+    client.force_login(tina.user)
+    page = client.get("/me/").content.decode()
+    assert f'id="offer-{offer.pk}"' in page and "Tom offered you call" in page
+    assert "You would arrive" in page and "None of your calls suffers" in page
+    assert client.post(f"/me/offers/{offer.pk}/accept/").status_code == 302
+    assert ServiceCall.objects.get(pk=first.pk).technician_id == tina.pk
+    client.force_login(tom.user)
+    assert "Tina accepted call" in client.get("/me/").content.decode()
+
+
+def test_claim_refused_on_the_page_shows_why(client, tina, make_call, skills, clock_at):
+    clock_at(NINE)
+    waiting = make_call(skills=[skills["hvac"]], summary="Chiller")
+    client.force_login(tina.user)
+    response = client.post(f"/me/calls/{waiting.pk}/claim/", {"expected_version": waiting.version})
+    assert response.status_code == 403 and "missing skill: hvac" in response.content.decode()
+
+
+# --- permissions: a technician acts only on their own calls -------------------------------------
+
+
+def test_a_technician_cannot_touch_a_teammates_call_through_the_pages(client, tina, calls):
+    theirs, _ = calls["tom"]
+    client.force_login(tina.user)
+    posts = {
+        f"/me/calls/{theirs.pk}/status/": {
+            "status": "en_route",
+            "expected_version": theirs.version,
+        },
+        f"/me/calls/{theirs.pk}/move/": {"direction": "up", "expected_version": theirs.version},
+        f"/me/calls/{theirs.pk}/handoff/offer/": {
+            "technician": tina.pk,
+            "expected_version": theirs.version,
+        },
+    }
+    for url, data in posts.items():
+        assert client.post(url, data).status_code == 404, url
+    assert client.get(f"/me/calls/{theirs.pk}/handoff/").status_code == 404
+    assert ServiceCall.objects.get(pk=theirs.pk).status == "assigned"
+    assert not HandoffOffer.objects.exists()
+
+
+def test_a_technician_cannot_touch_a_teammates_call_through_the_api(api, tina, tom, calls):
+    theirs, _ = calls["tom"]
+    client = api.as_user(tina.user)
+    v = theirs.version
+    refused = [
+        client.post(
+            f"/api/v1/calls/{theirs.pk}/status/",
+            {"status": "en_route", "expected_version": v},
+            format="json",
+        ),
+        client.post(
+            f"/api/v1/calls/{theirs.pk}/move/",
+            {"technician": tom.pk, "position": 1, "expected_version": v},
+            format="json",
+        ),
+        client.post(
+            f"/api/v1/calls/{theirs.pk}/move/",
+            {"technician": tina.pk, "position": 0, "expected_version": v},
+            format="json",
+        ),
+        client.post(
+            f"/api/v1/calls/{theirs.pk}/handoff/",
+            {"technician": tina.pk, "expected_version": v},
+            format="json",
+        ),
+    ]
+    assert [r.status_code for r in refused] == [404, 404, 404, 404]
+    assert ServiceCall.objects.get(pk=theirs.pk).version == v
+
+
+def test_only_the_teammate_offered_to_can_answer_through_the_api(api, tom, tina, calls, north):
+    from tests.conftest import make_technician
+
+    first, _ = calls["tom"]
+    tina.skills.add(*tom.skills.all())
+    offer = handoff_offer(
+        user=tom.user,
+        call_id=first.pk,
+        to_technician_id=tina.pk,
+        expected_version=first.version,
+        now=NINE,
+    )
+    tess = make_technician("tess", north)
+    for user in (tess.user, tom.user):
+        response = api.as_user(user).post(f"/api/v1/handoffs/{offer.pk}/accept/", {}, format="json")
+        assert response.status_code == 404
+    assert api.as_user(tess.user).get("/api/v1/handoffs/").json()["count"] == 0
+    accepted = api.as_user(tina.user).post(
+        f"/api/v1/handoffs/{offer.pk}/accept/", {}, format="json"
+    )
+    assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
+    again = api.as_user(tina.user).post(f"/api/v1/handoffs/{offer.pk}/accept/", {}, format="json")
+    assert again.status_code == 409
+
+
+def test_claim_through_the_api_without_the_skill_is_refused(api, tina, make_call, skills, clock_at):
+    clock_at(NINE)
+    waiting = make_call(skills=[skills["hvac"]])
+    response = api.as_user(tina.user).post(
+        f"/api/v1/calls/{waiting.pk}/claim/", {"expected_version": waiting.version}, format="json"
+    )
+    assert response.status_code == 403 and "hvac" in response.json()["detail"]
+
+
+def test_status_through_the_api(api, tom, calls):
+    first, _ = calls["tom"]
+    client = api.as_user(tom.user)
+    response = client.post(
+        f"/api/v1/calls/{first.pk}/status/",
+        {"status": "on_site", "expected_version": first.version, "lat": 41.9, "lng": -87.6},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["status"] == "on_site"
+    done = client.post(
+        f"/api/v1/calls/{first.pk}/status/",
+        {
+            "status": "completed",
+            "expected_version": response.json()["version"],
+            "actual_minutes": 40,
+        },
+        format="json",
+    )
+    assert done.status_code == 200 and done.json()["actual_minutes"] == 40
+    stale = client.post(
+        f"/api/v1/calls/{first.pk}/status/",
+        {"status": "completed", "expected_version": first.version},
+        format="json",
+    )
+    assert stale.status_code == 409 and stale.json()["call"]["status"] == "completed"
+    bad = client.post(
+        f"/api/v1/calls/{first.pk}/status/",
+        {"status": "teleported", "expected_version": first.version},
+        format="json",
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "status"
+    assert CallEvent.objects.filter(call=first, kind="status").count() == 2
+
+
+def test_a_csr_cannot_change_call_status_through_the_api(api, csr, calls):
+    first, _ = calls["tom"]
+    response = api.as_user(csr).post(
+        f"/api/v1/calls/{first.pk}/status/",
+        {"status": "en_route", "expected_version": first.version},
+        format="json",
+    )
+    assert response.status_code == 403
+
+
+def test_the_new_endpoints_are_in_the_schema(api, dispatcher):
+    schema = api.as_user(dispatcher).get("/api/schema/?format=json").json()
+    for path in (
+        "/api/v1/calls/{id}/status/",
+        "/api/v1/calls/{id}/claim/",
+        "/api/v1/calls/{id}/handoff/",
+        "/api/v1/handoffs/",
+        "/api/v1/handoffs/{id}/accept/",
+        "/api/v1/handoffs/{id}/decline/",
+    ):
+        assert path in schema["paths"], path
+
+
+def test_a_technician_starts_on_my_day_and_office_staff_on_the_board(client, tom, dispatcher):
+    client.force_login(tom.user)
+    assert client.get("/").url == "/me/"
+    client.force_login(dispatcher)
+    assert client.get("/").url == "/board/"
+
+
+def test_claimable_calls_are_the_ones_i_have_the_skills_for(
+    client, tina, make_call, skills, clock_at
+):
+    clock_at(NINE)
+    mine = make_call(skills=[skills["electrical"]], summary="Sparks")
+    anyone = make_call(summary="Squeaky door")
+    not_mine = make_call(skills=[skills["electrical"], skills["hvac"]], summary="Chiller")
+    client.force_login(tina.user)
+    page = client.get("/me/").content.decode()
+    assert f'id="claim-{mine.pk}"' in page and f'id="claim-{anyone.pk}"' in page
+    assert f'id="claim-{not_mine.pk}"' not in page
+
+
+def test_my_day_version_is_304_until_someone_acts(client, tom, tina, calls):
+    client.force_login(tom.user)
+    first = client.get("/me/version/")
+    etag = first["ETag"]
+    assert first.status_code == 200
+    assert client.get("/me/version/", headers={"If-None-Match": etag}).status_code == 304
+    tina.skills.add(*tom.skills.all())
+    call = calls["tom"][0]
+    handoff_offer(
+        user=tom.user,
+        call_id=call.pk,
+        to_technician_id=tina.pk,
+        expected_version=call.version,
+        now=NINE,
+    )
+    assert client.get("/me/version/", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_my_day_version_is_for_technicians(client, dispatcher):
+    client.force_login(dispatcher)
+    assert client.get("/me/version/").status_code == 403
