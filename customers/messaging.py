@@ -1,0 +1,161 @@
+"""Customer messages: find what is due, write it down once, deliver it, log it on the call.
+
+Two steps, both idempotent:
+1. plan: every due message becomes one CustomerMessage row per channel, inserted with ON
+   CONFLICT DO NOTHING on its dedupe key, so concurrent sweeps write each row once;
+2. deliver: each pending row is locked (SKIP LOCKED: two sweeps never send the same row), sent,
+   marked and logged as a `customer_notified` event in one transaction. A channel that fails
+   stays pending with a later `next_attempt_at` (1, 2, 4 ... minutes), so the next sweep retries
+   it; it never raises into its caller and it never touches queues, so no move waits on it.
+
+Callers run this from Celery (the beat's sweep every minute, `messages_send_for_call` after a
+booking commits), or from the in-process loop when there is no broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+
+from customers import sms
+from customers.models import CustomerMessage
+from customers.selectors import DueMessage, messages_due
+from customers.texts import message_compose
+from dispatch import clock
+from dispatch.services.events import event_record
+
+log = logging.getLogger(__name__)
+
+Status = CustomerMessage.Status
+Channel = CustomerMessage.Channel
+DELIVER_BATCH = 500
+
+NO_ADDRESS = {
+    Channel.EMAIL: "The customer has no email address on file.",
+    Channel.SMS: "The customer has no phone number on file.",
+}
+
+
+def _recipient(call, channel: str) -> str:
+    customer = call.customer
+    return (customer.email if channel == Channel.EMAIL else customer.phone).strip()
+
+
+def _rows_for(due: DueMessage, now: datetime) -> list[CustomerMessage]:
+    subject, body = message_compose(call=due.call, kind=due.kind, eta=due.eta, now=now)
+    rows = []
+    for channel in settings.CUSTOMER_MESSAGE_CHANNELS:
+        recipient = _recipient(due.call, channel)
+        rows.append(
+            CustomerMessage(
+                call=due.call,
+                kind=due.kind,
+                sequence=due.sequence,
+                channel=channel,
+                dedupe_key=f"{due.call.pk}:{due.kind}:{due.sequence}:{channel}",
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                eta=due.eta,
+                detail="" if recipient else NO_ADDRESS[channel],
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return rows
+
+
+def customer_messages_plan(*, now: datetime, call_id: int | None = None) -> int:
+    """Write a pending row for every message due now; returns how many were due (rows already
+    written by an earlier or concurrent sweep are left alone)."""
+    due = messages_due(now=now, call_id=call_id)
+    rows = [row for item in due for row in _rows_for(item, now)]
+    CustomerMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(due)
+
+
+def _send(message: CustomerMessage) -> None:
+    if message.channel == Channel.EMAIL:
+        EmailMessage(message.subject, message.body, to=[message.recipient]).send()
+    else:
+        sms.sms_backend().send(sms.Sms(to=message.recipient, body=message.body))
+
+
+def _log(message: CustomerMessage) -> None:
+    event_record(
+        call=message.call,
+        actor=None,
+        kind="customer_notified",
+        message=message.kind,
+        channel=message.channel,
+        to=message.recipient,
+        status=message.status,
+        eta=message.eta,
+        reason=message.detail,
+        body=message.body,
+    )
+
+
+def _finish(message: CustomerMessage, status: str, now: datetime, detail: str = "") -> None:
+    message.status = status
+    message.detail = (detail or message.detail)[:300]
+    message.sent_at = now if status == Status.SENT else None
+    message.save(update_fields=["status", "detail", "sent_at", "attempts"])
+    _log(message)
+
+
+def _retry_later(message: CustomerMessage, now: datetime, error: Exception) -> None:
+    detail = f"{type(error).__name__}: {error}"
+    if message.attempts >= settings.CUSTOMER_MESSAGE_MAX_ATTEMPTS:
+        _finish(message, Status.FAILED, now, f"Gave up after {message.attempts} tries. {detail}")
+        return
+    message.detail = detail[:300]
+    message.next_attempt_at = now + timedelta(minutes=2 ** (message.attempts - 1))
+    message.save(update_fields=["detail", "next_attempt_at", "attempts"])
+
+
+@transaction.atomic
+def _deliver_one(message_id: int, now: datetime) -> bool:
+    # Only the message row is locked (never the call): a slow provider holds up no move.
+    message = (
+        CustomerMessage.objects.select_for_update(skip_locked=True)
+        .filter(pk=message_id, status=Status.PENDING)
+        .first()
+    )
+    if message is None:
+        return False  # sent, or being sent, by another sweep
+    if not message.recipient:
+        _finish(message, Status.SKIPPED, now)
+        return False
+    message.attempts += 1
+    try:
+        _send(message)
+    except sms.SmsNotConfigured as exc:
+        _finish(message, Status.SKIPPED, now, str(exc))
+        return False
+    except Exception as exc:  # whatever the channel does, record it and try again later
+        log.warning("Customer message %s failed on try %s: %s", message.pk, message.attempts, exc)
+        _retry_later(message, now, exc)
+        return False
+    _finish(message, Status.SENT, now)
+    return True
+
+
+def customer_messages_deliver(*, now: datetime, call_id: int | None = None) -> int:
+    """Send every pending message whose time has come; returns how many were sent."""
+    pending = CustomerMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+    if call_id is not None:
+        pending = pending.filter(call_id=call_id)
+    ids = list(pending.order_by("next_attempt_at", "id").values_list("id", flat=True)[:DELIVER_BATCH])
+    return sum(_deliver_one(pk, now) for pk in ids)
+
+
+def customer_messages_sweep(*, now: datetime | None = None, call_id: int | None = None) -> int:
+    """Plan what is due and deliver what is pending (all calls, or one); returns messages sent."""
+    now = now or clock.now()
+    customer_messages_plan(now=now, call_id=call_id)
+    return customer_messages_deliver(now=now, call_id=call_id)

@@ -1,0 +1,143 @@
+"""Reading which customer messages are due. Each rule is one query over open calls.
+
+A message is due when its trigger holds and no message of that kind has covered it yet; the
+`sequence` a due message gets is one more than the last of its kind for the call, so two sweeps
+that find the same change at once compute the same dedupe key and only one row is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from customers.models import CustomerMessage
+from dispatch.models import ServiceCall
+
+Kind = CustomerMessage.Kind
+
+# A booking is confirmed soon after it is made or not at all (no confirmations for old calls
+# when the feature is switched on), and "on my way" is news only while the trip is fresh.
+BOOKING_CONFIRMATION_WITHIN = timedelta(hours=24)
+ON_MY_WAY_WITHIN = timedelta(hours=3)
+# Waiting is counted from the working day's start at the earliest: no "still on it" at 3 a.m.
+WORKING_DAY_STARTS = time(8)
+WAITING_STATUSES = ("new", "assigned")
+# Once on site there is nothing to announce any more.
+NOT_YET_ARRIVED = ("new", "assigned", "en_route")
+
+
+@dataclass(frozen=True)
+class DueMessage:
+    call: ServiceCall
+    kind: str
+    sequence: int
+    eta: datetime | None
+
+
+def _last_of(kind: str, field: str) -> Subquery:
+    return Subquery(
+        CustomerMessage.objects.filter(call=OuterRef("pk"), kind=kind)
+        .order_by("-sequence")
+        .values(field)[:1]
+    )
+
+
+def _open_calls(now: datetime, call_id: int | None) -> QuerySet[ServiceCall]:
+    calls = ServiceCall.objects.filter(
+        status__in=ServiceCall.OPEN_STATUSES,
+        scheduled_day__lte=timezone.localdate(now) + timedelta(days=1),
+    ).select_related("customer", "technician")
+    return calls.filter(pk=call_id) if call_id is not None else calls
+
+
+def _bookings_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
+    confirmed = CustomerMessage.objects.filter(call=OuterRef("pk"), kind=Kind.BOOKING_CONFIRMATION)
+    due = calls.filter(
+        status__in=WAITING_STATUSES, created_at__gte=now - BOOKING_CONFIRMATION_WITHIN
+    ).filter(~Exists(confirmed))
+    return [DueMessage(c, Kind.BOOKING_CONFIRMATION, 1, None) for c in due]
+
+
+def _on_my_way_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
+    """En route and not announced since this trip began (a call sent back and out again is a
+    new trip)."""
+    due = (
+        calls.filter(status="en_route")
+        .filter(Q(en_route_at__isnull=True) | Q(en_route_at__gte=now - ON_MY_WAY_WITHIN))
+        .annotate(
+            last_seq=_last_of(Kind.ON_MY_WAY, "sequence"),
+            last_at=_last_of(Kind.ON_MY_WAY, "created_at"),
+        )
+        .filter(Q(last_at__isnull=True) | Q(en_route_at__gt=F("last_at")))
+    )
+    return [DueMessage(c, Kind.ON_MY_WAY, (c.last_seq or 0) + 1, c.eta) for c in due]
+
+
+def _delays_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
+    """ETA later than the promise by more than the notice threshold, and (after a first notice)
+    later than the last notice said by that much again: one notice per material change."""
+    notice = timedelta(minutes=settings.CUSTOMER_DELAY_NOTICE_MINUTES)
+    implied = timedelta(minutes=settings.CUSTOMER_PROMISE_WINDOW_MINUTES)
+    broken = Q(deadline__isnull=False, eta__gt=F("deadline") + notice) | Q(
+        deadline__isnull=True,
+        promised_eta__isnull=False,
+        eta__gt=F("promised_eta") + (implied + notice),
+    )
+    due = (
+        calls.filter(status__in=NOT_YET_ARRIVED, eta__isnull=False)
+        .filter(broken)
+        .annotate(
+            last_seq=_last_of(Kind.DELAY, "sequence"), last_eta=_last_of(Kind.DELAY, "eta")
+        )
+        .filter(Q(last_eta__isnull=True) | Q(eta__gt=F("last_eta") + notice))
+    )
+    return [DueMessage(c, Kind.DELAY, (c.last_seq or 0) + 1, c.eta) for c in due]
+
+
+def waiting_since(call: ServiceCall) -> datetime:
+    """When the customer started waiting: booked, the window open, and the working day begun."""
+    day_start = datetime.combine(
+        call.scheduled_day, WORKING_DAY_STARTS, timezone.get_current_timezone()
+    )
+    return max(t for t in (call.created_at, call.window_start, day_start) if t is not None)
+
+
+def _still_on_it_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
+    wait = timedelta(minutes=settings.CUSTOMER_STILL_ON_IT_MINUTES)
+    candidates = (
+        calls.filter(
+            status__in=WAITING_STATUSES,
+            scheduled_day__lte=timezone.localdate(now),
+            created_at__lte=now - wait,
+        )
+        .filter(Q(window_start__isnull=True) | Q(window_start__lte=now - wait))
+        .annotate(
+            last_seq=_last_of(Kind.STILL_ON_IT, "sequence"),
+            last_at=_last_of(Kind.STILL_ON_IT, "created_at"),
+        )
+    )
+    due = []
+    for call in candidates:
+        since = max(waiting_since(call), call.last_at or waiting_since(call))
+        if now - since >= wait:
+            due.append(DueMessage(call, Kind.STILL_ON_IT, (call.last_seq or 0) + 1, call.eta))
+    return due
+
+
+def messages_due(*, now: datetime, call_id: int | None = None) -> list[DueMessage]:
+    """Every message due now (for one call, or all open calls of today and tomorrow)."""
+    calls = _open_calls(now, call_id)
+    return [
+        *_bookings_due(calls, now),
+        *_on_my_way_due(calls, now),
+        *_delays_due(calls, now),
+        *_still_on_it_due(calls, now),
+    ]
+
+
+def messages_for_call(*, call_id: int) -> list[CustomerMessage]:
+    return list(CustomerMessage.objects.filter(call_id=call_id).order_by("created_at", "id"))

@@ -1,0 +1,102 @@
+"""What each customer message says: plain text, short enough for a text message.
+
+Times are the company's local time; the technician is named by first name only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import dateformat, timezone
+
+from customers.models import CustomerMessage
+from dispatch.models import ServiceCall
+
+Kind = CustomerMessage.Kind
+
+
+def first_name(call: ServiceCall) -> str | None:
+    """The technician as a customer may know them: first name, nothing else."""
+    if call.technician_id is None:
+        return None
+    parts = call.technician.name.split()
+    return parts[0] if parts else None
+
+
+def tracking_url(call: ServiceCall) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("track", args=[call.tracking_token])
+
+
+def clock_time(value: datetime, now: datetime) -> str:
+    """"14:20", or "Wed 11 Mar 14:20" when it is not today."""
+    local = timezone.localtime(value)
+    if local.date() == timezone.localdate(now):
+        return dateformat.format(local, "H:i")
+    return dateformat.format(local, "D j M H:i")
+
+
+def _promise(call: ServiceCall, now: datetime) -> str | None:
+    if call.window_start and call.deadline:
+        start, end = clock_time(call.window_start, now), clock_time(call.deadline, now)
+        return f"between {start} and {end}"
+    if call.deadline:
+        return f"by {clock_time(call.deadline, now)}"
+    if call.promised_eta:
+        return f"around {clock_time(call.promised_eta, now)}"
+    return None
+
+
+def _booking(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    day = dateformat.format(call.scheduled_day, "l j F")
+    promise = _promise(call, now)
+    when = f"We will arrive {promise}." if promise else "We will tell you when we are on the way."
+    return (
+        f"Your service visit on {day} is booked",
+        f'We have booked your visit for "{call.summary}" on {day}. {when}',
+    )
+
+
+def _on_my_way(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    who = first_name(call) or "Your technician"
+    arrive = f" and should arrive around {clock_time(eta, now)}" if eta else ""
+    return (f"{who} is on the way", f"{who} is on the way to you{arrive}.")
+
+
+def _delay(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    promise = _promise(call, now)
+    late = f"later than the {promise} we told you" if promise else "later than we told you"
+    new = clock_time(eta, now) if eta else "later"
+    return (
+        "We are running late",
+        f"Sorry, we are running late: we now expect to arrive around {new}, {late}. "
+        "We will keep you posted.",
+    )
+
+
+def _still_on_it(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    if eta:
+        plan = f"We expect to arrive around {clock_time(eta, now)}."
+    else:
+        plan = "We are finding the right technician and will tell you when one is on the way."
+    return (
+        "We are still on it",
+        f'We have not forgotten your request "{call.summary}". {plan}',
+    )
+
+
+COMPOSERS = {
+    Kind.BOOKING_CONFIRMATION: _booking,
+    Kind.ON_MY_WAY: _on_my_way,
+    Kind.DELAY: _delay,
+    Kind.STILL_ON_IT: _still_on_it,
+}
+
+
+def message_compose(
+    *, call: ServiceCall, kind: str, eta: datetime | None, now: datetime
+) -> tuple[str, str]:
+    """(subject, body) of a message; the body ends with the tracking link."""
+    subject, text = COMPOSERS[kind](call, eta, now)
+    return subject, f"{call.customer.name}: {text}\nFollow your visit: {tracking_url(call)}"
