@@ -150,8 +150,8 @@ def customer_messages_deliver(*, now: datetime, call_id: int | None = None) -> i
     pending = CustomerMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
     if call_id is not None:
         pending = pending.filter(call_id=call_id)
-    ids = list(pending.order_by("next_attempt_at", "id").values_list("id", flat=True)[:DELIVER_BATCH])
-    return sum(_deliver_one(pk, now) for pk in ids)
+    ids = pending.order_by("next_attempt_at", "id").values_list("id", flat=True)
+    return sum(_deliver_one(pk, now) for pk in list(ids[:DELIVER_BATCH]))
 
 
 def customer_messages_sweep(*, now: datetime | None = None, call_id: int | None = None) -> int:

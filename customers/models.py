@@ -120,9 +120,7 @@ class CustomerMessage(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    kind__in=["booking_confirmation", "on_my_way", "delay", "still_on_it"]
-                ),
+                condition=Q(kind__in=["booking_confirmation", "on_my_way", "delay", "still_on_it"]),
                 name="custmsg_kind_valid",
             ),
             models.CheckConstraint(
@@ -135,4 +133,4 @@ class CustomerMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.sequence} by {self.channel} for call {self.call_id}"
+        return f"{self.get_kind_display()} #{self.sequence} ({self.channel}), call {self.call_id}"

@@ -90,9 +90,7 @@ def _delays_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
     due = (
         calls.filter(status__in=NOT_YET_ARRIVED, eta__isnull=False)
         .filter(broken)
-        .annotate(
-            last_seq=_last_of(Kind.DELAY, "sequence"), last_eta=_last_of(Kind.DELAY, "eta")
-        )
+        .annotate(last_seq=_last_of(Kind.DELAY, "sequence"), last_eta=_last_of(Kind.DELAY, "eta"))
         .filter(Q(last_eta__isnull=True) | Q(eta__gt=F("last_eta") + notice))
     )
     return [DueMessage(c, Kind.DELAY, (c.last_seq or 0) + 1, c.eta) for c in due]

@@ -18,6 +18,7 @@ from dispatch.models import Escalation
 from dispatch.services.background import NEVER, heartbeat_delayed_since
 from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
+from dispatch.tracking import tracking_for
 from technicians.models import Team
 
 
@@ -240,14 +241,23 @@ def call_move_form(request: HttpRequest, call_id: int) -> HttpResponse:
 
 @require_GET
 def track(request: HttpRequest, token: str) -> HttpResponse:
-    """What the customer sees from their link: status and ETA, nothing internal."""
+    """What the customer sees from their link: status and arrival window, nothing internal."""
+    now = clock.now()
     try:
-        call = selectors.call_get_for_tracking(token=token)
+        call = selectors.call_get_for_tracking(token=token, now=now)
     except NotFound:
         raise Http404("This tracking link is not valid.") from None
-    response = render(request, "dispatch/track.html", {"call": call})
+    context = {
+        "call": call,
+        "tracking": tracking_for(call, now),
+        "today": timezone.localdate(now),
+    }
+    response = render(request, "dispatch/track.html", context)
     response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex"
+    # The token is the key: it must not leak to other sites through Referer, or into a search
+    # engine's index.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 

@@ -5,37 +5,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('dispatch', '0004_event_kinds_for_handoffs'),
+        ("customers", "0001_initial"),
+        ("dispatch", "0004_event_kinds_for_handoffs"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerMessage',
+            name="CustomerMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('booking_confirmation', 'Booking confirmation'), ('on_my_way', 'On my way'), ('delay', 'Delay notice'), ('still_on_it', 'We are still on it')], max_length=24)),
-                ('sequence', models.PositiveIntegerField(default=1)),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'SMS')], max_length=8)),
-                ('dedupe_key', models.CharField(max_length=80, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('skipped', 'Skipped'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('recipient', models.CharField(blank=True, max_length=254)),
-                ('subject', models.CharField(blank=True, max_length=200)),
-                ('body', models.TextField()),
-                ('eta', models.DateTimeField(blank=True, null=True)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customer_messages', to='dispatch.servicecall')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("booking_confirmation", "Booking confirmation"),
+                            ("on_my_way", "On my way"),
+                            ("delay", "Delay notice"),
+                            ("still_on_it", "We are still on it"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("sequence", models.PositiveIntegerField(default=1)),
+                (
+                    "channel",
+                    models.CharField(choices=[("email", "Email"), ("sms", "SMS")], max_length=8),
+                ),
+                ("dedupe_key", models.CharField(max_length=80, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sent", "Sent"),
+                            ("skipped", "Skipped"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("recipient", models.CharField(blank=True, max_length=254)),
+                ("subject", models.CharField(blank=True, max_length=200)),
+                ("body", models.TextField()),
+                ("eta", models.DateTimeField(blank=True, null=True)),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "call",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customer_messages",
+                        to="dispatch.servicecall",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['call', 'kind', 'sequence'], name='custmsg_call_kind'), models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='custmsg_pending')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['booking_confirmation', 'on_my_way', 'delay', 'still_on_it'])), name='custmsg_kind_valid'), models.CheckConstraint(condition=models.Q(('channel__in', ['email', 'sms'])), name='custmsg_channel_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'sent', 'skipped', 'failed'])), name='custmsg_status_valid')],
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(fields=["call", "kind", "sequence"], name="custmsg_call_kind"),
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["next_attempt_at"],
+                        name="custmsg_pending",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                ["booking_confirmation", "on_my_way", "delay", "still_on_it"],
+                            )
+                        ),
+                        name="custmsg_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("channel__in", ["email", "sms"])),
+                        name="custmsg_channel_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "sent", "skipped", "failed"])
+                        ),
+                        name="custmsg_status_valid",
+                    ),
+                ],
             },
         ),
     ]

@@ -1,0 +1,325 @@
+"""Customer messages: each kind, once per change, on the channels settings choose."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from customers.messaging import customer_messages_sweep
+from customers.models import CustomerMessage
+from customers.sms import SmsBackend, SmsError
+from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.calls import call_book
+from dispatch.services.etas import etas_refresh_day
+from tests.conftest import DAY, local
+
+pytestmark = pytest.mark.django_db
+
+EMAIL, PHONE = "orders@acme.example", "+1 312 555 0100"
+
+
+@pytest.fixture
+def reachable(customer):
+    customer.email, customer.phone = EMAIL, PHONE
+    customer.save()
+    return customer
+
+
+def booked_at(call: ServiceCall, when) -> ServiceCall:
+    ServiceCall.objects.filter(pk=call.pk).update(created_at=when)
+    call.refresh_from_db()
+    return call
+
+
+def sent(kind: str, channel: str | None = None):
+    rows = CustomerMessage.objects.filter(kind=kind, status="sent")
+    return rows.filter(channel=channel) if channel else rows
+
+
+def notified(call: ServiceCall):
+    return CallEvent.objects.filter(call=call, kind="customer_notified")
+
+
+# --- each kind -------------------------------------------------------------------------------
+
+
+def test_a_booking_is_confirmed_once_by_email_and_sms_with_the_window(reachable, site, csr):
+    call = call_book(
+        user=csr,
+        customer=reachable,
+        site=site,
+        summary="Walk-in cooler warm",
+        scheduled_day=DAY,
+        duration_minutes=60,
+        window_start=local(9),
+        deadline=local(11),
+        now=local(7, 30),
+    )
+    booked_at(call, local(7, 30))
+    assert customer_messages_sweep(now=local(7, 31)) == 2
+    assert customer_messages_sweep(now=local(7, 32)) == 0  # nothing twice
+
+    [email] = mail.outbox
+    assert email.to == [EMAIL] and "booked" in email.subject
+    assert "between 09:00 and 11:00" in email.body and "Walk-in cooler warm" in email.body
+    assert f"/track/{call.tracking_token}/" in email.body
+    from customers.sms import outbox
+
+    [sms] = outbox
+    assert sms.to == PHONE and "between 09:00 and 11:00" in sms.body
+    events = notified(call)
+    assert sorted(e.payload["channel"] for e in events) == ["email", "sms"]
+    assert {e.payload["message"] for e in events} == {"booking_confirmation"}
+    assert {e.payload["status"] for e in events} == {"sent"}
+
+
+def test_on_my_way_names_the_technician_by_first_name_with_the_eta(reachable, tom, make_call):
+    tom.name = "Tom Kowalczyk"
+    tom.save()
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))  # long ago: no booking confirmation now
+
+    customer_messages_sweep(now=local(8, 51))
+    customer_messages_sweep(now=local(8, 52))
+
+    assert sent("on_my_way").count() == 2  # email and SMS, once
+    [email] = mail.outbox
+    assert "Tom is on the way to you and should arrive around 09:05" in email.body
+    assert "Kowalczyk" not in email.body and "Kowalczyk" not in email.subject
+
+
+def test_a_second_trip_is_announced_again(reachable, tom, make_call):
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(8, 51))
+    # Sent back to the queue and out again later: a new trip.
+    ServiceCall.objects.filter(pk=call.pk).update(en_route_at=local(10), eta=local(10, 20))
+    customer_messages_sweep(now=local(10, 1))
+    customer_messages_sweep(now=local(10, 2))
+    trips = sent("on_my_way", "email").order_by("sequence")
+    assert [m.sequence for m in trips] == [1, 2]
+    assert "10:20" in trips[1].body
+
+
+def test_a_delay_notice_goes_out_once_per_change_not_every_minute(reachable, tom, make_call):
+    """Time passes a minute at a time with the recompute running; the ETA slides past the
+    deadline. One notice when it is more than 15 minutes late, the next only when it has slipped
+    15 minutes further than the last notice said."""
+    call = make_call(tom, deadline=local(10))
+    booked_at(call, local(7))
+    now, etas = local(9, 30), []
+    while now <= local(11, 10):
+        etas_refresh_day(day=DAY, now=now)
+        customer_messages_sweep(now=now)
+        now += timedelta(minutes=1)
+        etas.append(ServiceCall.objects.get(pk=call.pk).eta)
+
+    notices = list(sent("delay", "email").order_by("sequence"))
+    # Tom sets off at "now" (his queue has only this call), so the ETA moves a minute a minute.
+    assert etas[-1] > local(11)
+    assert [n.sequence for n in notices] == [1, 2, 3, 4]
+    first_eta = notices[0].eta
+    assert local(10, 15) < first_eta < local(10, 17)
+    for before, after in zip(notices, notices[1:], strict=False):
+        assert timedelta(minutes=15) < after.eta - before.eta <= timedelta(minutes=16)
+    assert sent("delay", "sms").count() == 4
+    assert f"around {first_eta.astimezone(local(0).tzinfo):%H:%M}" in notices[0].body
+    assert "later than the time we gave you (by 10:00)" in notices[0].body
+    assert notified(call).filter(payload__message="delay").count() == 8
+
+
+def test_without_a_deadline_the_promised_eta_plus_the_promise_window_counts(
+    reachable, tom, make_call, settings
+):
+    settings.CUSTOMER_PROMISE_WINDOW_MINUTES = 30
+    settings.CUSTOMER_DELAY_NOTICE_MINUTES = 15
+    call = make_call(tom, promised_eta=local(9), eta=local(9, 44))
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(9))
+    assert not sent("delay").exists()  # 44 minutes: within 30 + 15
+    ServiceCall.objects.filter(pk=call.pk).update(eta=local(9, 46))
+    customer_messages_sweep(now=local(9, 1))
+    assert sent("delay", "email").get().eta == local(9, 46)
+
+
+def test_a_delay_is_not_announced_once_the_technician_is_there(reachable, tom, make_call):
+    call = make_call(tom, status="on_site", deadline=local(9), eta=local(10))
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(10, 5))
+    assert not CustomerMessage.objects.exists()
+
+
+def test_still_on_it_after_a_long_wait_and_again_after_another(reachable, make_call, settings):
+    settings.CUSTOMER_STILL_ON_IT_MINUTES = 120
+    booked_at(make_call(), local(8, 30))
+    for minute in range(0, 6 * 60, 5):  # 08:30 .. 14:25, every five minutes
+        customer_messages_sweep(now=local(8, 30) + timedelta(minutes=minute))
+    notices = list(sent("still_on_it", "email").order_by("sequence"))
+    assert [n.created_at for n in notices] == [local(10, 30), local(12, 30)]
+    assert "We have not forgotten" in notices[0].body and "No hot water" in notices[0].body
+
+
+def test_an_appointment_booked_ahead_is_not_a_long_wait(reachable, make_call, settings):
+    settings.CUSTOMER_STILL_ON_IT_MINUTES = 120
+    call = make_call(window_start=local(14), deadline=local(16))
+    booked_at(call, local(8) - timedelta(days=3))
+    customer_messages_sweep(now=local(13))
+    assert not sent("still_on_it").exists()
+    customer_messages_sweep(now=local(16))
+    assert sent("still_on_it", "email").get().created_at == local(16)
+
+
+# --- contacts, channels and failures ---------------------------------------------------------
+
+
+def test_a_customer_without_email_or_phone_is_skipped_and_the_history_says_why(
+    customer, tom, make_call
+):
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    assert customer_messages_sweep(now=local(8, 51)) == 0
+    customer_messages_sweep(now=local(8, 52))
+    from customers.sms import outbox
+
+    assert mail.outbox == [] and outbox == []
+    rows = CustomerMessage.objects.filter(call=call)
+    assert {(m.channel, m.status) for m in rows} == {("email", "skipped"), ("sms", "skipped")}
+    reasons = {e.payload["reason"] for e in notified(call)}
+    assert reasons == {
+        "The customer has no email address on file.",
+        "The customer has no phone number on file.",
+    }
+
+
+def test_channels_are_chosen_by_settings(reachable, tom, make_call, settings, tmp_path):
+    settings.CUSTOMER_MESSAGE_CHANNELS = ["sms"]
+    settings.SMS_BACKEND = "customers.sms.FileSmsBackend"
+    settings.SMS_FILE_PATH = str(tmp_path)
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(8, 51))
+    assert mail.outbox == []
+    [written] = list(tmp_path.iterdir())
+    assert written.read_text().startswith(PHONE + "\n") and "on the way" in written.read_text()
+
+
+def test_sms_without_a_provider_is_skipped_with_the_reason(reachable, tom, make_call, settings):
+    settings.SMS_BACKEND = "customers.sms.DisabledSmsBackend"
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(8, 51))
+    assert len(mail.outbox) == 1
+    skipped = CustomerMessage.objects.get(channel="sms")
+    assert skipped.status == "skipped" and "SMS is not configured" in skipped.detail
+
+
+class FlakySms(SmsBackend):
+    """Fails while `down` is set; counts every try."""
+
+    down = True
+    tries = 0
+
+    def send(self, sms):
+        FlakySms.tries += 1
+        if FlakySms.down:
+            raise SmsError("provider answered 503")
+        return "flaky-ok"
+
+
+def test_a_failing_channel_is_retried_with_backoff_and_the_other_is_not_resent(
+    reachable, tom, make_call, settings
+):
+    settings.SMS_BACKEND = "tests.customers.test_messages.FlakySms"
+    FlakySms.down, FlakySms.tries = True, 0
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    start = local(8, 51)
+    for seconds in range(0, 8 * 60, 30):  # a sweep every 30 s for 8 minutes
+        if seconds == 6 * 60:
+            FlakySms.down = False
+        customer_messages_sweep(now=start + timedelta(seconds=seconds))
+    # Tries at +0, +1, +3 (1 then 2 minutes later), +7 (4 minutes later): sent then.
+    assert FlakySms.tries == 4
+    message = CustomerMessage.objects.get(channel="sms")
+    assert message.status == "sent" and message.attempts == 4
+    assert message.sent_at == start + timedelta(minutes=7)
+    assert len(mail.outbox) == 1  # the email went at once and only once
+
+
+def test_a_channel_that_keeps_failing_gives_up_and_says_so(reachable, tom, make_call, settings):
+    settings.SMS_BACKEND = "tests.customers.test_messages.FlakySms"
+    settings.CUSTOMER_MESSAGE_MAX_ATTEMPTS = 2
+    FlakySms.down, FlakySms.tries = True, 0
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    for minute in range(10):
+        customer_messages_sweep(now=local(8, 51) + timedelta(minutes=minute))
+    message = CustomerMessage.objects.get(channel="sms")
+    assert message.status == "failed" and FlakySms.tries == 2
+    assert "Gave up after 2 tries" in message.detail
+    assert notified(call).filter(payload__status="failed").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_booking_sends_the_confirmation_after_commit_without_a_broker(
+    reachable, site, csr, settings
+):
+    settings.REDIS_URL = ""  # in-process: the per-call task runs right after the commit
+    call = call_book(
+        user=csr,
+        customer=reachable,
+        site=site,
+        summary="No heat",
+        scheduled_day=DAY,
+        duration_minutes=60,
+        promised_eta=local(10),
+    )
+    [email] = mail.outbox
+    assert "around 10:00" in email.body
+    assert CustomerMessage.objects.filter(call=call, status="sent").count() == 2
+
+
+# --- idempotency under concurrency -----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_send_each_message_exactly_once(reachable, tom, tina, make_call):
+    calls = [
+        make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50)),
+        make_call(tina, deadline=local(9), eta=local(10)),
+        make_call(),
+        make_call(),
+    ]
+    for call in calls:
+        booked_at(call, local(8, 40))
+    barrier, errors, results = threading.Barrier(2), [], []
+
+    def sweep() -> None:
+        try:
+            barrier.wait()
+            results.append(customer_messages_sweep(now=local(8, 45)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    # Three booking confirmations (not the call already en route), one "on my way", one delay:
+    # five messages on two channels.
+    expected = 5 * 2
+    assert sum(results) == expected
+    from customers.sms import outbox
+
+    assert len(mail.outbox) == 5 and len(outbox) == 5
+    assert CustomerMessage.objects.count() == expected
+    assert CallEvent.objects.filter(kind="customer_notified").count() == expected
