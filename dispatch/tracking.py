@@ -76,6 +76,8 @@ def _planned_window(call: ServiceCall, now: datetime) -> Tracking:
     if status == "en_route" and expected - now <= ARRIVING_NOW:
         return Tracking("arriving", name, None, False, False)
     estimate = estimate_window(expected, now)
+    if call.window_start and estimate[0] < call.window_start:
+        estimate = (call.window_start, estimate[1])
     late = call.deadline is not None and expected > call.deadline
     if promised and not late and estimate[1] - estimate[0] >= promised[1] - promised[0]:
         return Tracking(status, name, promised, True, False)
