@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from customers.models import CustomerMessage
@@ -46,10 +48,15 @@ def test_the_beat_sweep_sends_a_delay_notice_once(
     customer.save()
     call = make_call(tom, deadline=local(10), eta=local(10, 40))
     ServiceCall.objects.filter(pk=call.pk).update(created_at=local(7))
+    # Two hours of waiting end between the two sweeps: its "still on it" shows the second ran.
+    marker = make_call()
+    ServiceCall.objects.filter(pk=marker.pk).update(created_at=local(8, 41) + timedelta(seconds=30))
     for minute in (41, 42):
         send_task("customers.tasks.messages_sweep", local(10, minute).isoformat())
     delay = CustomerMessage.objects.filter(call=call, kind="delay", channel="email")
-    assert wait_for(lambda: delay.filter(status="sent").exists())
+    second_ran = CustomerMessage.objects.filter(call=marker, kind="still_on_it", status="sent")
+    assert wait_for(second_ran.exists), "the second sweep did not run"
+    assert delay.filter(status="sent").exists()
     assert wait_for(lambda: CustomerMessage.objects.filter(call=call, kind="delay").count() == 2)
     assert delay.get().eta == local(10, 40)
     mine = [p.read_text() for p in (worker_outbox / "email").iterdir()]
