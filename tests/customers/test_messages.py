@@ -323,3 +323,58 @@ def test_two_sweeps_at_once_send_each_message_exactly_once(reachable, tom, tina,
     assert len(mail.outbox) == 5 and len(outbox) == 5
     assert CustomerMessage.objects.count() == expected
     assert CallEvent.objects.filter(kind="customer_notified").count() == expected
+
+
+class StuckSms(SmsBackend):
+    """A provider that hangs until released, so a delivery is caught in the middle."""
+
+    entered = threading.Event()
+    release = threading.Event()
+
+    def send(self, sms):
+        StuckSms.entered.set()
+        StuckSms.release.wait(timeout=20)
+        return "stuck-ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_channel_never_holds_up_a_board_move(
+    reachable, dispatcher, tom, tina, make_call, settings
+):
+    from dispatch.services.moves import call_move
+
+    settings.SMS_BACKEND = "tests.customers.test_messages.StuckSms"
+    StuckSms.entered.clear()
+    StuckSms.release.clear()
+    call = make_call(tom, status="assigned", deadline=local(9), eta=local(10))
+    booked_at(call, local(7))
+
+    def sweep() -> None:
+        try:
+            customer_messages_sweep(now=local(9, 20))
+        finally:
+            connection.close()
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    try:
+        assert StuckSms.entered.wait(timeout=20), "the delivery never reached the provider"
+        with connection.cursor() as cursor:  # a move that had to wait would fail, not hang
+            cursor.execute("SET lock_timeout = '2s'")
+        result = call_move(
+            user=dispatcher,
+            call_id=call.pk,
+            technician_id=tina.pk,
+            position=0,
+            expected_version=call.version,
+            require_confirmation=False,
+            now=local(9, 20),
+        )
+        assert result.applied
+        assert ServiceCall.objects.get(pk=call.pk).technician_id == tina.pk
+    finally:
+        StuckSms.release.set()
+        sweeper.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert CustomerMessage.objects.filter(call=call, channel="sms", status="sent").exists()
