@@ -16,21 +16,26 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Max
 
 from customers import sms
 from customers.models import CustomerMessage
 from customers.selectors import DueMessage, messages_due
-from customers.texts import message_compose
+from customers.texts import message_compose, update_compose
 from dispatch import clock
+from dispatch.services.background import enqueue
 from dispatch.services.events import event_record
 
 log = logging.getLogger(__name__)
 
 Status = CustomerMessage.Status
+Kind = CustomerMessage.Kind
+MESSAGES_FOR_CALL_TASK = "customers.tasks.messages_send_for_call"
 Channel = CustomerMessage.Channel
 DELIVER_BATCH = 500
 
@@ -45,28 +50,35 @@ def _recipient(call, channel: str) -> str:
     return (customer.email if channel == Channel.EMAIL else customer.phone).strip()
 
 
-def _rows_for(due: DueMessage, now: datetime) -> list[CustomerMessage]:
-    subject, body = message_compose(call=due.call, kind=due.kind, eta=due.eta, now=now)
+def _rows(
+    call, kind: str, sequence: int, change: str, text: tuple[str, str], eta, now: datetime
+) -> list[CustomerMessage]:
+    subject, body = text
     rows = []
     for channel in settings.CUSTOMER_MESSAGE_CHANNELS:
-        recipient = _recipient(due.call, channel)
+        recipient = _recipient(call, channel)
         rows.append(
             CustomerMessage(
-                call=due.call,
-                kind=due.kind,
-                sequence=due.sequence,
+                call=call,
+                kind=kind,
+                sequence=sequence,
                 channel=channel,
-                dedupe_key=f"{due.call.pk}:{due.kind}:{due.sequence}:{channel}",
+                dedupe_key=f"{call.pk}:{kind}:{change}:{channel}",
                 recipient=recipient,
                 subject=subject,
                 body=body,
-                eta=due.eta,
+                eta=eta,
                 detail="" if recipient else NO_ADDRESS[channel],
                 next_attempt_at=now,
                 created_at=now,
             )
         )
     return rows
+
+
+def _rows_for(due: DueMessage, now: datetime) -> list[CustomerMessage]:
+    text = message_compose(call=due.call, kind=due.kind, eta=due.eta, now=now)
+    return _rows(due.call, due.kind, due.sequence, str(due.sequence), text, due.eta, now)
 
 
 def customer_messages_plan(*, now: datetime, call_id: int | None = None) -> int:
@@ -76,6 +88,25 @@ def customer_messages_plan(*, now: datetime, call_id: int | None = None) -> int:
     rows = [row for item in due for row in _rows_for(item, now)]
     CustomerMessage.objects.bulk_create(rows, ignore_conflicts=True)
     return len(due)
+
+
+def customer_update_queue(*, call, text: str, change: str, now: datetime | None = None) -> None:
+    """Queue a person's message to the customer (in the caller's transaction) and have it sent
+    once that commits. `change` names what it answers (e.g. "escalation-12"): the same change
+    never sends twice."""
+    now = now or clock.now()
+    last = CustomerMessage.objects.filter(call=call, kind=Kind.UPDATE).aggregate(n=Max("sequence"))
+    rows = _rows(
+        call,
+        Kind.UPDATE,
+        (last["n"] or 0) + 1,
+        change,
+        update_compose(call=call, text=text),
+        None,
+        now,
+    )
+    CustomerMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    transaction.on_commit(partial(enqueue, MESSAGES_FOR_CALL_TASK, call.pk))
 
 
 def _send(message: CustomerMessage) -> None:

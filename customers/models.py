@@ -75,6 +75,8 @@ class CustomerMessage(models.Model):
         ON_MY_WAY = "on_my_way", "On my way"
         DELAY = "delay", "Delay notice"
         STILL_ON_IT = "still_on_it", "We are still on it"
+        # Words a person wrote (a manager resolving an escalation), delivered like the rest.
+        UPDATE = "update", "Update from the office"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -120,7 +122,9 @@ class CustomerMessage(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["booking_confirmation", "on_my_way", "delay", "still_on_it"]),
+                condition=Q(
+                    kind__in=["booking_confirmation", "on_my_way", "delay", "still_on_it", "update"]
+                ),
                 name="custmsg_kind_valid",
             ),
             models.CheckConstraint(

@@ -81,6 +81,14 @@ def _still_on_it(call: ServiceCall, eta: datetime | None, now: datetime) -> tupl
     )
 
 
+def update_compose(*, call: ServiceCall, text: str) -> tuple[str, str]:
+    """A person's own words, with the same greeting and link as every other message."""
+    return (
+        "An update about your service visit",
+        f"{call.customer.name}: {text.strip()}\nFollow your visit: {tracking_url(call)}",
+    )
+
+
 COMPOSERS = {
     Kind.BOOKING_CONFIRMATION: _booking,
     Kind.ON_MY_WAY: _on_my_way,

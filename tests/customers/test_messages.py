@@ -378,3 +378,26 @@ def test_a_slow_channel_never_holds_up_a_board_move(
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
     assert CustomerMessage.objects.filter(call=call, channel="sms", status="sent").exists()
+
+
+def test_a_managers_message_on_an_escalation_is_delivered_once(
+    reachable, api, manager, make_call, clock_at
+):
+    from dispatch.services.escalations import escalation_raise
+
+    clock_at(local(7, 30))
+    call = booked_at(make_call(), local(7))
+    escalation = escalation_raise(call_id=call.pk, reason="complaint", note="Called twice")
+    body = {"strategy": "accept", "customer_message": "We will be about an hour late; sorry."}
+    response = api.as_user(manager).post(
+        f"/api/v1/escalations/{escalation.pk}/resolve/", body, format="json"
+    )
+    assert response.status_code == 200, response.content
+    customer_messages_sweep(now=local(7, 31))
+    customer_messages_sweep(now=local(7, 32))
+    update = [m for m in mail.outbox if m.subject == "An update about your service visit"]
+    assert len(update) == 1 and "about an hour late; sorry." in update[0].body
+    rows = CustomerMessage.objects.filter(kind="update", status="sent")
+    assert rows.count() == 2 and {r.dedupe_key.split(":")[2] for r in rows} == {
+        f"escalation-{escalation.pk}"
+    }
