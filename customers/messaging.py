@@ -51,8 +51,10 @@ def _recipient(call, channel: str) -> str:
 
 
 def _rows(
-    call, kind: str, sequence: int, change: str, text: tuple[str, str], eta, now: datetime
+    *, call, kind: str, sequence: int, change: str, text: tuple[str, str], eta, now: datetime
 ) -> list[CustomerMessage]:
+    """One row per configured channel; `change` makes the dedupe key (what this message is
+    about: the nth delay, a given escalation)."""
     subject, body = text
     rows = []
     for channel in settings.CUSTOMER_MESSAGE_CHANNELS:
@@ -78,7 +80,15 @@ def _rows(
 
 def _rows_for(due: DueMessage, now: datetime) -> list[CustomerMessage]:
     text = message_compose(call=due.call, kind=due.kind, eta=due.eta, now=now)
-    return _rows(due.call, due.kind, due.sequence, str(due.sequence), text, due.eta, now)
+    return _rows(
+        call=due.call,
+        kind=due.kind,
+        sequence=due.sequence,
+        change=str(due.sequence),
+        text=text,
+        eta=due.eta,
+        now=now,
+    )
 
 
 def customer_messages_plan(*, now: datetime, call_id: int | None = None) -> int:
@@ -97,13 +107,13 @@ def customer_update_queue(*, call, text: str, change: str, now: datetime | None 
     now = now or clock.now()
     last = CustomerMessage.objects.filter(call=call, kind=Kind.UPDATE).aggregate(n=Max("sequence"))
     rows = _rows(
-        call,
-        Kind.UPDATE,
-        (last["n"] or 0) + 1,
-        change,
-        update_compose(call=call, text=text),
-        None,
-        now,
+        call=call,
+        kind=Kind.UPDATE,
+        sequence=(last["n"] or 0) + 1,
+        change=change,
+        text=update_compose(call=call, text=text),
+        eta=None,
+        now=now,
     )
     CustomerMessage.objects.bulk_create(rows, ignore_conflicts=True)
     transaction.on_commit(partial(enqueue, MESSAGES_FOR_CALL_TASK, call.pk))

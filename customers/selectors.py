@@ -46,11 +46,10 @@ def _last_of(kind: str, field: str) -> Subquery:
     )
 
 
-def _open_calls(now: datetime, call_id: int | None) -> QuerySet[ServiceCall]:
-    calls = ServiceCall.objects.filter(
-        status__in=ServiceCall.OPEN_STATUSES,
-        scheduled_day__lte=timezone.localdate(now) + timedelta(days=1),
-    ).select_related("customer", "technician")
+def _open_calls(call_id: int | None) -> QuerySet[ServiceCall]:
+    calls = ServiceCall.objects.filter(status__in=ServiceCall.OPEN_STATUSES).select_related(
+        "customer", "technician"
+    )
     return calls.filter(pk=call_id) if call_id is not None else calls
 
 
@@ -64,10 +63,14 @@ def _bookings_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
 
 def _on_my_way_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
     """En route and not announced since this trip began (a call sent back and out again is a
-    new trip)."""
+    new trip). A trip stamped after `now` waits for the next look: the announcement is stamped
+    `now`, and must not look older than the trip it announces."""
     due = (
         calls.filter(status="en_route")
-        .filter(Q(en_route_at__isnull=True) | Q(en_route_at__gte=now - ON_MY_WAY_WITHIN))
+        .filter(
+            Q(en_route_at__isnull=True)
+            | Q(en_route_at__gte=now - ON_MY_WAY_WITHIN, en_route_at__lte=now)
+        )
         .annotate(
             last_seq=_last_of(Kind.ON_MY_WAY, "sequence"),
             last_at=_last_of(Kind.ON_MY_WAY, "created_at"),
@@ -128,12 +131,15 @@ def _still_on_it_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
 
 def messages_due(*, now: datetime, call_id: int | None = None) -> list[DueMessage]:
     """Every message due now (for one call, or all open calls of today and tomorrow)."""
-    calls = _open_calls(now, call_id)
+    calls = _open_calls(call_id)
+    # Bookings are confirmed whatever day they are for; the rest is about today's work (and
+    # tomorrow's, for calls planned into a shift past midnight).
+    near = calls.filter(scheduled_day__lte=timezone.localdate(now) + timedelta(days=1))
     return [
         *_bookings_due(calls, now),
-        *_on_my_way_due(calls, now),
-        *_delays_due(calls, now),
-        *_still_on_it_due(calls, now),
+        *_on_my_way_due(near, now),
+        *_delays_due(near, now),
+        *_still_on_it_due(near, now),
     ]
 
 

@@ -92,6 +92,20 @@ def test_on_my_way_names_the_technician_by_first_name_with_the_eta(reachable, to
     assert "Kowalczyk" not in email.body and "Kowalczyk" not in email.subject
 
 
+def test_a_trip_stamped_after_the_sweeps_now_waits_for_the_next_sweep(reachable, tom, make_call):
+    """The status change committed after the sweep read the clock: announcing it now would stamp
+    the announcement before the trip, and the next sweep would announce it again."""
+    call = make_call(
+        tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50) + timedelta(seconds=30)
+    )
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(8, 50))
+    assert not CustomerMessage.objects.exists()
+    for minute in (51, 52, 53):
+        customer_messages_sweep(now=local(8, minute))
+    assert sent("on_my_way", "email").count() == 1
+
+
 def test_a_second_trip_is_announced_again(reachable, tom, make_call):
     call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
     booked_at(call, local(7))
@@ -289,7 +303,7 @@ def test_booking_sends_the_confirmation_after_commit_without_a_broker(
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_send_each_message_exactly_once(reachable, tom, tina, make_call):
     calls = [
-        make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50)),
+        make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 44)),
         make_call(tina, deadline=local(9), eta=local(10)),
         make_call(),
         make_call(),
@@ -401,3 +415,16 @@ def test_a_managers_message_on_an_escalation_is_delivered_once(
     assert rows.count() == 2 and {r.dedupe_key.split(":")[2] for r in rows} == {
         f"escalation-{escalation.pk}"
     }
+
+
+def test_a_booking_for_next_week_is_confirmed_with_its_date(reachable, make_call):
+    next_week = DAY + timedelta(days=7)
+    call = make_call(
+        scheduled_day=next_week,
+        window_start=local(13, day=next_week),
+        deadline=local(15, day=next_week),
+    )
+    booked_at(call, local(9))
+    customer_messages_sweep(now=local(9, 1))
+    [email] = mail.outbox
+    assert "Tuesday 17 March" in email.body and "between 13:00 and 15:00" in email.body
