@@ -15,6 +15,7 @@ booking commits), or from the in-process loop when there is no broker.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -38,6 +39,8 @@ Kind = CustomerMessage.Kind
 MESSAGES_FOR_CALL_TASK = "customers.tasks.messages_send_for_call"
 Channel = CustomerMessage.Channel
 DELIVER_BATCH = 500
+# One run stops taking new batches after this long (the beat comes again in a minute).
+DELIVER_SECONDS = 50
 
 NO_ADDRESS = {
     Channel.EMAIL: "The customer has no email address on file.",
@@ -161,9 +164,11 @@ def _retry_later(message: CustomerMessage, now: datetime, error: Exception) -> N
 
 @transaction.atomic
 def _deliver_one(message_id: int, now: datetime) -> bool:
-    # Only the message row is locked (never the call): a slow provider holds up no move.
+    # Only the message row is locked (of=self: never the call), so a slow provider holds up no
+    # move; the call comes along for the history entry.
     message = (
-        CustomerMessage.objects.select_for_update(skip_locked=True)
+        CustomerMessage.objects.select_related("call")
+        .select_for_update(skip_locked=True, of=("self",))
         .filter(pk=message_id, status=Status.PENDING)
         .first()
     )
@@ -187,12 +192,24 @@ def _deliver_one(message_id: int, now: datetime) -> bool:
 
 
 def customer_messages_deliver(*, now: datetime, call_id: int | None = None) -> int:
-    """Send every pending message whose time has come; returns how many were sent."""
+    """Send every pending message whose time has come; returns how many were sent.
+
+    Works in batches until none is left or DELIVER_SECONDS have passed (a burst, say a morning's
+    bookings, drains in one run instead of one batch a minute); the next sweep carries on, and a
+    sweep running beside this one takes different rows.
+    """
     pending = CustomerMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
     if call_id is not None:
         pending = pending.filter(call_id=call_id)
-    ids = pending.order_by("next_attempt_at", "id").values_list("id", flat=True)
-    return sum(_deliver_one(pk, now) for pk in list(ids[:DELIVER_BATCH]))
+    pending = pending.order_by("id").values_list("id", flat=True)
+    sent, after, stop_at = 0, 0, time.monotonic() + DELIVER_SECONDS
+    while time.monotonic() < stop_at:
+        ids = list(pending.filter(id__gt=after)[:DELIVER_BATCH])
+        if not ids:
+            break
+        sent += sum(_deliver_one(pk, now) for pk in ids)
+        after = max(ids)
+    return sent
 
 
 def customer_messages_sweep(*, now: datetime | None = None, call_id: int | None = None) -> int:

@@ -120,6 +120,9 @@ def _still_on_it_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
             last_seq=_last_of(Kind.STILL_ON_IT, "sequence"),
             last_at=_last_of(Kind.STILL_ON_IT, "created_at"),
         )
+        # Told within the last wait: not due, and not worth loading (most waiting calls, most
+        # minutes).
+        .filter(Q(last_at__isnull=True) | Q(last_at__lte=now - wait))
     )
     due = []
     for call in candidates:
