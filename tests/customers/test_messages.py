@@ -428,3 +428,37 @@ def test_a_booking_for_next_week_is_confirmed_with_its_date(reachable, make_call
     customer_messages_sweep(now=local(9, 1))
     [email] = mail.outbox
     assert "Tuesday 17 March" in email.body and "between 13:00 and 15:00" in email.body
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+
+def test_a_sweep_with_nothing_due_reads_a_fixed_few_queries_however_many_calls(
+    reachable, tom, tina, make_call, django_assert_num_queries
+):
+    def calls(n: int) -> None:
+        for i in range(n):
+            booked_at(make_call(tom if i % 2 else tina, deadline=local(17), eta=local(9)), local(8))
+
+    calls(3)
+    customer_messages_sweep(now=local(8, 5))  # the confirmations go out
+    with django_assert_num_queries(5):  # one per rule, one for pending rows
+        assert customer_messages_sweep(now=local(8, 6)) == 0
+    calls(12)
+    customer_messages_sweep(now=local(8, 5))
+    with django_assert_num_queries(5):
+        assert customer_messages_sweep(now=local(8, 6)) == 0
+
+
+def test_each_message_costs_the_same_few_queries_to_send(
+    reachable, make_call, django_assert_num_queries
+):
+    for _ in range(4):
+        booked_at(make_call(), local(8))
+    from customers.messaging import customer_messages_deliver, customer_messages_plan
+
+    customer_messages_plan(now=local(8, 1))
+    # One page of pending ids, an empty page after it, and per message: lock (with its call),
+    # the history entry, the row's update, in a savepoint of its own.
+    with django_assert_num_queries(2 + 8 * 5):
+        assert customer_messages_deliver(now=local(8, 1)) == 8

@@ -199,3 +199,14 @@ def test_an_open_call_keeps_its_link_however_old(client, make_call, clock_at):
     call = make_call()
     clock_at(local(9) + timedelta(days=30))
     assert page(client, call).status_code == 200
+
+
+def test_the_page_is_one_query_while_open_and_two_once_cancelled(
+    client, tom, csr, make_call, django_assert_num_queries
+):
+    call = make_call(tom, eta=local(10))
+    with django_assert_num_queries(1):
+        assert page(client, call).status_code == 200
+    call_cancel(user=csr, call=call, reason="Not needed")
+    with django_assert_num_queries(2):  # and when it was cancelled
+        assert page(client, call).status_code == 200
