@@ -1,9 +1,10 @@
 """What the customer's tracking page says: a pure function of the call and the time.
 
-The arrival window narrows as the day goes: early on the customer sees the window we promised;
-as the ETA firms up it becomes the ETA plus or minus a margin that shrinks with the time left
-(a quarter of it, between 10 and 60 minutes); en route and within a few minutes it is "arriving
-now". Only what a customer may see leaves here: the technician's first name, never anything
+The arrival window narrows as the day goes: early on (more than two hours out) the customer sees
+the window we promised; as arrival nears it becomes the ETA plus or minus a margin that shrinks
+with the time left (a quarter of it, between 10 and 60 minutes); en route and within a few
+minutes it is "arriving now". A late estimate is shown as it is, never hidden behind the
+promise. Only what a customer may see leaves here: the technician's first name, never anything
 about other calls or the board.
 """
 
@@ -19,6 +20,8 @@ MIN_MARGIN = timedelta(minutes=10)
 MAX_MARGIN = timedelta(minutes=60)
 MARGIN_SHARE = 0.25
 ARRIVING_NOW = timedelta(minutes=5)
+# Further out than this, a booked window is what we stand by; an estimate is too early to trust.
+NARROW_WITHIN = timedelta(hours=2)
 ROUND_TO = 5  # minutes: a window of 10:05-10:25, not 10:07-10:23
 
 
@@ -30,6 +33,7 @@ class Tracking:
     promised: bool  # the window shown is the one we promised
     late: bool  # the estimate is later than the promise
     expected: datetime | None = None  # the most likely arrival, when the window is an estimate
+    by: datetime | None = None  # no window to show, but a deadline still ahead: "by 11:00"
 
 
 def _floor(t: datetime) -> datetime:
@@ -70,7 +74,8 @@ def _planned_window(call: ServiceCall, now: datetime) -> Tracking:
     status = "en_route" if call.status == "en_route" else "scheduled"
     name, promised = first_name(call), _promised_window(call)
     if call.eta is None:
-        return Tracking("planning", name, promised, promised is not None, False)
+        by = call.deadline if call.deadline and call.deadline > now else None
+        return Tracking("planning", name, promised, promised is not None, False, by=by)
     # Arriving before the window opens means waiting for it: the customer sees the later time.
     expected = max(call.eta, call.window_start) if call.window_start else call.eta
     if status == "en_route" and expected - now <= ARRIVING_NOW:
@@ -79,7 +84,13 @@ def _planned_window(call: ServiceCall, now: datetime) -> Tracking:
     if call.window_start and estimate[0] < call.window_start:
         estimate = (call.window_start, estimate[1])
     late = call.deadline is not None and expected > call.deadline
-    if promised and not late and estimate[1] - estimate[0] >= promised[1] - promised[0]:
+    if (
+        promised
+        and not late
+        and (
+            expected - now > NARROW_WITHIN or estimate[1] - estimate[0] >= promised[1] - promised[0]
+        )
+    ):
         return Tracking(status, name, promised, True, False)
     return Tracking(status, name, estimate, False, late, expected)
 

@@ -45,6 +45,8 @@ def _call(**fields) -> ServiceCall:
         ),
         # Close and driving: "arriving now", no window.
         (local(9, 56), {"eta": local(10), "status": "en_route"}, "arriving", None, False),
+        # Three hours out the estimate (+/- 45 min) is narrower, but too early to trust.
+        (local(7), {"eta": local(10)}, "scheduled", (local(9), local(11)), True),
         # Not planned yet: the promise is all there is.
         (local(7), {"status": "new"}, "planning", (local(9), local(11)), True),
         # Early for the window: the customer sees the window's start, not the early ETA.
@@ -62,6 +64,16 @@ def test_an_early_estimate_is_never_wider_than_an_hour_each_side_nor_narrower_th
     assert margin_for(timedelta(minutes=100)) == timedelta(minutes=25)
     assert margin_for(timedelta(minutes=8)) == timedelta(minutes=10)
     assert margin_for(timedelta(minutes=-30)) == timedelta(minutes=10)
+
+
+def test_an_unplanned_call_with_a_deadline_ahead_says_by_when(client, make_call, clock_at):
+    call = make_call(deadline=local(11))
+    clock_at(local(9))
+    assert tracking_for(call, local(9)).by == local(11)
+    html = page(client, call).content.decode()
+    assert "We aim to be with you by <strong>11:00</strong>" in html
+    clock_at(local(11, 30))  # passed: no promise we can no longer keep
+    assert "We aim to be with you" not in page(client, call).content.decode()
 
 
 def test_a_late_estimate_is_shown_honestly_not_the_broken_promise():
