@@ -70,29 +70,32 @@ def estimate_window(expected: datetime, now: datetime) -> tuple[datetime, dateti
     return start, _ceil(expected + margin)
 
 
+def _promise_stands(promised, estimate, expected: datetime, now: datetime) -> bool:
+    """Show the booked window while arrival is far off, or while it is the narrower of the two."""
+    if promised is None:
+        return False
+    far_off = expected - now > NARROW_WITHIN
+    return far_off or estimate[1] - estimate[0] >= promised[1] - promised[0]
+
+
 def _planned_window(call: ServiceCall, now: datetime) -> Tracking:
     status = "en_route" if call.status == "en_route" else "scheduled"
     name, promised = first_name(call), _promised_window(call)
     if call.eta is None:
-        by = call.deadline if call.deadline and call.deadline > now else None
+        ahead = call.deadline if call.deadline and call.deadline > now else None
+        by = None if promised else ahead
         return Tracking("planning", name, promised, promised is not None, False, by=by)
     # Arriving before the window opens means waiting for it: the customer sees the later time.
     expected = max(call.eta, call.window_start) if call.window_start else call.eta
     if status == "en_route" and expected - now <= ARRIVING_NOW:
         return Tracking("arriving", name, None, False, False)
-    estimate = estimate_window(expected, now)
-    if call.window_start and estimate[0] < call.window_start:
-        estimate = (call.window_start, estimate[1])
+    start, end = estimate_window(expected, now)
+    if call.window_start and start < call.window_start:
+        start = call.window_start
     late = call.deadline is not None and expected > call.deadline
-    if (
-        promised
-        and not late
-        and (
-            expected - now > NARROW_WITHIN or estimate[1] - estimate[0] >= promised[1] - promised[0]
-        )
-    ):
+    if not late and _promise_stands(promised, (start, end), expected, now):
         return Tracking(status, name, promised, True, False)
-    return Tracking(status, name, estimate, False, late, expected)
+    return Tracking(status, name, (start, end), False, late, expected)
 
 
 def tracking_for(call: ServiceCall, now: datetime) -> Tracking:

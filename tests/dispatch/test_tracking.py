@@ -74,6 +74,8 @@ def test_an_unplanned_call_with_a_deadline_ahead_says_by_when(client, make_call,
     assert "We aim to be with you by <strong>11:00</strong>" in html
     clock_at(local(11, 30))  # passed: no promise we can no longer keep
     assert "We aim to be with you" not in page(client, call).content.decode()
+    windowed = make_call(window_start=local(9), deadline=local(11))
+    assert tracking_for(windowed, local(8)).by is None  # the window says it already
 
 
 def test_a_late_estimate_is_shown_honestly_not_the_broken_promise():
