@@ -144,7 +144,3 @@ def messages_due(*, now: datetime, call_id: int | None = None) -> list[DueMessag
         *_delays_due(near, now),
         *_still_on_it_due(near, now),
     ]
-
-
-def messages_for_call(*, call_id: int) -> list[CustomerMessage]:
-    return list(CustomerMessage.objects.filter(call_id=call_id).order_by("created_at", "id"))
