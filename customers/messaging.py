@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Status = CustomerMessage.Status
 Kind = CustomerMessage.Kind
 MESSAGES_FOR_CALL_TASK = "customers.tasks.messages_send_for_call"
+CLOSED = ("completed", "cancelled")
 Channel = CustomerMessage.Channel
 DELIVER_BATCH = 500
 # One run stops taking new batches after this long (the beat comes again in a minute).
@@ -176,6 +177,10 @@ def _deliver_one(message_id: int, now: datetime) -> bool:
         return False  # sent, or being sent, by another sweep
     if not message.recipient:
         _finish(message, Status.SKIPPED, now)
+        return False
+    if message.kind != Kind.UPDATE and message.call.status in CLOSED:
+        # News about a visit that is over (a retry outlived it) would only confuse.
+        _finish(message, Status.SKIPPED, now, f"The call was {message.call.status} first.")
         return False
     message.attempts += 1
     try:

@@ -462,3 +462,19 @@ def test_each_message_costs_the_same_few_queries_to_send(
     # the history entry, the row's update, in a savepoint of its own.
     with django_assert_num_queries(2 + 8 * 5):
         assert customer_messages_deliver(now=local(8, 1)) == 8
+
+
+def test_a_retry_that_outlives_the_visit_is_dropped_with_the_reason(
+    reachable, tom, make_call, settings
+):
+    settings.SMS_BACKEND = "tests.customers.test_messages.FlakySms"
+    FlakySms.down, FlakySms.tries = True, 0
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(8, 51))  # the SMS fails and waits for a retry
+    ServiceCall.objects.filter(pk=call.pk).update(status="cancelled", position=None)
+    FlakySms.down = False
+    customer_messages_sweep(now=local(8, 55))
+    sms_row = CustomerMessage.objects.get(channel="sms")
+    assert sms_row.status == "skipped" and sms_row.detail == "The call was cancelled first."
+    assert FlakySms.tries == 1
