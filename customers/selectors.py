@@ -23,8 +23,10 @@ Kind = CustomerMessage.Kind
 # when the feature is switched on), and "on my way" is news only while the trip is fresh.
 BOOKING_CONFIRMATION_WITHIN = timedelta(hours=24)
 ON_MY_WAY_WITHIN = timedelta(hours=3)
-# Waiting is counted from the working day's start at the earliest: no "still on it" at 3 a.m.
+# "Still on it" goes out in working hours only, and waiting is counted from the scheduled
+# day's start at the earliest: nobody gets a reassuring text at 3 a.m.
 WORKING_DAY_STARTS = time(8)
+WORKING_DAY_ENDS = time(20)
 WAITING_STATUSES = ("new", "assigned")
 # Once on site there is nothing to announce any more.
 NOT_YET_ARRIVED = ("new", "assigned", "en_route")
@@ -108,6 +110,8 @@ def waiting_since(call: ServiceCall) -> datetime:
 
 
 def _still_on_it_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
+    if not WORKING_DAY_STARTS <= timezone.localtime(now).time() < WORKING_DAY_ENDS:
+        return []
     wait = timedelta(minutes=settings.CUSTOMER_STILL_ON_IT_MINUTES)
     candidates = (
         calls.filter(

@@ -478,3 +478,15 @@ def test_a_retry_that_outlives_the_visit_is_dropped_with_the_reason(
     sms_row = CustomerMessage.objects.get(channel="sms")
     assert sms_row.status == "skipped" and sms_row.detail == "The call was cancelled first."
     assert FlakySms.tries == 1
+
+
+def test_still_on_it_waits_for_working_hours(reachable, make_call, settings):
+    settings.CUSTOMER_STILL_ON_IT_MINUTES = 120
+    booked_at(make_call(), local(17, 30))
+    customer_messages_sweep(now=local(17, 31))  # the confirmation
+    for hour in (20, 22, 23):
+        customer_messages_sweep(now=local(hour, 5))
+    assert not sent("still_on_it").exists()
+    next_morning = local(8, 0, day=DAY + timedelta(days=1))
+    customer_messages_sweep(now=next_morning)
+    assert sent("still_on_it", "email").get().created_at == next_morning
