@@ -148,3 +148,8 @@ def messages_due(*, now: datetime, call_id: int | None = None) -> list[DueMessag
         *_delays_due(near, now),
         *_still_on_it_due(near, now),
     ]
+
+
+def messages_for_call(*, call_id: int) -> list[CustomerMessage]:
+    """What the customer was sent about a call (the caller has checked access to the call)."""
+    return list(CustomerMessage.objects.filter(call_id=call_id).order_by("created_at", "id"))

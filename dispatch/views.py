@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.selectors import messages_for_call
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
 from dispatch.models import Escalation
@@ -217,8 +218,20 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
         "events": events,
         "open_escalation": call.escalations.filter(status="open").first(),
         "escalation_reasons": Escalation.Reason.choices,
+        **_customer_contact(request, call),
     }
     return render(request, "dispatch/call_detail.html", context)
+
+
+def _customer_contact(request: HttpRequest, call) -> dict:
+    """The tracking link and what the customer was sent: office staff only (the link opens the
+    customer's page without a login), as in the API."""
+    if not roles.is_office(request.user):
+        return {}
+    return {
+        "tracking_url": request.build_absolute_uri(reverse("track", args=[call.tracking_token])),
+        "customer_messages": messages_for_call(call_id=call.pk),
+    }
 
 
 @login_required

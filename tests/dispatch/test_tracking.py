@@ -224,3 +224,25 @@ def test_the_page_is_one_query_while_open_and_two_once_cancelled(
     call_cancel(user=csr, call=call, reason="Not needed")
     with django_assert_num_queries(2):  # and when it was cancelled
         assert page(client, call).status_code == 200
+
+
+def test_office_staff_see_the_tracking_link_and_what_the_customer_was_sent(
+    client, csr, tom, make_call
+):
+    from customers.messaging import customer_messages_sweep
+
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    ServiceCall.objects.filter(pk=call.pk).update(created_at=local(7))
+    customer_messages_sweep(now=local(8, 51))  # no address on file: both channels skipped
+    client.force_login(csr)
+    html = client.get(f"/calls/{call.pk}/").content.decode()
+    assert f"http://testserver/track/{call.tracking_token}/" in html
+    assert "On my way" in html and "The customer has no phone number on file." in html
+
+
+def test_a_technician_does_not_get_the_tracking_link_on_the_call_page(client, tom, make_call):
+    call = make_call(tom, eta=local(9, 5))
+    client.force_login(tom.user)
+    response = client.get(f"/calls/{call.pk}/")
+    assert response.status_code == 200
+    assert call.tracking_token not in response.content.decode()
