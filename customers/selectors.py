@@ -15,7 +15,10 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from customers.models import CustomerMessage
+from dispatch import roles
+from dispatch.errors import NotAllowed
 from dispatch.models import ServiceCall
+from dispatch.selectors import call_get_for_user
 
 Kind = CustomerMessage.Kind
 
@@ -153,3 +156,12 @@ def messages_due(*, now: datetime, call_id: int | None = None) -> list[DueMessag
 def messages_for_call(*, call_id: int) -> list[CustomerMessage]:
     """What the customer was sent about a call (the caller has checked access to the call)."""
     return list(CustomerMessage.objects.filter(call_id=call_id).order_by("created_at", "id"))
+
+
+def messages_for_user(*, user, call_id: int) -> QuerySet[CustomerMessage]:
+    """A call's customer messages for the API: the call through its door (404 outside the
+    user's reach), then office staff only, like the tracking link the messages carry."""
+    call = call_get_for_user(user=user, call_id=call_id)
+    if not roles.is_office(user):
+        raise NotAllowed("Only office staff see the messages sent to customers.")
+    return CustomerMessage.objects.filter(call=call).order_by("created_at", "id")

@@ -35,5 +35,10 @@ urlpatterns = [
         name="escalation-resolve",
     ),
     path("calls/<int:pk>/events/", views.CallEventListView.as_view(), name="call-events"),
+    path(
+        "calls/<int:pk>/messages/",
+        views.CallCustomerMessageListView.as_view(),
+        name="call-customer-messages",
+    ),
     path("", include(router.urls)),
 ]

@@ -490,3 +490,33 @@ def test_still_on_it_waits_for_working_hours(reachable, make_call, settings):
     next_morning = local(8, 0, day=DAY + timedelta(days=1))
     customer_messages_sweep(now=next_morning)
     assert sent("still_on_it", "email").get().created_at == next_morning
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def test_the_api_lists_a_calls_messages_for_office_staff_only(
+    api, csr, tom, otto, reachable, make_call
+):
+    call = make_call(tom, status="en_route", eta=local(9, 5), en_route_at=local(8, 50))
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(8, 51))
+    response = api.as_user(csr).get(f"/api/v1/calls/{call.pk}/messages/")
+    assert response.status_code == 200, response.content
+    rows = response.json()["results"]
+    assert [(r["kind"], r["channel"], r["status"]) for r in rows] == [
+        ("on_my_way", "email", "sent"),
+        ("on_my_way", "sms", "sent"),
+    ]
+    assert rows[0]["recipient"] == EMAIL and "on the way" in rows[0]["body"]
+    # The call's own technician sees the call but not what the customer was sent.
+    assert api.as_user(tom.user).get(f"/api/v1/calls/{call.pk}/messages/").status_code == 403
+    # Another team's technician cannot even see the call.
+    assert api.as_user(otto.user).get(f"/api/v1/calls/{call.pk}/messages/").status_code == 404
+    assert api.as_user(csr).get("/api/v1/calls/999999/messages/").status_code == 404
+
+
+def test_the_messages_endpoint_is_in_the_schema(api, csr):
+    schema = api.as_user(csr).get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/calls/{id}/messages/"]["get"]
+    assert "CustomerMessage" in str(operation["responses"]["200"])
