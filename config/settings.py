@@ -227,3 +227,50 @@ AGING_HOURS = {
     "normal": env.float("AGING_HOURS_NORMAL", default=24),
     "low": env.float("AGING_HOURS_LOW", default=72),
 }
+
+# Customer messages (customers/messaging.py). Email goes through Django's email backend; SMS
+# through SMS_BACKEND (customers/sms.py). Development prints both to the console; production
+# sets EMAIL_BACKEND/EMAIL_HOST and an SMS backend of its provider.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent_emails"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="service@dispatch.example.com")
+# Without a provider configured, SMS are not sent (recorded as skipped, with the reason).
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="customers.sms.ConsoleSmsBackend" if DEBUG else "customers.sms.DisabledSmsBackend",
+)
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sent_sms"))
+# Which channels a customer is messaged on (each where the customer has an address for it).
+CUSTOMER_MESSAGE_CHANNELS = env.list("CUSTOMER_MESSAGE_CHANNELS", default=["email", "sms"])
+# Links in messages point here (the tracking page); no request to build them from in a worker.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+# A delay notice goes out when the ETA is later than the promised window by more than this, and
+# again each time the ETA slips this much further than the last notice said.
+CUSTOMER_DELAY_NOTICE_MINUTES = env.int("CUSTOMER_DELAY_NOTICE_MINUTES", default=15)
+# With a promised ETA but no deadline, the promise means "by this many minutes after it".
+CUSTOMER_PROMISE_WINDOW_MINUTES = env.int("CUSTOMER_PROMISE_WINDOW_MINUTES", default=30)
+# "We are still on it" after a call has waited this long, and again after each further wait.
+CUSTOMER_STILL_ON_IT_MINUTES = env.int("CUSTOMER_STILL_ON_IT_MINUTES", default=120)
+# A channel that fails is retried on later sweeps, 1, 2, 4 ... minutes apart, this many times.
+CUSTOMER_MESSAGE_MAX_ATTEMPTS = env.int("CUSTOMER_MESSAGE_MAX_ATTEMPTS", default=5)
+# The tracking link stops working this long after the call is completed or cancelled.
+TRACKING_LINK_HOURS_AFTER_DONE = env.float("TRACKING_LINK_HOURS_AFTER_DONE", default=24)
+
+# Every minute: messages that came due (delay notices after a recompute, long waits) and
+# deliveries that failed and are due for another try.
+CELERY_BEAT_SCHEDULE["customer-messages"] = {
+    "task": "customers.tasks.messages_sweep",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
+from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 
@@ -230,8 +231,24 @@ def board_version(*, day: date, team: Team | None) -> str:
     return "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
 
 
-def call_get_for_tracking(*, token: str) -> ServiceCall:
-    """The customer's door: the unguessable token is the only key; no login."""
+def _done_at(call: ServiceCall) -> datetime | None:
+    """When a completed or cancelled call was closed (None while it is open)."""
+    if call.status == "completed":
+        return call.completed_at or call.updated_at
+    if call.status == "cancelled":
+        cancelled = (
+            CallEvent.objects.filter(call=call, kind="cancelled")
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        return cancelled or call.updated_at
+    return None
+
+
+def call_get_for_tracking(*, token: str, now: datetime) -> ServiceCall:
+    """The customer's door: the unguessable token is the only key; no login. The link works
+    until TRACKING_LINK_HOURS_AFTER_DONE after the call is completed or cancelled."""
     call = (
         ServiceCall.objects.select_related("customer", "technician")
         .filter(tracking_token=token)
@@ -239,6 +256,10 @@ def call_get_for_tracking(*, token: str) -> ServiceCall:
     )
     if call is None:
         raise NotFound("This tracking link is not valid.")
+    done_at = _done_at(call)
+    lifetime = timedelta(hours=settings.TRACKING_LINK_HOURS_AFTER_DONE)
+    if done_at is not None and now > done_at + lifetime:
+        raise NotFound("This tracking link has expired.")
     return call
 
 

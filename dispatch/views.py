@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.selectors import messages_for_call
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
 from dispatch.models import Escalation
@@ -20,6 +21,7 @@ from dispatch.services.candidates import call_candidates, call_send_now
 from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
 from dispatch.services.rescue import call_rescue, calls_swap
+from dispatch.tracking import tracking_for
 from technicians.models import Team
 
 
@@ -219,8 +221,20 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
         "events": events,
         "open_escalation": call.escalations.filter(status="open").first(),
         "escalation_reasons": Escalation.Reason.choices,
+        **_customer_contact(request, call),
     }
     return render(request, "dispatch/call_detail.html", context)
+
+
+def _customer_contact(request: HttpRequest, call) -> dict:
+    """The tracking link and what the customer was sent: office staff only (the link opens the
+    customer's page without a login), as in the API."""
+    if not roles.is_office(request.user):
+        return {}
+    return {
+        "tracking_url": request.build_absolute_uri(reverse("track", args=[call.tracking_token])),
+        "customer_messages": messages_for_call(call_id=call.pk),
+    }
 
 
 @login_required
@@ -299,14 +313,23 @@ def board_swap(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def track(request: HttpRequest, token: str) -> HttpResponse:
-    """What the customer sees from their link: status and ETA, nothing internal."""
+    """What the customer sees from their link: status and arrival window, nothing internal."""
+    now = clock.now()
     try:
-        call = selectors.call_get_for_tracking(token=token)
+        call = selectors.call_get_for_tracking(token=token, now=now)
     except NotFound:
         raise Http404("This tracking link is not valid.") from None
-    response = render(request, "dispatch/track.html", {"call": call})
+    context = {
+        "call": call,
+        "tracking": tracking_for(call, now),
+        "today": timezone.localdate(now),
+    }
+    response = render(request, "dispatch/track.html", context)
     response["Cache-Control"] = "no-store"
-    response["X-Robots-Tag"] = "noindex"
+    # The token is the key: it must not leak to other sites through Referer, or into a search
+    # engine's index.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 

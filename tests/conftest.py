@@ -191,3 +191,14 @@ def _broker_of_its_own(settings):
         settings.CELERY_BROKER_URL = os.environ.get(
             "TEST_WEB_BROKER_URL", "redis://127.0.0.1:6379/13"
         )
+
+
+@pytest.fixture(autouse=True)
+def _sms_outbox(settings):
+    """Text messages go to customers.sms.outbox, as pytest-django sends email to mail.outbox."""
+    from customers import sms
+
+    settings.SMS_BACKEND = "customers.sms.LocmemSmsBackend"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()

@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.models import Customer, Site
+from customers.models import Customer, CustomerMessage, Site
 from dispatch import clock, roles
 from dispatch.models import CallEvent, Escalation, ServiceCall
 from dispatch.services.background import NEVER
@@ -266,6 +266,27 @@ class CallEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = CallEvent
         fields = ["id", "kind", "actor", "payload", "created_at"]
+        read_only_fields = fields
+
+
+class CustomerMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomerMessage
+        fields = [
+            "id",
+            "kind",
+            "sequence",
+            "channel",
+            "status",
+            "recipient",
+            "subject",
+            "body",
+            "eta",
+            "detail",
+            "attempts",
+            "created_at",
+            "sent_at",
+        ]
         read_only_fields = fields
 
 

@@ -55,5 +55,10 @@ urlpatterns = [
         my_day.HandoffWithdrawView.as_view(),
         name="handoff-withdraw",
     ),
+    path(
+        "calls/<int:pk>/messages/",
+        views.CallCustomerMessageListView.as_view(),
+        name="call-customer-messages",
+    ),
     path("", include(router.urls)),
 ]

@@ -12,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.models import CustomerMessage
+from customers.selectors import messages_for_user
 from dispatch import clock, selectors
 from dispatch.api import filters
 from dispatch.api.permissions import (
@@ -32,6 +34,7 @@ from dispatch.api.serializers import (
     CallUpdateInput,
     CandidatesSerializer,
     ConflictSerializer,
+    CustomerMessageSerializer,
     CustomerSerializer,
     ErrorSerializer,
     EscalateInput,
@@ -344,6 +347,19 @@ class CallEventListView(BackgroundDelayHeaderMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.call_events_for_user(user=self.request.user, call_id=self.kwargs["pk"])
+
+
+class CallCustomerMessageListView(BackgroundDelayHeaderMixin, generics.ListAPIView):
+    """What the customer was sent about a call, oldest first: each message on each channel, with
+    its status (pending, sent, skipped, failed) and why. Office staff only."""
+
+    serializer_class = CustomerMessageSerializer
+    permission_classes = STAFF_PERMISSIONS
+    queryset = CustomerMessage.objects.none()  # for the schema; get_queryset is the real door
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return messages_for_user(user=self.request.user, call_id=self.kwargs["pk"])
 
 
 class CallEscalateView(BackgroundDelayHeaderMixin, APIView):

@@ -18,7 +18,7 @@ from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
 from dispatch.services.background import enqueue
-from dispatch.services.calls import _close_gap
+from dispatch.services.calls import MESSAGES_FOR_CALL_TASK, _close_gap
 from dispatch.services.events import event_record
 from dispatch.services.handoffs import handoff_offers_void
 from dispatch.services.moves import call_move_within, call_release_within, with_retries
@@ -85,10 +85,12 @@ def call_status_update(
 def _after_status_change(*, call_id: int, status: str) -> None:
     """After commit: the background work a status change calls for.
 
-    Today that is the escalation rules (a call going on site or done can clear a risk). Customer
-    messages ("on my way") hook in here when they exist; with no broker, the in-process
-    `recompute_etas --every` loop runs the rules each minute instead.
+    The escalation rules (a call going on site or done can clear a risk) and, when the technician
+    sets off, the customer's "on my way" message at once rather than at the next minute's sweep.
+    With no broker, the in-process `recompute_etas --every` loop runs the rules each minute.
     """
+    if status == "en_route":
+        enqueue(MESSAGES_FOR_CALL_TASK, call_id)
     if settings.REDIS_URL:
         enqueue("dispatch.tasks.check_escalations")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +13,7 @@ from customers.models import Customer, Site
 from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
+from dispatch.services.background import enqueue
 from dispatch.services.etas import ETA_FIELDS, etas_refresh_technicians
 from dispatch.services.events import event_record, jsonable
 from dispatch.services.moves import with_retries
@@ -35,6 +37,8 @@ def _require_booker(user) -> None:
     if not roles.can_book(user):
         raise NotAllowed("Only CSRs, dispatchers and managers can book, edit or cancel calls.")
 
+
+MESSAGES_FOR_CALL_TASK = "customers.tasks.messages_send_for_call"
 
 # Times further than this from the scheduled day are typing mistakes, not plans.
 DAY_SLACK = timedelta(days=2)
@@ -129,6 +133,9 @@ def call_book(
     call.save()
     call.skills.set(skills)
     event_record(call=call, actor=user, kind="booked", after=_snapshot(call), **(booking or {}))
+    # The confirmation goes out from a worker once the booking is committed (never from here:
+    # a slow mail server must not hold up a booking).
+    transaction.on_commit(partial(enqueue, MESSAGES_FOR_CALL_TASK, call.pk))
     return call
 
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
 from django.utils import timezone
 
+from customers.messaging import customer_update_queue
 from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import Escalation, ServiceCall
@@ -311,6 +312,10 @@ def _record_resolution(user, escalation, call, customer_message: str, concession
             escalation=escalation.pk,
             message=customer_message,
             eta=call.eta,
+        )
+        # Delivered by email/SMS from a worker once this commits (each channel logs its send).
+        customer_update_queue(
+            call=call, text=customer_message, change=f"escalation-{escalation.pk}"
         )
 
 

@@ -101,11 +101,22 @@ class Worker:
         self._log.close()
 
 
-def _worker_env(broker: str, **extra: str) -> dict:
+def _outbox_env(outbox: Path) -> dict:
+    """A worker's email and text messages go to files here, never to a real server."""
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(outbox / "email"),
+        "SMS_BACKEND": "customers.sms.FileSmsBackend",
+        "SMS_FILE_PATH": str(outbox / "sms"),
+    }
+
+
+def _worker_env(broker: str, outbox: Path, **extra: str) -> dict:
     env = os.environ | {
         "DATABASE_URL": _database_url(),
         "REDIS_URL": broker,
         "SECRET_KEY": "test",
+        **_outbox_env(outbox),
         **extra,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -113,12 +124,18 @@ def _worker_env(broker: str, **extra: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+def worker_outbox(tmp_path_factory) -> Path:
+    """Where the session worker writes the email (`email/`) and SMS (`sms/`) it sends."""
+    return tmp_path_factory.mktemp("outbox")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory, worker_outbox):
     """Start `celery worker` in a subprocess against the test database; stop it afterwards."""
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.fail("Task tests need PostgreSQL: set DATABASE_URL (make test does).")
     with django_db_blocker.unblock():
-        env = _worker_env(BROKER)
+        env = _worker_env(BROKER, worker_outbox)
     subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "celery", "-A", "config", "purge", "-f"],
         env=env,
@@ -158,7 +175,7 @@ def start_worker(django_db_blocker, tmp_path):
 
     def start(broker: str, **extra_env: str) -> Worker:
         with django_db_blocker.unblock():
-            env = _worker_env(broker, **extra_env)
+            env = _worker_env(broker, tmp_path / "outbox", **extra_env)
         worker = Worker(env, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         worker.wait_until_ready()

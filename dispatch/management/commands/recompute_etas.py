@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from datetime import date
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from customers.messaging import customer_messages_sweep
 from dispatch import clock
 from dispatch.services.background import (
     RECOMPUTE,
@@ -49,6 +51,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"backlog alerts: {raised} raised, {cleared} cleared")
                 lapsed = handoff_offers_expire(now=now)
                 self.stdout.write(f"hand-off offers: {lapsed} expired")
+                if not settings.REDIS_URL:  # with a broker, beat runs the sweep on a worker
+                    sent = customer_messages_sweep(now=now)
+                    self.stdout.write(f"customer messages: {sent} sent")
             if every <= 0:
                 return
             time.sleep(max(0.0, every - (time.monotonic() - started)))

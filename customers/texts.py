@@ -1,0 +1,105 @@
+"""What each customer message says: plain text, short enough for a text message.
+
+Times are the company's local time; the technician is named by first name only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import dateformat, timezone
+
+from customers.models import CustomerMessage
+from dispatch.models import ServiceCall
+from dispatch.tracking import first_name
+
+Kind = CustomerMessage.Kind
+
+
+def tracking_url(call: ServiceCall) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("track", args=[call.tracking_token])
+
+
+def clock_time(value: datetime, day: date) -> str:
+    """ "14:20", or "Wed 11 Mar 14:20" when it is not on `day` (the day the text is about)."""
+    local = timezone.localtime(value)
+    if local.date() == day:
+        return dateformat.format(local, "H:i")
+    return dateformat.format(local, "D j M H:i")
+
+
+def _promise(call: ServiceCall) -> str | None:
+    day = call.scheduled_day
+    if call.window_start and call.deadline:
+        start, end = clock_time(call.window_start, day), clock_time(call.deadline, day)
+        return f"between {start} and {end}"
+    if call.deadline:
+        return f"by {clock_time(call.deadline, day)}"
+    if call.promised_eta:
+        return f"around {clock_time(call.promised_eta, day)}"
+    return None
+
+
+def _booking(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    day = dateformat.format(call.scheduled_day, "l j F")
+    promise = _promise(call)
+    when = f"We will arrive {promise}." if promise else "We will tell you when we are on the way."
+    return (
+        f"Your service visit on {day} is booked",
+        f'We have booked your visit for "{call.summary}" on {day}. {when}',
+    )
+
+
+def _on_my_way(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    who = first_name(call) or "Your technician"
+    today = timezone.localdate(now)
+    arrive = f" and should arrive around {clock_time(eta, today)}" if eta else ""
+    return (f"{who} is on the way", f"{who} is on the way to you{arrive}.")
+
+
+def _delay(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    promise = _promise(call)
+    late = f"later than the time we gave you ({promise})" if promise else "later than we said"
+    new = f"around {clock_time(eta, timezone.localdate(now))}" if eta else "later"
+    return (
+        "We are running late",
+        f"Sorry, we are running late: we now expect to arrive {new}, {late}. "
+        "We will keep you posted.",
+    )
+
+
+def _still_on_it(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    if eta:
+        plan = f"We expect to arrive around {clock_time(eta, timezone.localdate(now))}."
+    else:
+        plan = "We are finding the right technician and will tell you when one is on the way."
+    return (
+        "We are still on it",
+        f'We have not forgotten your request "{call.summary}". {plan}',
+    )
+
+
+def update_compose(*, call: ServiceCall, text: str) -> tuple[str, str]:
+    """A person's own words, with the same greeting and link as every other message."""
+    return (
+        "An update about your service visit",
+        f"{call.customer.name}: {text.strip()}\nFollow your visit: {tracking_url(call)}",
+    )
+
+
+COMPOSERS = {
+    Kind.BOOKING_CONFIRMATION: _booking,
+    Kind.ON_MY_WAY: _on_my_way,
+    Kind.DELAY: _delay,
+    Kind.STILL_ON_IT: _still_on_it,
+}
+
+
+def message_compose(
+    *, call: ServiceCall, kind: str, eta: datetime | None, now: datetime
+) -> tuple[str, str]:
+    """(subject, body) of a message; the body ends with the tracking link."""
+    subject, text = COMPOSERS[kind](call, eta, now)
+    return subject, f"{call.customer.name}: {text}\nFollow your visit: {tracking_url(call)}"
