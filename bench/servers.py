@@ -127,6 +127,17 @@ def celery_worker_start(*, name: str, env: dict, log_dir: Path) -> Process:
     return proc
 
 
+def queue_drain(broker_url: str, timeout: float) -> bool:
+    """Wait until Celery's default queue on this broker is empty (the workers took everything)."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return wait_until(lambda: client.llen("celery") == 0, timeout=timeout, interval=0.2)
+    finally:
+        client.close()
+
+
 # --- private servers for the fault drills ---------------------------------------------------
 
 
