@@ -28,6 +28,8 @@ PYTHON = sys.executable
 
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As the servers themselves bind: a port with only TIME_WAIT leftovers is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
