@@ -72,7 +72,8 @@ class Attempt:
     began: float
     ended: float = 0.0
     status: int = 0
-    outcome: str = ""  # accepted | conflict | refused | server_error | lost
+    # accepted | conflict | refused | unavailable (503 database down) | server_error | lost
+    outcome: str = ""
     detail: str = ""
 
 
@@ -88,6 +89,8 @@ class Soak:
     initial: dict[int, int]  # call id -> version before the soak
     attempts: list[Attempt] = field(default_factory=list)
     board_reads: int = 0
+    # (began, ended, status, body) of every board read: what the fault drills look at
+    reads: list[tuple[float, float, int, bytes]] = field(default_factory=list)
     read_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -112,17 +115,21 @@ def _client(soak: Soak, index: int, stop: threading.Event, lock: threading.Lock)
     hot_calls = sorted(soak.initial)[:6]
     hot_techs = soak.technician_ids[:3]
     while not stop.is_set():
+        began = time.monotonic()
         try:
             page = http.get(board)
         except OSError as exc:
             with lock:
                 soak.read_errors.append(f"board read: {exc}")
+                soak.reads.append((began, time.monotonic(), 0, str(exc).encode()))
             continue
         with lock:
             soak.board_reads += 1
+            soak.reads.append((began, time.monotonic(), page.status, page.body[:300]))
         if page.status != 200:
             with lock:
                 soak.read_errors.append(f"board read {page.status}")
+            time.sleep(0.05)  # a board that is down is not hammered
             continue
         cards = {int(c): int(v) for c, v in CARD.findall(page.body)}
         if not cards:
@@ -165,6 +172,8 @@ def _outcome(status: int, body: bytes) -> str:
         return "accepted"
     if status == 409:
         return "conflict"
+    if status == 503 and b"database is unavailable" in body:
+        return "unavailable"
     if status >= 500:
         return "server_error"
     return "refused"
@@ -198,8 +207,14 @@ def soak_run(soak: Soak, *, clients: int, seconds: float, send_recompute=None) -
 # --- invariants ---------------------------------------------------------------------------------
 
 
-def invariants_check(soak: Soak) -> list[str]:
-    """Every broken invariant, in words; an empty list means the soak passed."""
+def invariants_check(soak: Soak, *, outage: bool = False) -> list[str]:
+    """Every broken invariant, in words; an empty list means the soak passed.
+
+    With `outage` (a database fault drill), a move answered 503 "database unavailable" may or
+    may not have been saved (the outage can strike between commit and answer): it may account
+    for a version, an event and the final place, but nothing else may. Without it, any such
+    answer is a problem.
+    """
     from dispatch.models import CallEvent, ServiceCall
 
     problems: list[str] = []
@@ -226,37 +241,62 @@ def invariants_check(soak: Soak) -> list[str]:
         if sorted(positions) != list(range(len(positions))):
             problems.append(f"technician {tech}: positions not dense: {sorted(positions)}")
 
-    accepted = [a for a in soak.attempts if a.outcome == "accepted"]
     by_call: dict[int, list[Attempt]] = defaultdict(list)
-    for a in accepted:
-        by_call[a.call_id].append(a)
+    unsure: dict[int, list[Attempt]] = defaultdict(list)
+    for a in soak.attempts:
+        if a.outcome == "accepted":
+            by_call[a.call_id].append(a)
+        elif a.outcome == "unavailable" and outage:
+            unsure[a.call_id].append(a)
     events = Counter(
         CallEvent.objects.filter(call_id__in=list(calls), kind__in=MOVE_KINDS).values_list(
             "call_id", flat=True
         )
     )
     for call_id in calls:
-        moves = sorted(by_call.get(call_id, []), key=lambda a: a.expected_version)
-        if events.get(call_id, 0) != len(moves):
-            problems.append(
-                f"call {call_id}: {len(moves)} accepted moves but {events.get(call_id, 0)} events"
-            )
-        versions = [a.expected_version for a in moves]
-        start, final = soak.initial.get(call_id), calls[call_id]["version"]
-        if start is not None and versions != list(range(start, final)):
-            problems.append(
-                f"call {call_id}: versions {start}->{final} but moves accepted on {versions}"
-            )
-        if moves and calls[call_id]["technician_id"] != moves[-1].technician:
-            problems.append(
-                f"call {call_id}: last acknowledged move (v{moves[-1].expected_version}) sent it"
-                f" to {moves[-1].technician}, it is with {calls[call_id]['technician_id']}"
-            )
+        problems += _call_history_check(
+            call_id, calls[call_id], soak.initial.get(call_id), by_call[call_id],
+            unsure[call_id], events.get(call_id, 0),
+        )  # fmt: skip
     problems += _etas_fresh(soak.day)
-    bad = [a for a in soak.attempts if a.outcome in ("server_error", "lost")]
+    failed = ("server_error", "lost") if outage else ("server_error", "lost", "unavailable")
+    bad = [a for a in soak.attempts if a.outcome in failed]
     if bad:
         problems.append(f"{len(bad)} server errors or lost requests, e.g. {bad[0]}")
-    problems += soak.read_errors[:5]
+    # In a database drill the board's 503s are the drill's to judge (bench/faults.py).
+    problems += [e for e in soak.read_errors if not (outage and e.endswith("503"))][:5]
+    return problems
+
+
+def _call_history_check(call_id, final, start, moves, unsure, events) -> list[str]:
+    """One call: its accepted moves (and any unsure ones) explain its version, events, place."""
+    problems = []
+    used = sorted(a.expected_version for a in moves)
+    if len(set(used)) != len(used):
+        problems.append(f"call {call_id}: two moves accepted on one version: {used}")
+    if start is None:
+        return problems
+    applied = {a.expected_version: a for a in moves}
+    for v in range(start, final["version"]):
+        if v not in applied:
+            maybe = [a for a in unsure if a.expected_version == v]
+            if not maybe:
+                problems.append(f"call {call_id}: version {v} was used by no acknowledged move")
+                continue
+            applied[v] = maybe[0]
+    if any(v >= final["version"] or v < start for v in used):
+        problems.append(
+            f"call {call_id}: versions {start}->{final['version']} but moves accepted on {used}"
+        )
+    if not len(moves) <= events <= len(applied):
+        problems.append(f"call {call_id}: {len(moves)} accepted moves but {events} move events")
+    if applied:
+        last = applied[max(applied)]
+        if final["technician_id"] != last.technician:
+            problems.append(
+                f"call {call_id}: the last acknowledged move (v{last.expected_version}) sent it"
+                f" to {last.technician}, it is with {final['technician_id']}"
+            )
     return problems
 
 
@@ -278,7 +318,8 @@ def summary(soak: Soak) -> str:
         f"{soak.seconds:.0f} s: {total} moves attempted, {outcomes['accepted']} accepted "
         f"({outcomes['accepted'] / soak.seconds:.1f}/s), {outcomes['conflict']} conflicts "
         f"({outcomes['conflict'] / max(total, 1):.0%} 409), {outcomes['refused']} refused "
-        f"(400/403/404), {outcomes['server_error']} server errors, {outcomes['lost']} lost; "
+        f"(400/403/404), {outcomes['unavailable']} database-unavailable 503s, "
+        f"{outcomes['server_error']} other server errors, {outcomes['lost']} lost; "
         f"{soak.board_reads} board reads; slowest move {slowest * 1000:.0f} ms"
     )
 

@@ -17,9 +17,11 @@ from django.views import defaults
 
 log = logging.getLogger(__name__)
 
+# A change is one transaction: it was saved whole or not at all. Which one is unknown only if
+# the outage struck between its commit and the answer, so the message does not promise either.
 UNAVAILABLE_MESSAGE = (
-    "The database is unavailable right now, so nothing was changed. Please try again in a few "
-    "seconds."
+    "The database is unavailable right now. Please try again in a few seconds; reload to see "
+    "whether your last change was saved."
 )
 RETRY_AFTER_SECONDS = "5"
 
