@@ -159,6 +159,11 @@ def redis_drill(
     during = [a for a in soak.attempts if t_down <= a.began < t_up]
     slowest = max((a.ended - a.began for a in soak.attempts), default=0.0)
     slowest_read = max((e - b for b, e, _, _ in soak.reads), default=0.0)
+    slow = sorted(
+        (round(b - t_down, 1), round(e - b, 2))
+        for b, e in [(a.began, a.ended) for a in soak.attempts] + [r[:2] for r in soak.reads]
+        if e - b >= 1
+    )
     failed = [a for a in soak.attempts if a.outcome not in ("accepted", "conflict")]
     result.figures |= {
         "load": summary(soak),
@@ -168,6 +173,7 @@ def redis_drill(
         "background recompute ran again": f"{converge_s:.1f} s after Redis returned"
         if converged
         else "NOT within 30 s",
+        "requests over 1 s (s after Redis stopped, s taken)": slow[:10],
         "beat sends": f"{beat.sent} sent, {beat.failed} failed fast while Redis was down",
     }
     if failed:

@@ -184,8 +184,14 @@ def _beat(send_recompute, stop: threading.Event, every: float) -> None:
         send_recompute()
 
 
-def soak_run(soak: Soak, *, clients: int, seconds: float, send_recompute=None) -> Soak:
+def soak_run(
+    soak: Soak, *, clients: int, seconds: float, send_recompute=None, warmup: int = 6
+) -> Soak:
     """Run the clients (and the beat, if given) for `seconds`; fills `soak.attempts`."""
+    # Untimed: fresh gunicorn workers import and compile templates on their first requests.
+    warm = HttpSession(soak.port, soak.sessionids[0])
+    for _ in range(warmup):
+        warm.get(f"/board/?day={soak.day.isoformat()}&team={soak.team_id}")
     stop, lock = threading.Event(), threading.Lock()
     threads = [
         threading.Thread(target=_client, args=(soak, i, stop, lock), daemon=True)
