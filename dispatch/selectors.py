@@ -199,7 +199,8 @@ def board_get(
     return Board(
         day=day,
         team=team,
-        teams=list(Team.objects.order_by("name")),
+        # Only the full page's team picker lists the teams; a move's changed columns do not.
+        teams=list(Team.objects.order_by("name")) if technician_ids is None else [],
         unassigned=sorted(unassigned, key=_unassigned_order),
         columns=list(columns.values()),
     )
