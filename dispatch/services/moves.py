@@ -216,6 +216,7 @@ def _plan(user, call_id, technician_id, position, expected_version, reason, now)
     techs = _lock_technicians({call.technician_id, target.id if target else None})
     call = _relock_call(call.pk)
     _check_version(call, expected_version)
+    _check_locked_source(call, techs)
     _check_movable(call)
     taking = _takes_from_working_tech(call, target)
     _check_allowed(user, call, target, taking, reason)
@@ -261,6 +262,16 @@ def _check_version(call: ServiceCall, expected_version: int) -> None:
     if expected_version != call.version:
         raise MoveConflict(
             f"Someone else changed call #{call.pk} ({call.summary}) while you were looking. "
+            "The board has been refreshed; check the call and try again."
+        )
+
+
+def _check_locked_source(call: ServiceCall, techs: dict[int, Technician]) -> None:
+    # The call's technician was read before the locks; if it changed since, the plan would
+    # rewrite a queue nobody locked. Whatever changed it, the client's view is stale.
+    if call.technician_id is not None and call.technician_id not in techs:
+        raise MoveConflict(
+            f"Call #{call.pk} ({call.summary}) changed hands while you were looking. "
             "The board has been refreshed; check the call and try again."
         )
 
