@@ -52,9 +52,17 @@ def calls_visible_to(user) -> QuerySet[ServiceCall]:
     return calls.filter(Q(technician=tech) | Q(technician__isnull=True, status="new"))
 
 
-def call_get_for_user(*, user, call_id: int, for_update: bool = False) -> ServiceCall:
-    """The only way a view gets a call: anything outside the user's reach is 'not found'."""
+def call_get_for_user(
+    *, user, call_id: int, for_update: bool = False, related: bool = True
+) -> ServiceCall:
+    """The only way a view gets a call: anything outside the user's reach is 'not found'.
+
+    `related=False` skips the customer, site, technician and skills (a move re-reads the call
+    under its locks and needs only the permission check and where the call is).
+    """
     calls = calls_visible_to(user)
+    if not related:
+        calls = calls.select_related(None).prefetch_related(None)
     if for_update:
         calls = (
             ServiceCall.objects.select_for_update()

@@ -210,10 +210,11 @@ def with_retries(fn: Callable[[], T]) -> T:
 
 def _plan(user, call_id, technician_id, position, expected_version, reason, now) -> MovePlan:
     now = now or clock.now()
-    call = call_get_for_user(user=user, call_id=call_id)
-    target = _target_technician(technician_id)
-    _check_position(position, target)
-    techs = _lock_technicians({call.technician_id, target.id if target else None})
+    call = call_get_for_user(user=user, call_id=call_id, related=False)
+    target_id = _target_id(technician_id)
+    _check_position(position, target_id)
+    techs = _lock_technicians({call.technician_id, target_id})
+    target = _target_technician(target_id, techs)
     call = _relock_call(call.pk)
     _check_version(call, expected_version)
     _check_locked_source(call, techs)
@@ -224,19 +225,28 @@ def _plan(user, call_id, technician_id, position, expected_version, reason, now)
     return _plan_queues(call, target, position, taking, now, techs)
 
 
-def _target_technician(technician_id: int | None) -> Technician | None:
+def _target_id(technician_id) -> int | None:
     if technician_id in (None, ""):
         return None
     try:
-        return Technician.objects.get(pk=technician_id)
-    except (Technician.DoesNotExist, ValueError, TypeError):
+        return int(technician_id)
+    except (ValueError, TypeError):
         raise InvalidInput(
             f"Technician {technician_id} does not exist.", field="technician"
         ) from None
 
 
-def _check_position(position: int | None, target: Technician | None) -> None:
-    if target is None:
+def _target_technician(target_id: int | None, locked: dict[int, Technician]) -> Technician | None:
+    """The target, from the rows just locked: a technician missing there does not exist."""
+    if target_id is None:
+        return None
+    if target_id not in locked:
+        raise InvalidInput(f"Technician {target_id} does not exist.", field="technician")
+    return locked[target_id]
+
+
+def _check_position(position: int | None, target_id: int | None) -> None:
+    if target_id is None:
         return
     if position is None or isinstance(position, bool) or not isinstance(position, int):
         raise InvalidInput("Give the queue position as a whole number, 0 for first.", "position")
