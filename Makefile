@@ -1,8 +1,10 @@
 # Thin wrappers over scripts/; see README.md.
 # Extra pytest arguments: make test ARGS="-k eta -x"
 ARGS ?=
+# Benchmark arguments: make bench BENCH_ARGS="--quick --runs 10" (see bench/README.md)
+BENCH_ARGS ?=
 
-.PHONY: run test lint fmt
+.PHONY: run test lint fmt bench soak
 
 run:
 	bash scripts/run.sh
@@ -15,3 +17,9 @@ lint:
 
 fmt:
 	bash scripts/fmt.sh
+
+bench:
+	.venv/bin/python bench/run.py $(BENCH_ARGS)
+
+soak:
+	.venv/bin/python bench/soak.py $(BENCH_ARGS)

@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("dispatch.booking_urls")),
     path("", include("dispatch.urls")),
 ]
+
+# A database outage met outside a view answers 503 with a message (dispatch/middleware.py).
+handler500 = "dispatch.middleware.server_error"

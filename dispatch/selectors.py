@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from customers.models import Customer, Site
@@ -64,9 +65,17 @@ def calls_visible_to(user) -> QuerySet[ServiceCall]:
     return calls.filter(Q(technician=tech) | Q(technician__isnull=True, status="new"))
 
 
-def call_get_for_user(*, user, call_id: int, for_update: bool = False) -> ServiceCall:
-    """The only way a view gets a call: anything outside the user's reach is 'not found'."""
+def call_get_for_user(
+    *, user, call_id: int, for_update: bool = False, related: bool = True
+) -> ServiceCall:
+    """The only way a view gets a call: anything outside the user's reach is 'not found'.
+
+    `related=False` skips the customer, site, technician and skills (a move re-reads the call
+    under its locks and needs only the permission check and where the call is).
+    """
     calls = calls_visible_to(user)
+    if not related:
+        calls = calls.select_related(None).prefetch_related(None)
     if for_update:
         calls = (
             ServiceCall.objects.select_for_update()
@@ -212,22 +221,38 @@ def board_get(
     return Board(
         day=day,
         team=team,
-        teams=list(Team.objects.order_by("name")),
+        # Only the full page's team picker lists the teams; a move's changed columns do not.
+        teams=list(Team.objects.order_by("name")) if technician_ids is None else [],
         unassigned=sorted(unassigned, key=_unassigned_order),
         columns=list(columns.values()),
     )
 
 
+# Both fingerprints in one round trip (a poll runs this every 500 ms per open board); the filters
+# are the board's: the day's calls of the team's technicians and the unassigned ones.
+_BOARD_VERSION_SQL = """
+    SELECT c.n, c.u, c.e, t.n, t.u FROM
+      (SELECT count(sc.id) AS n, max(sc.updated_at) AS u, max(sc.eta_computed_at) AS e
+         FROM dispatch_servicecall sc
+         LEFT JOIN technicians_technician tt ON tt.id = sc.technician_id
+        WHERE sc.scheduled_day = %s {call_team}) AS c,
+      (SELECT count(id) AS n, max(updated_at) AS u FROM technicians_technician {tech_team}) AS t
+"""
+
+
 def board_version(*, day: date, team: Team | None) -> str:
-    """A cheap fingerprint of everything a board shows: two aggregate queries, no rows."""
-    calls = ServiceCall.objects.filter(scheduled_day=day)
-    techs = Technician.objects.all()
-    if team is not None:
-        calls = calls.filter(Q(technician__team=team) | Q(technician__isnull=True))
-        techs = techs.filter(team=team)
-    c = calls.aggregate(n=Count("id"), u=Max("updated_at"), e=Max("eta_computed_at"))
-    t = techs.aggregate(n=Count("id"), u=Max("updated_at"))
-    parts = [c["n"], c["u"], c["e"], t["n"], t["u"]]
+    """A cheap fingerprint of everything a board shows: one aggregate query, no rows."""
+    if team is None:
+        sql, params = _BOARD_VERSION_SQL.format(call_team="", tech_team=""), [day]
+    else:
+        sql = _BOARD_VERSION_SQL.format(
+            call_team="AND (tt.team_id = %s OR sc.technician_id IS NULL)",
+            tech_team="WHERE team_id = %s",
+        )
+        params = [day, team.pk, team.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        parts = cursor.fetchone()
     return "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
 
 

@@ -305,7 +305,7 @@ class CallMoveView(BackgroundDelayHeaderMixin, APIView):
         summary="Assign, move, reorder or unassign a call",
     )
     def post(self, request: Request, pk: int) -> Response:
-        selectors.call_get_for_user(user=request.user, call_id=pk)
+        selectors.call_get_for_user(user=request.user, call_id=pk, related=False)
         try:
             result = call_move(**_move_args(request, pk), require_confirmation=False)
         except MoveConflict as exc:
@@ -323,7 +323,7 @@ class CallMovePreviewView(BackgroundDelayHeaderMixin, APIView):
         summary="The ripple a move would cause; writes nothing",
     )
     def post(self, request: Request, pk: int) -> Response:
-        selectors.call_get_for_user(user=request.user, call_id=pk)
+        selectors.call_get_for_user(user=request.user, call_id=pk, related=False)
         try:
             plan = call_move_preview(**_move_args(request, pk))
         except MoveConflict as exc:

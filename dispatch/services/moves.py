@@ -243,34 +243,45 @@ def _plan(
 ) -> MovePlan:
     now = now or clock.now()
     allow = allow or _check_allowed
-    call = call_get_for_user(user=user, call_id=call_id)
-    target = _target_technician(technician_id)
-    _check_position(position, target)
-    _lock_technicians({call.technician_id, target.id if target else None})
+    call = call_get_for_user(user=user, call_id=call_id, related=False)
+    target_id = _target_id(technician_id)
+    _check_position(position, target_id)
+    techs = _lock_technicians({call.technician_id, target_id})
+    target = _target_technician(target_id, techs)
     call = _relock_call(call.pk)
     _check_version(call, expected_version)
+    _check_locked_source(call, techs)
     _check_movable(call)
     taking = _takes_from_working_tech(call, target)
     allow(user, call, target, taking, reason)
     _check_not_reordering_work_under_way(call, target)
-    plan = _plan_queues(call, target, position, taking, now)
+    plan = _plan_queues(call, target, position, taking, now, techs)
     _check_claim_keeps_own_calls(user, plan)
     return plan
 
 
-def _target_technician(technician_id: int | None) -> Technician | None:
+def _target_id(technician_id) -> int | None:
     if technician_id in (None, ""):
         return None
     try:
-        return Technician.objects.get(pk=technician_id)
-    except (Technician.DoesNotExist, ValueError, TypeError):
+        return int(technician_id)
+    except (ValueError, TypeError):
         raise InvalidInput(
             f"Technician {technician_id} does not exist.", field="technician"
         ) from None
 
 
-def _check_position(position: int | None, target: Technician | None) -> None:
-    if target is None:
+def _target_technician(target_id: int | None, locked: dict[int, Technician]) -> Technician | None:
+    """The target, from the rows just locked: a technician missing there does not exist."""
+    if target_id is None:
+        return None
+    if target_id not in locked:
+        raise InvalidInput(f"Technician {target_id} does not exist.", field="technician")
+    return locked[target_id]
+
+
+def _check_position(position: int | None, target_id: int | None) -> None:
+    if target_id is None:
         return
     if position is None or isinstance(position, bool) or not isinstance(position, int):
         raise InvalidInput("Give the queue position as a whole number, 0 for first.", "position")
@@ -278,13 +289,14 @@ def _check_position(position: int | None, target: Technician | None) -> None:
         raise InvalidInput("The queue position cannot be negative; 0 is first.", "position")
 
 
-def _lock_technicians(ids: set[int | None]) -> None:
+def _lock_technicians(ids: set[int | None]) -> dict[int, Technician]:
+    """Lock the technicians in id order and return them, as the plan needs them anyway."""
     # Always in id order: two moves touching the same pair of technicians queue, not deadlock.
     wanted = sorted(i for i in ids if i is not None)
-    if wanted:
-        list(
-            Technician.objects.select_for_update().filter(id__in=wanted).order_by("id").values("id")
-        )
+    if not wanted:
+        return {}
+    locked = Technician.objects.select_for_update().filter(id__in=wanted).order_by("id")
+    return {t.pk: t for t in locked}
 
 
 def _relock_call(call_id: int) -> ServiceCall:
@@ -295,6 +307,16 @@ def _check_version(call: ServiceCall, expected_version: int) -> None:
     if expected_version != call.version:
         raise MoveConflict(
             f"Someone else changed call #{call.pk} ({call.summary}) while you were looking. "
+            "The board has been refreshed; check the call and try again."
+        )
+
+
+def _check_locked_source(call: ServiceCall, techs: dict[int, Technician]) -> None:
+    # The call's technician was read before the locks; if it changed since, the plan would
+    # rewrite a queue nobody locked. Whatever changed it, the client's view is stale.
+    if call.technician_id is not None and call.technician_id not in techs:
+        raise MoveConflict(
+            f"Call #{call.pk} ({call.summary}) changed hands while you were looking. "
             "The board has been refreshed; check the call and try again."
         )
 
@@ -391,14 +413,21 @@ def _check_claim_keeps_own_calls(user, plan: MovePlan) -> None:
         )
 
 
-def _load_queue(technician_id: int, day) -> list[ServiceCall]:
-    return list(
+def _load_queues(technician_ids: list[int], day) -> dict[int, list[ServiceCall]]:
+    """Both queues of a move in one query, each in queue order."""
+    queues: dict[int, list[ServiceCall]] = {tid: [] for tid in technician_ids}
+    calls = (
         ServiceCall.objects.select_related("site")
         .filter(
-            technician_id=technician_id, scheduled_day=day, status__in=ServiceCall.QUEUED_STATUSES
+            technician_id__in=technician_ids,
+            scheduled_day=day,
+            status__in=ServiceCall.QUEUED_STATUSES,
         )
         .order_by("position", "id")
     )
+    for call in calls:
+        queues[call.technician_id].append(call)
+    return queues
 
 
 def _plan_one(tech: Technician, calls: list[ServiceCall], day, now, arrived_id: int | None, travel):
@@ -414,13 +443,10 @@ def _insert_at(queue: list[ServiceCall], call: ServiceCall, position: int) -> No
     queue.insert(max(floor, min(position, len(queue))), call)
 
 
-def _plan_queues(call, target, position, taking, now) -> MovePlan:
+def _plan_queues(call, target, position, taking, now, techs: dict[int, Technician]) -> MovePlan:
     day, travel = call.scheduled_day, travel_provider()
     source_id, target_id = call.technician_id, (target.pk if target else None)
-    techs = {
-        t.pk: t for t in Technician.objects.filter(pk__in=[i for i in (source_id, target_id) if i])
-    }
-    before_queues = {tid: _load_queue(tid, day) for tid in techs}
+    before_queues = _load_queues(list(techs), day)
     before: dict[int, EtaFields] = {}
     for tid, queue in before_queues.items():
         before.update(_plan_one(techs[tid], queue, day, now, None, travel))
@@ -512,7 +538,9 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
     _rewrite_queues(plan, now, risks)
     broken = {e.call_id for e in plan.ripple if e.promise_broken}
     _count_reschedules(broken)
-    call.refresh_from_db()
+    # Every other field of `call` was set here and saved above; only the counter moved in SQL.
+    if call.pk in broken:
+        call.refresh_from_db(fields=["reschedule_count"])
     event_record(
         call=call,
         actor=user,
