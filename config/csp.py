@@ -32,6 +32,7 @@ STRICT_POLICY = "; ".join(
     ]
 )
 
+
 class ContentSecurityPolicyMiddleware:
     """Adds the policy unless a view set its own (none does today)."""
 
