@@ -25,7 +25,6 @@ class LockoutGate:
             if request is not None:
                 request.login_lock = lock
             raise PermissionDenied(lock.message)
-        return None
-
-    def get_user(self, user_id):
+        # No get_user(): sessions always belong to the backend that checked the password (and
+        # the test client's force_login picks the first backend that has one).
         return None
