@@ -89,6 +89,7 @@ def test_htmx_is_configured_without_eval_and_without_inline_indicator_styles(cli
     assert config["allowEval"] is False
     assert config["includeIndicatorStyles"] is False
     assert config["allowScriptTags"] is False
+    assert "style" not in config["attributesToSettle"]  # htmx would setAttribute("style", ...)
     css = (REPO / "static/css/app.css").read_text()
     assert ".htmx-indicator" in css and ".htmx-request .htmx-indicator" in css
 
