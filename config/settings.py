@@ -132,6 +132,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dispatch.api.schema.document_error_responses",
+    ],
     # Calls and technicians both have a `status` with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "CallStatusEnum": "dispatch.models.ServiceCall.Status",

@@ -24,3 +24,5 @@ urlpatterns = [
     path("", include("dispatch.dashboard_urls")),
     path("", include("dispatch.urls")),
 ]
+
+handler404 = "dispatch.api.errors.not_found"
