@@ -32,8 +32,23 @@ def document_error_responses(result: dict[str, Any], generator, request, public)
         for method, operation in operations.items():
             for code in _error_codes(path, method, operation):
                 operation["responses"].setdefault(code, _error_response(code))
-    _close_strict_inputs(result.get("components", {}).get("schemas", {}))
+    components = result.get("components", {}).get("schemas", {})
+    _close_strict_inputs(components)
+    _refuse_nul_in_text(components)
     return result
+
+
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _refuse_nul_in_text(components: dict[str, Any]) -> None:
+    """Text inputs say what DRF enforces: no NUL character (PostgreSQL text cannot hold one)."""
+    for name, component in components.items():
+        if not name.endswith("Request"):
+            continue
+        for prop in component.get("properties", {}).values():
+            if prop.get("type") == "string" and not {"enum", "pattern", "format"} & set(prop):
+                prop["pattern"] = NO_NUL
 
 
 def _close_strict_inputs(components: dict[str, Any]) -> None:

@@ -95,9 +95,10 @@ class TokenAuth:
 # - references in a body name real objects ("customer 0 does not exist" is a correct 400), skills
 #   are real skill codes;
 # - cross-field rules stated in the operations' descriptions: a shift ends after it starts,
-#   times of a call fall on its scheduled day, a technician comes with a queue position,
-#   accepting a missed deadline needs the message, and goodwill follows the customer's contract
-#   (left out here; tests/dispatch/test_escalation_resolve.py covers it);
+#   times of a call fall on its scheduled day, a technician comes with a queue position, a
+#   last known location has both coordinates, accepting a missed deadline needs the message and
+#   takes no move, and goodwill follows the customer's contract (left out here;
+#   tests/dispatch/test_escalation_resolve.py covers it);
 # - a form body cannot say null (it would send the text "null"), so null fields are left out.
 # Negative examples keep whatever was generated.
 BODY_REFERENCES = {
@@ -126,8 +127,10 @@ def map_case(context, case):
                 del body[field]
         if "shift_start" in body or "shift_end" in body:
             body.update(shift_start="08:00:00", shift_end="17:00:00")
-        if body.get("strategy") == "accept" and not str(body.get("customer_message", "")).strip():
-            body["customer_message"] = "We will be late; we are sorry."
+        if body.get("strategy") == "accept":
+            body.pop("move", None)  # accepting keeps the plan: no move
+            if not str(body.get("customer_message", "")).strip():
+                body["customer_message"] = "We will be late; we are sorry."
     return case
 
 
@@ -139,6 +142,8 @@ def _satisfy_rules(body: dict) -> None:
         body["position"] = 0
     if body.get("skills"):
         body["skills"] = ["plumbing"]
+    if (body.get("last_lat") is None) != (body.get("last_lng") is None):
+        body.pop("last_lat", None), body.pop("last_lng", None)  # both or neither
     if body.get("scheduled_day"):
         body["scheduled_day"] = DAY.isoformat()  # the pattern's years; keeps times on the day
     day = DAY.isoformat()
