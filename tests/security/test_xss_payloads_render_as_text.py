@@ -16,12 +16,14 @@ import io
 from html.parser import HTMLParser
 
 import pytest
+from django.db.models import F
 from django.utils.html import escape
 
 from customers.models import Customer, Site
 from dispatch.models import Escalation, ServiceCall
+from dispatch.services.etas import etas_refresh_day
 from technicians.models import Team
-from tests.conftest import DAY
+from tests.conftest import DAY, local
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +262,37 @@ def test_the_api_returns_free_text_unchanged_as_json(api, dispatcher, world):
     body = api.as_user(dispatcher).get(f"/api/v1/calls/{world['main'].pk}/").json()
     assert body["summary"] == payload("summary")
     assert body["customer_name"] == payload("customer")
+
+
+def test_the_move_panel_fragment_renders_free_text_as_text(client, dispatcher, world):
+    client.force_login(dispatcher)
+    url = f"/calls/{world['main'].pk}/move/"
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_inert(html, url)
+    assert {"summary", "technician"} <= shown(html)
+
+
+def test_the_ripple_panel_renders_free_text_as_text(client, dispatcher, tom, make_call, world):
+    # A long call put in front of a call with an early deadline makes it late: the panel lists
+    # both calls by summary before anything is written.
+    booked = make_call(tom, position=0, summary=payload("summary"), deadline=local(9, 15))
+    ServiceCall.objects.filter(technician=tom).exclude(pk=booked.pk).update(
+        position=F("position") + 1
+    )
+    big = make_call(summary=payload("summary"), duration_minutes=180)
+    etas_refresh_day(day=DAY, now=local(7, 30))
+    client.force_login(dispatcher)
+    response = client.post(
+        "/board/move/",
+        {"call": big.pk, "technician": tom.pk, "position": 0, "expected_version": big.version,
+         "day": DAY.isoformat(), "team": "all"},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="confirm-panel"' in html, "the move should have asked first"
+    assert_inert(html, "/board/move/ (ripple panel)")
+    assert html.count(escape(payload("summary"))) >= 2
+    assert not ServiceCall.objects.filter(pk=big.pk, technician=tom).exists()
