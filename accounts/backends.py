@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from accounts.services import login_lock_get
@@ -9,9 +12,27 @@ from dispatch import clock
 
 
 def client_address(request) -> str | None:
-    # REMOTE_ADDR only: behind a proxy, set it from the proxy's header in the proxy/WSGI layer
-    # (a client-supplied X-Forwarded-For would let anyone pick their own address).
-    return (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+    """The address the per-address limit counts.
+
+    Behind N proxies (TRUSTED_PROXY_COUNT) it is the address the outermost of ours saw: the N-th
+    entry from the right of X-Forwarded-For. Entries further left are the client's to invent,
+    so they are never used; without proxies X-Forwarded-For is ignored altogether. (Counting the
+    proxy's own address would lock every user out together.)
+    """
+    if request is None:
+        return None
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if proxies <= 0 or len(forwarded) < proxies:
+        return remote
+    candidate = forwarded[-proxies]
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return remote
+    return candidate
 
 
 class LockoutGate:

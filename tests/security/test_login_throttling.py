@@ -135,3 +135,25 @@ def test_usernames_are_counted_case_insensitively(dispatcher):
     fail(5, username="DANA")
     fail(5, username="dana")
     assert html_login("dana", PASSWORD).status_code == 429
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(dispatcher, csr):
+    for i in range(50):
+        Client(REMOTE_ADDR=HOME, HTTP_X_FORWARDED_FOR=f"10.9.9.{i}").post(
+            "/login/", {"username": f"guess{i}", "password": "wrong"}
+        )
+    assert html_login("carl", PASSWORD, address=HOME).status_code == 429
+
+
+def test_behind_a_proxy_the_address_it_saw_is_counted_not_the_proxys(dispatcher, csr, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    for i in range(50):
+        # The client prepends a forged entry; our proxy appends the address it really saw.
+        Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, {HOME}").post(
+            "/login/", {"username": f"guess{i}", "password": "wrong"}
+        )
+    assert LockoutRecord.objects.filter(scope="address", key=HOME).exists()
+    behind_proxy = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=ELSEWHERE)
+    response = behind_proxy.post("/login/", {"username": "carl", "password": PASSWORD})
+    assert response.status_code == 302  # everyone else behind the same proxy still signs in
