@@ -32,6 +32,7 @@ def document_error_responses(result: dict[str, Any], generator, request, public)
         for method, operation in operations.items():
             for code in _error_codes(path, method, operation):
                 operation["responses"].setdefault(code, _error_response(code))
+            _allow_empty_filters(operation)
     components = result.get("components", {}).get("schemas", {})
     _close_strict_inputs(components)
     _refuse_nul_in_text(components)
@@ -65,6 +66,13 @@ def _subclasses(cls: type) -> list[type]:
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
+
+
+def _allow_empty_filters(operation: dict[str, Any]) -> None:
+    """A blank filter (`?day=&reason=`) means "no filter", as django-filter treats it; say so."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter["name"] not in ("page", "page_size"):
+            parameter["allowEmptyValue"] = True
 
 
 def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]:
