@@ -30,7 +30,18 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc.detail)
+        if _only_codes(exc.get_codes()) == {"unique"}:
+            # A duplicate is a conflict with what exists, as when the database catches it.
+            response.status_code = 409
     return response
+
+
+def _only_codes(codes: Any) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_only_codes(v) for v in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_only_codes(v) for v in codes)) if codes else set()
+    return {str(codes)}
 
 
 def _validation_body(detail: Any) -> dict[str, Any]:
