@@ -7,6 +7,8 @@ from typing import Any
 
 from django.apps import apps
 from django.db import IntegrityError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -28,7 +30,18 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc.detail)
+        if _only_codes(exc.get_codes()) == {"unique"}:
+            # A duplicate is a conflict with what exists, as when the database catches it.
+            response.status_code = 409
     return response
+
+
+def _only_codes(codes: Any) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_only_codes(v) for v in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_only_codes(v) for v in codes)) if codes else set()
+    return {str(codes)}
 
 
 def _validation_body(detail: Any) -> dict[str, Any]:
@@ -71,3 +84,11 @@ def _constraint_message(name: str | None) -> str | None:
             if constraint.name == name:
                 return str(constraint.get_violation_error_message())
     return None
+
+
+def not_found(request, exception=None):
+    """handler404: under /api/ a URL that matches no route (e.g. `calls/abc/move/`) answers in
+    the API's JSON error shape, as every other API error does; pages keep Django's 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": f"No API endpoint at {request.path}."}, status=404)
+    return page_not_found(request, exception)

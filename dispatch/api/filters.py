@@ -5,14 +5,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from customers.models import Site
 from dispatch import clock
 from dispatch.models import ServiceCall
 from technicians.models import Technician
+
+MAX_ID = 2**63 - 1  # a bigint primary key
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number (the float NumberFilter took 1e105 and then refused it)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def _comma_list(value: str, allowed: list[str], name: str) -> list[str]:
@@ -23,6 +37,12 @@ def _comma_list(value: str, allowed: list[str], name: str) -> list[str]:
             {name: [f"Unknown {name} {', '.join(unknown) or '(empty)'}; use {', '.join(allowed)}."]}
         )
     return wanted
+
+
+def _choice_list(allowed: list[str]) -> dict:
+    """The schema of a comma-separated list of choices (it said "any string")."""
+    one = "(" + "|".join(allowed) + ")"
+    return {"type": "string", "pattern": f"^{one}(,{one})*$", "example": ",".join(allowed[:2])}
 
 
 def risk_q(risks: list[str], now: datetime) -> Q:
@@ -63,6 +83,7 @@ class CallFilter(django_filters.FilterSet):
         model = ServiceCall
         fields = ["day", "technician", "status", "risk", "priority"]
 
+    @extend_schema_field({"type": "string", "pattern": r"^([0-9]+|none|null)$"})
     def filter_technician(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value.strip().lower() in ("none", "null"):
             return queryset.filter(technician__isnull=True)
@@ -73,14 +94,17 @@ class CallFilter(django_filters.FilterSet):
                 {"technician": [f"Give a technician id or 'none', not {value!r}."]}
             ) from None
 
+    @extend_schema_field(_choice_list(ServiceCall.Status.values))
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(status__in=_comma_list(value, ServiceCall.Status.values, "status"))
 
+    @extend_schema_field(_choice_list(ServiceCall.Priority.values))
     def filter_priority(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(
             priority__in=_comma_list(value, ServiceCall.Priority.values, "priority")
         )
 
+    @extend_schema_field(_choice_list(ServiceCall.Risk.values))
     def filter_risk(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(
             risk_q(_comma_list(value, ServiceCall.Risk.values, "risk"), clock.now())
@@ -88,12 +112,18 @@ class CallFilter(django_filters.FilterSet):
 
 
 class SiteFilter(django_filters.FilterSet):
+    # By id: an id outside the caller's reach (or no such customer) is an empty list, as any
+    # other filter that matches nothing (a choice filter answered 400 "not a valid choice").
+    customer = IdFilter(field_name="customer_id", help_text="Customer id.")
+
     class Meta:
         model = Site
         fields = ["customer"]
 
 
 class TechnicianFilter(django_filters.FilterSet):
+    team = IdFilter(field_name="team_id", help_text="Team id.")
+
     class Meta:
         model = Technician
         fields = ["team", "status"]

@@ -1,7 +1,36 @@
+from __future__ import annotations
+
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request) -> int:
+        # DRF silently used the default for `page_size=abc` or `0` (found by fuzzing: the schema
+        # says a positive integer). Say so instead; sizes past the maximum are still capped.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise ValidationError(
+                {
+                    "page_size": [
+                        f"Give a whole number of at least 1 (at most {self.max_page_size})."
+                    ]
+                }
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Results per page, at least 1; larger than {self.max_page_size} is capped."
+                )
+        return parameters

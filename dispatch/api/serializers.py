@@ -45,6 +45,44 @@ class ZonedDateTimeField(serializers.DateTimeField):
         if not hasattr(self, "_zone"):
             self._zone = super().default_timezone()
         return self._zone
+# The schema states the ranges the validators enforce (found by fuzzing: it said "any number").
+@extend_schema_field({"type": "number", "format": "double", "minimum": -90, "maximum": 90})
+class LatitudeField(serializers.FloatField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validators=[_check_latitude], **kwargs)
+
+
+@extend_schema_field({"type": "number", "format": "double", "minimum": -180, "maximum": 180})
+class LongitudeField(serializers.FloatField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validators=[_check_longitude], **kwargs)
+
+
+# A wall-clock time without a zone ("08:00:00"), as shifts are. OpenAPI's `format: time` means
+# RFC 3339 with an offset, which the API neither sends nor needs.
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "08:00:00",
+    }
+)
+class ClockTimeField(serializers.TimeField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "string", "format": "date", "pattern": r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"}
+)
+class WorkingDayField(serializers.DateField):
+    """A day to work on, 2000-2100. Fuzzing booked a call for 1303, whose times then came back
+    with a local-mean-time offset ("-05:50:36") that is not a valid RFC 3339 time."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        day = super().to_internal_value(value)
+        if not 2000 <= day.year <= 2100:
+            raise serializers.ValidationError("Give a day between 2000-01-01 and 2100-12-31.")
+        return day
 
 
 class SkillCodesField(serializers.SlugRelatedField):
@@ -90,8 +128,8 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 class SiteSerializer(serializers.ModelSerializer):
     customer = ExistingPkField("Customer", queryset=Customer.objects.all())
-    lat = serializers.FloatField(validators=[_check_latitude])
-    lng = serializers.FloatField(validators=[_check_longitude])
+    lat = LatitudeField()
+    lng = LongitudeField()
 
     class Meta:
         model = Site
@@ -109,12 +147,12 @@ class TechnicianSerializer(serializers.ModelSerializer):
     team = ExistingPkField("Team", queryset=Team.objects.all())
     team_name = serializers.CharField(source="team.name", read_only=True)
     skills = SkillCodesField(many=True, required=False)
-    home_lat = serializers.FloatField(validators=[_check_latitude])
-    home_lng = serializers.FloatField(validators=[_check_longitude])
-    last_lat = serializers.FloatField(validators=[_check_latitude], required=False, allow_null=True)
-    last_lng = serializers.FloatField(
-        validators=[_check_longitude], required=False, allow_null=True
-    )
+    home_lat = LatitudeField()
+    home_lng = LongitudeField()
+    last_lat = LatitudeField(required=False, allow_null=True)
+    last_lng = LongitudeField(required=False, allow_null=True)
+    shift_start = ClockTimeField()
+    shift_end = ClockTimeField()
 
     class Meta:
         model = Technician
@@ -220,7 +258,8 @@ class CallSerializer(serializers.ModelSerializer):
         waiting = self._waiting(call)
         return waiting.risk if waiting else (call.risk or ServiceCall.Risk.OK)
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
+    # Null while a call has no deadline (found by fuzzing: the schema said it was always a number).
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
     def get_slack_minutes(self, call: ServiceCall) -> float | None:
         waiting = self._waiting(call)
         return waiting.slack_minutes if waiting else call.slack_minutes
@@ -366,13 +405,18 @@ class CallFieldsInput(StrictInputSerializer):
     description = serializers.CharField(required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=ServiceCall.Priority.choices, required=False)
     skills = SkillCodesField(many=True, required=False)
+    # Both bounds here, so the schema states them (the lower one was only in the service).
     duration_minutes = serializers.IntegerField(
+        min_value=1,
         max_value=MAX_DURATION_MINUTES,
-        error_messages={"max_value": "A call cannot take more than a day (1440 minutes)."},
+        error_messages={
+            "min_value": "Duration must be more than zero minutes.",
+            "max_value": "A call cannot take more than a day (1440 minutes).",
+        },
     )
     window_start = serializers.DateTimeField(required=False, allow_null=True)
     deadline = serializers.DateTimeField(required=False, allow_null=True)
-    scheduled_day = serializers.DateField()
+    scheduled_day = WorkingDayField()
     promised_eta = serializers.DateTimeField(required=False, allow_null=True)
 
     hints = {
@@ -421,8 +465,8 @@ class CallCancelInput(StrictInputSerializer):
 
 class TechnicianStatusInput(StrictInputSerializer):
     status = serializers.ChoiceField(choices=Technician.Status.choices, required=False)
-    lat = serializers.FloatField(required=False, validators=[_check_latitude])
-    lng = serializers.FloatField(required=False, validators=[_check_longitude])
+    lat = LatitudeField(required=False)
+    lng = LongitudeField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -445,6 +489,10 @@ class EscalationSerializer(serializers.ModelSerializer):
     )
     call_summary = serializers.CharField(source="call.summary", read_only=True)
     customer_name = serializers.CharField(source="call.customer.name", read_only=True)
+    # Blank until a manager decides (the schema's enum said it could never be "").
+    strategy = serializers.ChoiceField(
+        choices=Escalation.Strategy.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Escalation
@@ -475,15 +523,23 @@ class ResolveMoveInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
+# drf-spectacular's decimal pattern made every digit optional, so "-" or "." passed as a number.
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^[0-9]{1,3}(\.[0-9]{1,2})?$"}
+)
+class ConcessionAmountField(serializers.DecimalField):
+    pass
+
+
 class EscalationResolveInput(StrictInputSerializer):
     strategy = serializers.ChoiceField(choices=Escalation.Strategy.choices)
     resolution = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     customer_message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     move = ResolveMoveInput(required=False)
-    concession_labor_hours = serializers.DecimalField(
+    concession_labor_hours = ConcessionAmountField(
         max_digits=5, decimal_places=2, required=False, allow_null=True
     )
-    concession_discount_percent = serializers.DecimalField(
+    concession_discount_percent = ConcessionAmountField(
         max_digits=5, decimal_places=2, required=False, allow_null=True
     )
 

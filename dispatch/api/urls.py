@@ -1,7 +1,7 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from accounts.views import TokenView
 from dispatch.api import booking, my_day, views
 
 router = DefaultRouter()
@@ -12,7 +12,7 @@ router.register("technicians", views.TechnicianViewSet, basename="technician")
 router.register("calls", views.CallViewSet, basename="call")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("status/", views.BackgroundStatusView.as_view(), name="background-status"),
     path(
         "technicians/<int:pk>/status/",

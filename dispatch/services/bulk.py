@@ -38,8 +38,9 @@ def _update_batch(table: str, columns: list[models.Field], rows: Sequence[tuple]
     names = ", ".join(quote(f.column) for f in columns)
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
     pk = quote(columns[0].column)
+    # Table and column names come from model metadata (quoted), every value is a parameter.
     sql = (
-        f"UPDATE {quote(table)} AS t SET {assignments} "  # noqa: S608 - names from model metadata
+        f"UPDATE {quote(table)} AS t SET {assignments} "  # noqa: S608  # nosec B608
         f"FROM (VALUES {', '.join([cell] * len(rows))}) AS v({names}) WHERE t.{pk} = v.{pk}"
     )
     with connection.cursor() as cursor:

@@ -1,0 +1,220 @@
+"""The URL resolver as a list of routes, and how to call each one with a valid body.
+
+Shared by the permission matrix and the CSRF check (tests/security/), so both cover every URL
+the day it is added. See test_permission_matrix.py for what the names mean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from dispatch.models import ServiceCall
+from tests.conftest import DAY
+
+# Valid bodies for writes, keyed like the table; `{version}` etc. are filled per request.
+TECHNICIAN = {
+    "team": "{team}",
+    "home_lat": 41.88,
+    "home_lng": -87.63,
+    "shift_start": "08:00:00",
+    "shift_end": "17:00:00",
+    "status": "available",
+}
+MOVE = {"technician": "{tom}", "position": 0, "expected_version": "{version}"}
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("/login/", "POST"): {"username": "nobody", "password": "wrong"},
+    ("/api/v1/auth/token/", "POST"): {"username": "nobody", "password": "wrong"},
+    ("/board/move/", "POST"): {
+        "call": "{call}",
+        "technician": "{tom}",
+        "position": 0,
+        "expected_version": "{version}",
+    },
+    ("/calls/<call_id>/escalate/", "POST"): {"reason": "complaint", "note": "Customer called"},
+    ("/escalations/<escalation_id>/resolve/", "POST"): {"strategy": "triage", "resolution": "ok"},
+    ("/api/v1/calls/", "POST"): {
+        "customer": "{customer}",
+        "site": "{site}",
+        "summary": "Dripping tap",
+        "duration_minutes": 30,
+        "scheduled_day": DAY.isoformat(),
+    },
+    ("/api/v1/calls/<pk>/", "PATCH"): {"summary": "Leaking boiler, basement"},
+    ("/api/v1/calls/<pk>/move/", "POST"): MOVE,
+    ("/api/v1/calls/<pk>/move/preview/", "POST"): MOVE,
+    ("/api/v1/calls/<pk>/cancel/", "POST"): {"reason": "Customer fixed it"},
+    ("/api/v1/calls/<pk>/escalate/", "POST"): {"reason": "complaint", "note": "Angry"},
+    ("/api/v1/escalations/<pk>/resolve/", "POST"): {"strategy": "triage", "resolution": "ok"},
+    ("/api/v1/technicians/<pk>/status/", "POST"): {"status": "en_route"},
+    ("/api/v1/customers/", "POST"): {"name": "New Co", "contract": "full_service"},
+    ("/api/v1/customers/<pk>/", "PATCH"): {"phone": "555-0100"},
+    ("/api/v1/customers/<pk>/", "PUT"): {"name": "Acme", "contract": "full_service"},
+    ("/api/v1/sites/", "POST"): {
+        "customer": "{customer}",
+        "label": "Depot",
+        "address": "2 Elm St",
+        "lat": 41.9,
+        "lng": -87.6,
+    },
+    ("/api/v1/sites/<pk>/", "PATCH"): {"label": "Front"},
+    ("/api/v1/sites/<pk>/", "PUT"): {
+        "customer": "{customer}",
+        "label": "Front",
+        "address": "1 Main St",
+        "lat": 41.9,
+        "lng": -87.6,
+    },
+    ("/api/v1/skills/", "POST"): {"code": "roofing", "name": "Roofing"},
+    ("/api/v1/skills/<pk>/", "PATCH"): {"name": "Plumbing and drains"},
+    ("/api/v1/skills/<pk>/", "PUT"): {"code": "plumbing", "name": "Plumbing"},
+    ("/api/v1/technicians/<pk>/", "PATCH"): {"name": "Tom T."},
+    ("/api/v1/technicians/", "POST"): {**TECHNICIAN, "user": "{newcomer}", "name": "Nia"},
+    ("/api/v1/technicians/<pk>/", "PUT"): {**TECHNICIAN, "user": "{tom_user}", "name": "Tom"},
+}
+
+
+# --- enumerating the resolver -------------------------------------------------------------------
+
+ADMIN = "/admin/"
+SUFFIX = re.compile(r"\\\.\(\?P<format>[^)]*\)/?\??\$?$|<drf_format_suffix:format>$")
+GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+FUNCTION_VIEW_METHODS = ("GET", "POST")
+DRF_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # normalised: /api/v1/calls/<pk>/
+    methods: tuple[str, ...]
+    suffix: bool  # a DRF format-suffix twin of `path`
+    # `calls/<pk>.json` for the router's routes, `api/v1/.json` for its root view
+    keeps_slash: bool = False
+
+
+def _normalise(raw: str) -> tuple[str, bool]:
+    suffix = bool(SUFFIX.search(raw))
+    path = SUFFIX.sub("", raw).replace("^", "").replace("$", "")
+    path = CONVERTER.sub(r"<\1>", GROUP.sub(r"<\1>", path))
+    if suffix and not path.endswith("/"):
+        path += "/"
+    return "/" + path, suffix
+
+
+def _methods(pattern: URLPattern) -> tuple[str, ...]:
+    callback = pattern.callback
+    if getattr(callback, "actions", None):  # a DRF viewset route
+        # (DRF adds "head" to this dict on first use; HEAD and OPTIONS only ever read.)
+        return tuple(m.upper() for m in callback.actions if m in DRF_METHODS)
+    view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    if view_class is not None and hasattr(view_class, "http_method_names"):
+        allowed = [m for m in DRF_METHODS if m in view_class.http_method_names]
+        return tuple(m.upper() for m in allowed if hasattr(view_class, m))
+    return FUNCTION_VIEW_METHODS
+
+
+def _walk(patterns, prefix: str) -> Iterator[Route]:
+    for pattern in patterns:
+        raw = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if ("/" + raw).startswith(ADMIN):
+                yield Route(ADMIN, ("GET",), False)
+            else:
+                yield from _walk(pattern.url_patterns, raw)
+            continue
+        path, suffix = _normalise(raw)
+        methods = ("GET",) if suffix else _methods(pattern)
+        yield Route(path, methods, suffix, keeps_slash=raw.endswith("<drf_format_suffix:format>"))
+
+
+def all_routes() -> list[Route]:
+    return list(dict.fromkeys(_walk(get_resolver().url_patterns, "")))
+
+
+def all_cases() -> list[tuple[Route, str]]:
+    return [(route, method) for route in all_routes() for method in route.methods]
+
+
+RESOURCE_OF_PK = {
+    "calls": "call",
+    "customers": "customer",
+    "sites": "site",
+    "skills": "skill",
+    "technicians": "tom",
+    "escalations": "escalation",
+}
+
+
+def url_for(route: Route, world: dict) -> str:
+    path = route.path
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "token":
+            return world["call"].tracking_token
+        if name == "escalation_id":
+            return str(world["escalation"].pk)
+        if name == "call_id":
+            return str(world["call"].pk)
+        resource = path[: match.start()].rstrip("/").rsplit("/", 1)[-1]
+        return str(world[RESOURCE_OF_PK[resource]].pk)
+
+    url = re.sub(r"<(\w+)>", fill, path)
+    if not route.suffix:
+        return url
+    return (url if route.keeps_slash else url.rstrip("/")) + ".json"
+
+
+def body_for(route: Route, method: str, world: dict) -> dict[str, Any]:
+    call = ServiceCall.objects.get(pk=world["call"].pk)
+    values = {
+        "version": call.version,
+        "tom": world["tom"].pk,
+        "call": call.pk,
+        "customer": world["customer"].pk,
+        "site": world["site"].pk,
+        "team": world["tom"].team_id,
+        "tom_user": world["tom"].user_id,
+        "newcomer": world["newcomer"].pk,
+    }
+    body = BODIES.get((route.path, method), {})
+    return {k: _fill(v, values) for k, v in body.items()}
+
+
+def _fill(value: Any, values: dict[str, int]) -> Any:
+    # "{version}" alone becomes the number itself; ids are numbers in the API too.
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return values[value[1:-1]]
+    return value
+
+
+def request_as(client: Client, route: Route, method: str, world: dict) -> int:
+    url = url_for(route, world)
+    body = body_for(route, method, world)
+    headers = {"HX-Request": "true"} if route.path == "/board/move/" else {}
+    with transaction.atomic():
+        if method in ("GET", "DELETE"):
+            response = client.generic(method, url, headers=headers)
+        elif route.path.startswith("/api/"):
+            response = getattr(client, method.lower())(
+                url, body, content_type="application/json", headers=headers
+            )
+        else:
+            response = client.post(url, body, headers=headers)
+        transaction.set_rollback(True)
+    return response.status_code
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -1,0 +1,56 @@
+"""`manage.py check --deploy` with production-like settings reports nothing.
+
+Production differs from development only by environment variables (.env.example, "HTTPS"), so
+the check runs in a subprocess with exactly those set, as a deploy would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k3Vq9-production-like-secret-for-the-deploy-check-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "dispatch.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://dispatch.example.com",
+    "HTTPS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    "SECURE_PROXY_SSL_HEADER": "true",
+}
+
+
+def check_deploy(extra: dict[str, str]) -> subprocess.CompletedProcess:
+    # The test run's own switches (DJANGO_ALLOW_ASYNC_UNSAFE for Playwright) are no deploy's.
+    dropped = {
+        *PRODUCTION,
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        *(k for k in os.environ if k.startswith("SECURE_")),
+    }
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(extra)
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_deploy_check_is_clean_with_production_settings():
+    result = check_deploy(PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_would_catch_plain_http_settings():
+    # The same check fails loudly without the HTTPS switch: it is really looking.
+    result = check_deploy({**PRODUCTION, "HTTPS": "false", "SECURE_HSTS_PRELOAD": "false"})
+    assert result.returncode != 0
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert warning in result.stderr + result.stdout
