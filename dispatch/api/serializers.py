@@ -45,6 +45,8 @@ class ZonedDateTimeField(serializers.DateTimeField):
         if not hasattr(self, "_zone"):
             self._zone = super().default_timezone()
         return self._zone
+
+
 # The schema states the ranges the validators enforce (found by fuzzing: it said "any number").
 @extend_schema_field({"type": "number", "format": "double", "minimum": -90, "maximum": 90})
 class LatitudeField(serializers.FloatField):
