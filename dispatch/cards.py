@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from html import escape  # django.utils.html.escape is this behind a lazy-text wrapper
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.models import ServiceCall
+from dispatch.selectors import BoardCard
 
 _WORKING = ("en_route", "on_site")
 _RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
@@ -25,9 +27,9 @@ _PRIORITY_LABELS = {value: escape(label) for value, label in ServiceCall.Priorit
 _STATUS_LABELS = {value: escape(label) for value, label in ServiceCall.Status.choices}
 
 
-def _hm(value: datetime) -> str:
+def _hm(value: datetime, tz: ZoneInfo) -> str:
     # The template's `time:"H:i"`: local wall-clock time of the current time zone.
-    return timezone.localtime(value).strftime("%H:%M")
+    return value.astimezone(tz).strftime("%H:%M")
 
 
 def _minutes(value: float) -> str:
@@ -36,12 +38,13 @@ def _minutes(value: float) -> str:
     return str(rounded)
 
 
-def _times(call: ServiceCall) -> str:
+def _times(call: BoardCard, tz: ZoneInfo) -> str:
     window = ""
     if call.window_start and call.deadline:
-        window = f'<span class="window">Window {_hm(call.window_start)}–{_hm(call.deadline)}</span>'
-    due = _hm(call.deadline) if call.deadline else "—"
-    eta = _hm(call.eta) if call.eta else "—"
+        start, end = _hm(call.window_start, tz), _hm(call.deadline, tz)
+        window = f'<span class="window">Window {start}–{end}</span>'
+    due = _hm(call.deadline, tz) if call.deadline else "—"
+    eta = _hm(call.eta, tz) if call.eta else "—"
     slack = ""
     if call.slack_minutes is not None:
         slack = f"<span>Slack {_minutes(call.slack_minutes)} min</span>"
@@ -51,10 +54,8 @@ def _times(call: ServiceCall) -> str:
     )
 
 
-def _tags(call: ServiceCall, working: bool) -> str:
-    skills = "".join(
-        f' <span class="skill">{escape(skill.code)}</span>' for skill in call.skills.all()
-    )
+def _tags(call: BoardCard, working: bool) -> str:
+    skills = "".join(f' <span class="skill">{escape(code)}</span>' for code in call.skill_codes)
     state = f' <span class="state">{_label(_STATUS_LABELS, call.status)}</span>' if working else ""
     prio = _label(_PRIORITY_LABELS, call.priority)
     return f'  <p class="tags"><span class="prio">{prio}</span>{skills}{state}</p>\n'
@@ -65,7 +66,7 @@ def _label(labels: dict[str, str], value: str) -> str:
     return labels.get(value) or escape(value)
 
 
-def _risk_line(call: ServiceCall, link: str, team: str) -> str:
+def _risk_line(call: BoardCard, link: str, team: str) -> str:
     badge = _RISK_WORDS.get(call.risk, "On time")
     overtime = '<span class="overtime-tag">Past shift end</span>' if call.overtime else ""
     resched = ""
@@ -83,8 +84,10 @@ def _risk_line(call: ServiceCall, link: str, team: str) -> str:
     )
 
 
-def card_html(call: ServiceCall, *, calls_prefix: str, team: str) -> str:
-    """One card. `calls_prefix` is the calls URL prefix; `team` the board's team id or "all"."""
+def card_html(call: BoardCard, *, calls_prefix: str, team: str, tz: ZoneInfo | None = None) -> str:
+    """One card. `calls_prefix` is the calls URL prefix; `team` the board's team id or "all";
+    times show in `tz` (the current time zone by default)."""
+    tz = tz or timezone.get_current_timezone()
     working = call.status in _WORKING
     pk = call.pk
     link = f"{calls_prefix}{pk}/"
@@ -96,21 +99,20 @@ def card_html(call: ServiceCall, *, calls_prefix: str, team: str) -> str:
     )
     emergency = '<p class="emergency-flag">⚠ EMERGENCY</p>' if call.priority == "emergency" else ""
     escalated = ""
-    if getattr(call, "escalated", False):
+    if call.escalated:
         escalated = '<p class="escalated-flag">▲ Escalated: a manager is on it</p>'
     return (
         f"{head}  {emergency}\n  {escalated}\n"
         f'  <h3 class="card-title"><a href="{link}">#{pk} {escape(call.summary)}</a></h3>\n'
-        f'  <p class="customer">{escape(call.customer.name)}</p>\n'
-        f"{_tags(call, working)}{_times(call)}{_risk_line(call, link, team)}</article>\n"
+        f'  <p class="customer">{escape(call.customer_name)}</p>\n'
+        f"{_tags(call, working)}{_times(call, tz)}{_risk_line(call, link, team)}</article>\n"
     )
 
 
-def cards_html(
-    calls: Iterable[ServiceCall], *, calls_prefix: str, team_id: int | None
-) -> SafeString:
+def cards_html(calls: Iterable[BoardCard], *, calls_prefix: str, team_id: int | None) -> SafeString:
     """A column's cards, as the column partials print them."""
     team = escape(str(team_id)) if team_id else "all"
     calls_prefix = escape(calls_prefix)
-    html = "".join(card_html(call, calls_prefix=calls_prefix, team=team) for call in calls)
+    tz = timezone.get_current_timezone()
+    html = "".join(card_html(c, calls_prefix=calls_prefix, team=team, tz=tz) for c in calls)
     return mark_safe(html)  # noqa: S308 - card_html escapes every value it prints

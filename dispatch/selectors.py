@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
@@ -15,9 +16,10 @@ from customers.models import Customer, Site
 from dispatch import roles
 from dispatch.errors import NotAllowed, NotFound
 from dispatch.models import CallEvent, Escalation, ServiceCall
-from technicians.models import Team, Technician
+from technicians.models import Skill, Team, Technician
 
-# What a board card shows; everything else stays in the database.
+# What a board card shows; everything else stays in the database. The board reads these as
+# plain rows (no model instances, no prefetch machinery: a third of a 600-card board's time).
 CARD_FIELDS = (
     "id",
     "summary",
@@ -37,6 +39,37 @@ CARD_FIELDS = (
     "created_at",
     "customer__name",
 )
+
+
+@dataclass(slots=True)
+class BoardCard:
+    """One call as its board card shows it (fields in CARD_FIELDS order, then the extras)."""
+
+    id: int
+    summary: str
+    priority: str
+    status: str
+    technician_id: int | None
+    position: int | None
+    window_start: datetime | None
+    deadline: datetime | None
+    eta: datetime | None
+    slack_minutes: float | None
+    risk: str
+    overtime: bool
+    reschedule_count: int
+    version: int
+    duration_minutes: int
+    created_at: datetime | None
+    customer_name: str
+    escalated: bool
+    skill_codes: list[str]
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 # Risk and escalation notices stay on the board this long.
 ALERT_MINUTES = 30
 # What the dispatcher is told about on the board: risk, escalations, technicians' hand-offs
@@ -124,7 +157,7 @@ def technician_get_for_user(*, user, technician_id: int) -> Technician:
 @dataclass
 class BoardColumn:
     technician: Technician
-    calls: list[ServiceCall] = field(default_factory=list)
+    calls: list[BoardCard] = field(default_factory=list)
 
     @property
     def booked_minutes(self) -> int:
@@ -149,7 +182,7 @@ class Board:
     day: date
     team: Team | None
     teams: list[Team]
-    unassigned: list[ServiceCall]
+    unassigned: list[BoardCard]
     columns: list[BoardColumn]
 
     @cached_property
@@ -162,7 +195,7 @@ class Board:
         return len(self.unassigned) + sum(len(c.calls) for c in self.columns)
 
 
-def _unassigned_order(call: ServiceCall) -> tuple:
+def _unassigned_order(call: BoardCard) -> tuple:
     # Emergencies first, then by deadline (none last), then oldest booking first.
     deadline = call.deadline.timestamp() if call.deadline else float("inf")
     return (call.priority != "emergency", deadline, call.created_at or datetime.min, call.pk)
@@ -200,24 +233,30 @@ def board_get(
     where = Q(technician__in=list(columns))
     if include_unassigned:
         where |= Q(technician__isnull=True)
-    calls = (
+    rows = (
         calls_visible_to(user)
         .filter(scheduled_day=day, status__in=ServiceCall.OPEN_STATUSES)
         .filter(where)
-        # A card needs the customer's name only: no site or technician rows per card.
         .select_related(None)
-        .select_related("customer")
-        .only(*CARD_FIELDS)
-        # An escalated call stands out on the board: one EXISTS, no query per card.
-        .annotate(escalated=Exists(Escalation.objects.filter(call=OuterRef("pk"), status="open")))
+        .prefetch_related(None)
+        # An escalated call stands out on the board, and a card lists its skills: both read
+        # in the same query as the call (no query per card, no prefetch query).
+        .annotate(
+            escalated=Exists(Escalation.objects.filter(call=OuterRef("pk"), status="open")),
+            skill_codes=ArraySubquery(
+                Skill.objects.filter(calls=OuterRef("pk")).order_by("code").values("code")
+            ),
+        )
         .order_by("position", "id")
+        .values_list(*CARD_FIELDS, "escalated", "skill_codes")
     )
     unassigned = []
-    for call in calls:
-        if call.technician_id is None:
-            unassigned.append(call)
+    for row in rows:
+        card = BoardCard(*row)
+        if card.technician_id is None:
+            unassigned.append(card)
         else:
-            columns[call.technician_id].calls.append(call)
+            columns[card.technician_id].calls.append(card)
     return Board(
         day=day,
         team=team,

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db.models import Exists, OuterRef
 from django.template import engines
 
 from dispatch import selectors
 from dispatch.cards import card_html
-from dispatch.models import Escalation
+from dispatch.models import Escalation, ServiceCall
 from tests.conftest import DAY, local
 
 # The card template this renderer replaced, as the columns rendered it.
@@ -77,9 +78,12 @@ def test_python_cards_match_the_card_template(dispatcher, north, varied_calls, w
     assert len(cards) == len(varied_calls)
     spec = engines["django"].from_string(CARD_TEMPLATE)
     team_param = str(north.pk) if with_team else "all"
-    for call in cards:
+    escalated = Exists(Escalation.objects.filter(call=OuterRef("pk"), status="open"))
+    for card in cards:
+        # The template read model instances: the call, its customer, its skills.
+        call = ServiceCall.objects.annotate(escalated=escalated).get(pk=card.pk)
         expected = spec.render({"call": call, "board": board})
-        assert card_html(call, calls_prefix=board.calls_prefix, team=team_param) == expected
+        assert card_html(card, calls_prefix=board.calls_prefix, team=team_param) == expected
 
 
 def test_cards_escape_user_text_on_the_board(client, dispatcher, varied_calls):
