@@ -24,12 +24,17 @@ from dispatch.selectors import BoardCard
 _WORKING = ("en_route", "on_site")
 _RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
 _PRIORITY_LABELS = {value: escape(label) for value, label in ServiceCall.Priority.choices}
+# Known choice values print as they are (none needs escaping); anything else is escaped.
+_CLASS_WORDS = {
+    value: value for value, _ in ServiceCall.Priority.choices + ServiceCall.Risk.choices
+}
 _STATUS_LABELS = {value: escape(label) for value, label in ServiceCall.Status.choices}
 
 
 def _hm(value: datetime, tz: ZoneInfo) -> str:
     # The template's `time:"H:i"`: local wall-clock time of the current time zone.
-    return value.astimezone(tz).strftime("%H:%M")
+    local = value.astimezone(tz)
+    return f"{local.hour:02d}:{local.minute:02d}"  # strftime was a tenth of the cards' time
 
 
 def _minutes(value: float) -> str:
@@ -91,9 +96,10 @@ def card_html(call: BoardCard, *, calls_prefix: str, team: str, tz: ZoneInfo | N
     working = call.status in _WORKING
     pk = call.pk
     link = f"{calls_prefix}{pk}/"
-    risk = escape(call.risk or "ok")
+    risk = _CLASS_WORDS.get(call.risk) or escape(call.risk or "ok")
+    priority = _CLASS_WORDS.get(call.priority) or escape(call.priority)
     head = (
-        f'<article class="card risk-{risk} prio-{escape(call.priority)}'
+        f'<article class="card risk-{risk} prio-{priority}'
         f'{" working" if working else ""}"\n'
         f'         id="call-{pk}" data-call="{pk}" data-version="{call.version}" tabindex="0">\n'
     )
