@@ -90,6 +90,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# ModelBackend whose session user comes with its roles in one query (dispatch/auth.py). Sessions
+# signed in through django.contrib.auth.backends.ModelBackend before it was added sign in again.
+AUTHENTICATION_BACKENDS = ["dispatch.auth.RoleAwareBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

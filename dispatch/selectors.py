@@ -269,10 +269,13 @@ def board_get(
     )
 
 
-# Both fingerprints in one round trip (a poll runs this every 500 ms per open board); the filters
-# are the board's: the day's calls of the team's technicians and the unassigned ones.
+# Both fingerprints and the background heartbeat in one round trip (a poll runs this every
+# 500 ms per open board); the filters are the board's: the day's calls of the team's technicians
+# and the unassigned ones.
 _BOARD_VERSION_SQL = """
-    SELECT c.n, c.u, c.e, t.n, t.u FROM
+    SELECT c.n, c.u, c.e, t.n, t.u,
+           (SELECT last_success_at FROM dispatch_heartbeat WHERE name = %s ORDER BY id LIMIT 1)
+    FROM
       (SELECT count(sc.id) AS n, max(sc.updated_at) AS u, max(sc.eta_computed_at) AS e
          FROM dispatch_servicecall sc
          LEFT JOIN technicians_technician tt ON tt.id = sc.technician_id
@@ -281,20 +284,29 @@ _BOARD_VERSION_SQL = """
 """
 
 
-def board_version(*, day: date, team: Team | None) -> str:
-    """A cheap fingerprint of everything a board shows: one aggregate query, no rows."""
+def board_fingerprint(
+    *, day: date, team: Team | None, heartbeat: str
+) -> tuple[str, datetime | None]:
+    """A cheap fingerprint of everything a board shows, and when the `heartbeat` job last
+    succeeded: one aggregate query, no rows."""
     if team is None:
-        sql, params = _BOARD_VERSION_SQL.format(call_team="", tech_team=""), [day]
+        sql, params = _BOARD_VERSION_SQL.format(call_team="", tech_team=""), [heartbeat, day]
     else:
         sql = _BOARD_VERSION_SQL.format(
             call_team="AND (tt.team_id = %s OR sc.technician_id IS NULL)",
             tech_team="WHERE team_id = %s",
         )
-        params = [day, team.pk, team.pk]
+        params = [heartbeat, day, team.pk, team.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        parts = cursor.fetchone()
-    return "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
+        *parts, last_success = cursor.fetchone()
+    version = "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
+    return version, last_success
+
+
+def board_version(*, day: date, team: Team | None) -> str:
+    """The board's fingerprint alone."""
+    return board_fingerprint(day=day, team=team, heartbeat="")[0]
 
 
 def _done_at(call: ServiceCall) -> datetime | None:

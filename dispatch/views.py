@@ -16,7 +16,7 @@ from customers.selectors import messages_for_call
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
 from dispatch.models import Escalation
-from dispatch.services.background import NEVER, heartbeat_delayed_since
+from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
 from dispatch.services.candidates import call_candidates, call_send_now
 from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
@@ -66,8 +66,8 @@ def _background_notice(delayed_since: datetime | None) -> str | None:
 def _board_state(day: date, team: Team | None) -> dict:
     """The board's version and the delayed-updates banner. The banner's coming and going (or a
     new "since") changes the version, so a polling board picks it up."""
-    delayed_since = heartbeat_delayed_since(clock.now())
-    version = selectors.board_version(day=day, team=team)
+    version, last_recompute = selectors.board_fingerprint(day=day, team=team, heartbeat=RECOMPUTE)
+    delayed_since = background_status_at(last=last_recompute, now=clock.now()).delayed_since
     if delayed_since is not None:
         version = f"{version}-d{delayed_since.timestamp():.0f}"
     return {"version": version, "background_notice": _background_notice(delayed_since)}
