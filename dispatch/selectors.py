@@ -9,7 +9,7 @@ from functools import cached_property
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from customers.models import Customer, Site
@@ -121,6 +121,54 @@ def call_get_for_user(
         return calls.get(pk=call_id)
     except (ServiceCall.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"Service call {call_id} was not found.") from None
+
+
+# A call as the API lists it, read as rows (CallSerializer's fields; see call_rows_data).
+CALL_ROW_FIELDS = (
+    "id",
+    "customer_id",
+    "site_id",
+    "summary",
+    "description",
+    "priority",
+    "duration_minutes",
+    "window_start",
+    "deadline",
+    "scheduled_day",
+    "status",
+    "technician_id",
+    "position",
+    "eta",
+    "planned_start",
+    "planned_finish",
+    "slack_minutes",
+    "risk",
+    "overtime",
+    "eta_computed_at",
+    "promised_eta",
+    "reschedule_count",
+    "version",
+    "tracking_token",
+    "actual_minutes",
+)
+
+
+def call_rows(calls: QuerySet[ServiceCall]) -> QuerySet:
+    """`calls` (already narrowed to the user's reach) as dicts with the names the API shows:
+    the related names and skill codes in the same query, no model instances."""
+    return (
+        calls.select_related(None)
+        .prefetch_related(None)
+        .values(
+            *CALL_ROW_FIELDS,
+            customer_name=F("customer__name"),
+            site_address=F("site__address"),
+            technician_name=F("technician__name"),
+            skill_codes=ArraySubquery(
+                Skill.objects.filter(calls=OuterRef("pk")).order_by("code").values("code")
+            ),
+        )
+    )
 
 
 def call_events_for_user(*, user, call_id: int) -> QuerySet[CallEvent]:
