@@ -272,8 +272,8 @@ def board_get(
     """
     if not roles.is_office(user) and roles.technician_of(user) is None:
         raise NotAllowed("Your account has no role on the board.")
-    # The board never shows a technician's skills: skip that prefetch.
-    techs = technicians_visible_to(user).prefetch_related(None)
+    # A column shows the technician's own fields only: no skills, team or user rows.
+    techs = technicians_visible_to(user).select_related(None).prefetch_related(None)
     if team is not None:
         techs = techs.filter(team=team)
     if technician_ids is not None:
