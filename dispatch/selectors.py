@@ -322,7 +322,8 @@ def board_get(
 # and the unassigned ones.
 _BOARD_VERSION_SQL = """
     SELECT c.n, c.u, c.e, t.n, t.u,
-           (SELECT last_success_at FROM dispatch_heartbeat WHERE name = %s ORDER BY id LIMIT 1)
+           (SELECT last_success_at FROM dispatch_heartbeat WHERE name = %s ORDER BY id LIMIT 1),
+           {team_exists}
     FROM
       (SELECT count(sc.id) AS n, max(sc.updated_at) AS u, max(sc.eta_computed_at) AS e
          FROM dispatch_servicecall sc
@@ -332,29 +333,39 @@ _BOARD_VERSION_SQL = """
 """
 
 
-def board_fingerprint(
-    *, day: date, team: Team | None, heartbeat: str
-) -> tuple[str, datetime | None]:
-    """A cheap fingerprint of everything a board shows, and when the `heartbeat` job last
-    succeeded: one aggregate query, no rows."""
-    if team is None:
-        sql, params = _BOARD_VERSION_SQL.format(call_team="", tech_team=""), [heartbeat, day]
+@dataclass(frozen=True)
+class BoardFingerprint:
+    version: str
+    # When the heartbeat's job last succeeded (None: never).
+    last_success: datetime | None
+    # False when the team id asked for names no team.
+    team_exists: bool
+
+
+def board_fingerprint(*, day: date, team_id: int | None, heartbeat: str) -> BoardFingerprint:
+    """A cheap fingerprint of everything a board shows (team_id None: every team), when the
+    `heartbeat` job last succeeded, and whether the team exists: one aggregate query, no rows,
+    so a poll need not look the team up first."""
+    if team_id is None:
+        sql = _BOARD_VERSION_SQL.format(team_exists="TRUE", call_team="", tech_team="")
+        params = [heartbeat, day]
     else:
         sql = _BOARD_VERSION_SQL.format(
+            team_exists="EXISTS (SELECT 1 FROM technicians_team WHERE id = %s)",
             call_team="AND (tt.team_id = %s OR sc.technician_id IS NULL)",
             tech_team="WHERE team_id = %s",
         )
-        params = [heartbeat, day, team.pk, team.pk]
+        params = [heartbeat, team_id, day, team_id, team_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        *parts, last_success = cursor.fetchone()
+        *parts, last_success, team_exists = cursor.fetchone()
     version = "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
-    return version, last_success
+    return BoardFingerprint(version, last_success, team_exists)
 
 
 def board_version(*, day: date, team: Team | None) -> str:
     """The board's fingerprint alone."""
-    return board_fingerprint(day=day, team=team, heartbeat="")[0]
+    return board_fingerprint(day=day, team_id=team.pk if team else None, heartbeat="").version
 
 
 def _done_at(call: ServiceCall) -> datetime | None:
