@@ -1,4 +1,4 @@
-"""The board's call cards, rendered in Python.
+"""The board's columns and call cards, rendered in Python.
 
 A 60 x 600 board spent ~88% of its time rendering one {% include %}d card template per call
 (variable resolution and filters, 600 times over). The card's markup is fixed, so it is built
@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.models import ServiceCall
-from dispatch.selectors import BoardCard
+from dispatch.selectors import Board, BoardCard, BoardColumn
+from technicians.models import Technician
 
 _WORKING = ("en_route", "on_site")
 _RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
@@ -28,6 +29,7 @@ _PRIORITY_LABELS = {value: escape(label) for value, label in ServiceCall.Priorit
 _CLASS_WORDS = {
     value: value for value, _ in ServiceCall.Priority.choices + ServiceCall.Risk.choices
 }
+_TECH_STATUS_LABELS = {value: escape(label) for value, label in Technician.Status.choices}
 _STATUS_LABELS = {value: escape(label) for value, label in ServiceCall.Status.choices}
 
 
@@ -113,6 +115,46 @@ def card_html(call: BoardCard, *, calls_prefix: str, team: str, tz: ZoneInfo | N
         f'  <p class="customer">{escape(call.customer_name)}</p>\n'
         f"{_tags(call, working)}{_times(call, tz)}{_risk_line(call, link, team)}</article>\n"
     )
+
+
+def column_html(column: BoardColumn, *, board: Board, oob: bool = False) -> SafeString:
+    """A technician's column (was templates/dispatch/partials/_column.html)."""
+    tech = column.technician
+    name = escape(tech.name)
+    swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    status = _label(_TECH_STATUS_LABELS, tech.status)
+    overtime = ""
+    if column.overtime:
+        overtime = '<p class="overtime" role="note">⚠ Overtime: the day runs past the shift end</p>'
+    cards = cards_html(column.calls, calls_prefix=board.calls_prefix, team_id=_team_id(board))
+    html = (
+        f'<section class="column" id="{escape(column.dom_id)}"{swap} aria-label="{name}">\n'
+        f'  <header class="column-head">\n    <h2>{name}</h2>\n'
+        f'    <p class="col-meta"><span class="tech-status status-{escape(tech.status)}">{status}'
+        f"</span>\n      · {column.booked_minutes} / {column.shift_minutes} min booked</p>\n"
+        f"    {overtime}\n  </header>\n"
+        f'  <div class="cards" data-technician="{tech.pk}">\n    {cards}\n  </div>\n</section>\n'
+    )
+    return mark_safe(html)  # noqa: S308 - every value above is escaped or a number
+
+
+def unassigned_html(board: Board, *, oob: bool = False) -> SafeString:
+    """The unassigned column (was templates/dispatch/partials/_unassigned.html)."""
+    swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    count = len(board.unassigned)
+    cards = cards_html(board.unassigned, calls_prefix=board.calls_prefix, team_id=_team_id(board))
+    html = (
+        f'<section class="column unassigned" id="col-unassigned"{swap}'
+        ' aria-label="Unassigned calls">\n'
+        '  <header class="column-head">\n    <h2>Unassigned</h2>\n'
+        f'    <p class="col-meta">{count} call{"" if count == 1 else "s"}</p>\n  </header>\n'
+        f'  <div class="cards" data-technician="">\n    {cards}\n  </div>\n</section>\n'
+    )
+    return mark_safe(html)  # noqa: S308 - the cards are escaped; the rest is fixed or a number
+
+
+def _team_id(board: Board) -> int | None:
+    return board.team.pk if board.team is not None else None
 
 
 def cards_html(calls: Iterable[BoardCard], *, calls_prefix: str, team_id: int | None) -> SafeString:

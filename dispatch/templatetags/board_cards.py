@@ -1,16 +1,20 @@
-"""`{% board_cards calls board %}`: a column's cards in one call (see dispatch/cards.py)."""
+"""The board's columns and cards in one call each (see dispatch/cards.py)."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.safestring import SafeString
 
-from dispatch.cards import cards_html
+from dispatch.cards import column_html, unassigned_html
 
 register = template.Library()
 
 
 @register.simple_tag
-def board_cards(calls, board) -> SafeString:
-    team = board.team.pk if board.team is not None else None
-    return cards_html(calls, calls_prefix=board.calls_prefix, team_id=team)
+def board_column(column, board, oob: bool = False) -> SafeString:
+    return column_html(column, board=board, oob=oob)
+
+
+@register.simple_tag
+def board_unassigned(board, oob: bool = False) -> SafeString:
+    return unassigned_html(board, oob=oob)

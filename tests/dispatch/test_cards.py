@@ -1,8 +1,10 @@
-"""The Python card renderer prints exactly what the card template it replaced printed.
+"""The Python board renderer prints exactly what the templates it replaced printed.
 
-tests/data/card_template_spec.html is that template as it was (templates/dispatch/partials/
+tests/data/card_template_spec.html is the card template as it was (templates/dispatch/partials/
 _card.html, rendered inside the columns' `{% localize off %}`): it is the specification of
-dispatch/cards.py, so the two cannot drift apart unnoticed.
+dispatch/cards.py, so the two cannot drift apart unnoticed. The column templates are kept the
+same way (tests/data/column_template_spec.html, unassigned_template_spec.html), with the cards
+they included as a variable.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.template import engines
 
 from dispatch import selectors
-from dispatch.cards import card_html
+from dispatch.cards import card_html, cards_html, column_html, unassigned_html
 from dispatch.models import Escalation, ServiceCall
 from tests.conftest import DAY, local
 
@@ -94,3 +96,29 @@ def test_cards_escape_user_text_on_the_board(client, dispatcher, varied_calls):
     assert "O&#x27;Brien &amp; &lt;Sons&gt; &quot;Ltd&quot;" in html
     assert html.count('class="card ') == len(varied_calls)
     assert "▲ Escalated: a manager is on it" in html and "⚠ EMERGENCY" in html
+
+
+def _spec(name: str):
+    return engines["django"].from_string((Path(__file__).parent.parent / "data" / name).read_text())
+
+
+@pytest.mark.parametrize("oob", [False, True])
+def test_python_columns_match_the_column_templates(dispatcher, north, varied_calls, tom, oob):
+    tom.name = "Tom <O'Hara> & Co"
+    tom.status = "en_route"
+    tom.save()
+    board = selectors.board_get(user=dispatcher, day=DAY, team=north)
+    assert any(column.overtime for column in board.columns)
+    for column in board.columns:
+        cards = cards_html(column.calls, calls_prefix=board.calls_prefix, team_id=north.pk)
+        context = {"column": column, "board": board, "oob": oob, "cards": cards}
+        assert column_html(column, board=board, oob=oob) == _spec(
+            "column_template_spec.html"
+        ).render(context)
+    for unassigned in (board.unassigned, board.unassigned[:1], []):
+        board.unassigned = unassigned
+        cards = cards_html(unassigned, calls_prefix=board.calls_prefix, team_id=north.pk)
+        context = {"board": board, "oob": oob, "cards": cards}
+        assert unassigned_html(board, oob=oob) == _spec("unassigned_template_spec.html").render(
+            context
+        )
