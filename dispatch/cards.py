@@ -1,10 +1,11 @@
 """The board's columns and call cards, rendered in Python.
 
 A 60 x 600 board spent ~88% of its time rendering one {% include %}d card template per call
-(variable resolution and filters, 600 times over). The card's markup is fixed, so it is built
-here with plain string formatting; every value that comes from a person (summary, customer name,
-skill codes, display labels) goes through `escape`. `tests/dispatch/test_cards.py` keeps the
-template this replaced and checks both give the same HTML for a varied set of cards.
+(variable resolution and filters, 600 times over). The markup is fixed, so it is built here
+with plain string formatting; every value that comes from a person (summary, customer and
+technician names, skill codes, display labels) goes through `escape`. The templates this
+replaced are kept in tests/data/, and tests/dispatch/test_cards.py checks both give the same
+HTML for a varied set of cards and columns.
 """
 
 from __future__ import annotations
