@@ -92,10 +92,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# The lockout gate refuses locked accounts and addresses before any password is checked.
+# The lockout gate refuses locked accounts and addresses before any password is checked; then
+# a ModelBackend whose session user comes with its roles in one query (dispatch/auth.py).
+# Sessions signed in through django.contrib.auth.backends.ModelBackend before it sign in again.
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutGate",
-    "django.contrib.auth.backends.ModelBackend",
+    "dispatch.auth.RoleAwareBackend",
 ]
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)

@@ -29,12 +29,18 @@ def roles_of(user: User) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_dispatch_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            names.add(MANAGER)
-        cached = frozenset(names & set(ALL_ROLES))
-        user._dispatch_roles = cached
+        cached = roles_remember(user, group_names=user.groups.values_list("name", flat=True))
     return cached
+
+
+def roles_remember(user: User, *, group_names) -> frozenset[str]:
+    """Cache the roles on the user for the request, from its group names (read by roles_of, or
+    with the user row itself by dispatch.auth.RoleAwareBackend)."""
+    names = set(group_names)
+    if user.is_superuser:
+        names.add(MANAGER)
+    user._dispatch_roles = frozenset(names & set(ALL_ROLES))
+    return user._dispatch_roles
 
 
 def is_office(user: User) -> bool:

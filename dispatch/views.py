@@ -16,7 +16,7 @@ from customers.selectors import messages_for_call
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
 from dispatch.models import Escalation
-from dispatch.services.background import NEVER, heartbeat_delayed_since
+from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
 from dispatch.services.candidates import call_candidates, call_send_now
 from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
@@ -64,13 +64,37 @@ def _background_notice(delayed_since: datetime | None) -> str | None:
 
 
 def _board_state(day: date, team: Team | None) -> dict:
+    team_id = team.pk if team else None
+    return _state_of(selectors.board_fingerprint(day=day, team_id=team_id, heartbeat=RECOMPUTE))
+
+
+def _state_of(fingerprint: selectors.BoardFingerprint) -> dict:
     """The board's version and the delayed-updates banner. The banner's coming and going (or a
     new "since") changes the version, so a polling board picks it up."""
-    delayed_since = heartbeat_delayed_since(clock.now())
-    version = selectors.board_version(day=day, team=team)
+    version = fingerprint.version
+    delayed_since = background_status_at(last=fingerprint.last_success, now=clock.now())
+    delayed_since = delayed_since.delayed_since
     if delayed_since is not None:
         version = f"{version}-d{delayed_since.timestamp():.0f}"
     return {"version": version, "background_notice": _background_notice(delayed_since)}
+
+
+def _team_id_named(request: HttpRequest) -> int | None:
+    """The team id an office user's URL names, unchecked (None: none named, or not an id)."""
+    raw = request.GET.get("team") or ""
+    if raw.isascii() and raw.isdigit() and len(raw) < 18 and roles.is_office(request.user):
+        return int(raw)
+    return None
+
+
+def _poll_state(request: HttpRequest, day: date) -> tuple[dict, Team | None] | None:
+    """The 304 path's state without looking the team up first: the fingerprint query checks it.
+    None when the URL names no existing team (the caller then resolves it as the board does)."""
+    team_id = _team_id_named(request)
+    if team_id is None:
+        return None
+    fingerprint = selectors.board_fingerprint(day=day, team_id=team_id, heartbeat=RECOMPUTE)
+    return _state_of(fingerprint) if fingerprint.team_exists else None
 
 
 def _board_context(
@@ -101,17 +125,18 @@ def board(request: HttpRequest) -> HttpResponse:
 @require_GET
 def board_columns(request: HttpRequest) -> HttpResponse:
     """The live board's poll: 304 while nothing changed (two aggregate queries), else columns."""
-    day, team = _day(request), _team(request)
+    day = _day(request)
     if not (roles.is_office(request.user) or roles.technician_of(request.user)):
         return HttpResponse("Your account has no role on the board.", status=403)
-    state = _board_state(day, team)
+    state = _poll_state(request, day)
+    if state is None:
+        state = _board_state(day, _team(request))
     etag = f'"{state["version"]}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
-        response = render(
-            request, "dispatch/partials/_columns.html", _board_context(request, day, team, state)
-        )
+        context = _board_context(request, day, _team(request), state)
+        response = render(request, "dispatch/partials/_columns.html", context)
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
     return response

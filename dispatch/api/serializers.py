@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -284,6 +285,67 @@ class CallSerializer(serializers.ModelSerializer):
         if request is None or not roles.is_office(request.user):
             data.pop("tracking_url", None)
         return data
+
+
+def call_rows_data(rows, *, request) -> list[dict[str, Any]]:
+    """What CallSerializer(many=True) gives for these calls, from selectors.call_rows: a page of
+    200 calls spent five sixths of its time building models and walking DRF fields. The same keys
+    in the same order and the same values (tests/dispatch/test_api_rows.py compares them)."""
+    context: dict[str, Any] = {"request": request}
+    office = request is not None and roles.is_office(request.user)
+    site_root = request.build_absolute_uri("/").removesuffix("/") if request else ""
+    zone = timezone.get_current_timezone()
+    return [_call_row_data(row, context, zone, site_root if office else None) for row in rows]
+
+
+def _iso(value, zone) -> str | None:
+    # DRF's DateTimeField: in the current time zone, ISO 8601, UTC written as "Z".
+    if not value:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _call_row_data(row: dict, context: dict, zone, site_root: str | None) -> dict[str, Any]:
+    waiting = None
+    if row["status"] == ServiceCall.Status.NEW:
+        # As CallSerializer._waiting: one "now" per page, slack counted down as it is read.
+        now = context.setdefault("now", clock.now())
+        waiting = unassigned_fields(row["deadline"], now)
+    data = {
+        "id": row["id"],
+        "customer": row["customer_id"],
+        "customer_name": row["customer_name"],
+        "site": row["site_id"],
+        "site_address": row["site_address"],
+        "summary": row["summary"],
+        "description": row["description"],
+        "priority": row["priority"],
+        "skills": row["skill_codes"],
+        "duration_minutes": row["duration_minutes"],
+        "window_start": _iso(row["window_start"], zone),
+        "deadline": _iso(row["deadline"], zone),
+        "scheduled_day": row["scheduled_day"].isoformat(),
+        "status": row["status"],
+        "technician": row["technician_id"],
+        "technician_name": row["technician_name"],
+        "position": row["position"],
+        "eta": _iso(row["eta"], zone),
+        "planned_start": _iso(row["planned_start"], zone),
+        "planned_finish": _iso(row["planned_finish"], zone),
+        "slack_minutes": waiting.slack_minutes if waiting else row["slack_minutes"],
+        "risk": waiting.risk if waiting else (row["risk"] or ServiceCall.Risk.OK),
+        "overtime": row["overtime"],
+        "eta_computed_at": _iso(row["eta_computed_at"], zone),
+        "promised_eta": _iso(row["promised_eta"], zone),
+        "reschedule_count": row["reschedule_count"],
+        "version": row["version"],
+        "tracking_url": f"{site_root}/track/{row['tracking_token']}/",
+        "actual_minutes": row["actual_minutes"],
+    }
+    if site_root is None:
+        del data["tracking_url"]  # the link opens the customer's page: office staff only
+    return data
 
 
 class RippleEntrySerializer(serializers.Serializer):

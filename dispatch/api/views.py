@@ -49,6 +49,7 @@ from dispatch.api.serializers import (
     SwappedSerializer,
     TechnicianSerializer,
     TechnicianStatusInput,
+    call_rows_data,
 )
 from dispatch.errors import MoveConflict
 from dispatch.models import CallEvent, Escalation, ServiceCall
@@ -236,6 +237,14 @@ class CallViewSet(
 
     def get_queryset(self):
         return selectors.calls_visible_to(self.request.user)
+
+    def list(self, request: Request) -> Response:
+        # Rows straight to JSON: CallSerializer's output without its models and field walk.
+        rows = selectors.call_rows(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        if page is None:
+            return Response(call_rows_data(rows, request=request))
+        return self.get_paginated_response(call_rows_data(page, request=request))
 
     def get_object(self) -> ServiceCall:
         call = selectors.call_get_for_user(user=self.request.user, call_id=self.kwargs["pk"])

@@ -78,10 +78,15 @@ class BackgroundStatus:
 def background_status(now: datetime | None = None) -> BackgroundStatus:
     """The last successful recompute and, when it is older than BACKGROUND_DELAY_MINUTES, the
     time background updates have been delayed since (one query)."""
-    now = now or clock.now()
     last = (
         Heartbeat.objects.filter(name=RECOMPUTE).values_list("last_success_at", flat=True).first()
     )
+    return background_status_at(last=last, now=now or clock.now())
+
+
+def background_status_at(*, last: datetime | None, now: datetime) -> BackgroundStatus:
+    """The status given the last successful recompute (read elsewhere, e.g. with the board's
+    fingerprint in one query)."""
     if last is None:
         # In-process mode has no workers to wait for; with a broker, nothing has run yet.
         return BackgroundStatus(None, NEVER if settings.REDIS_URL else None)

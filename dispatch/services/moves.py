@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -643,8 +643,8 @@ def _count_reschedules(call_ids: set[int]) -> None:
 def _ripple_json(entry: RippleEntry) -> dict:
     # No summaries in the log: a technician reading their call's history must not learn
     # about calls outside their own queue.
-    data = asdict(entry)
-    del data["summary"]
+    # A shallow copy: asdict deep-copied every datetime (a twentieth of a move's time).
+    data = {f.name: getattr(entry, f.name) for f in fields(entry) if f.name != "summary"}
     for key in ("eta_before", "eta_after"):
         data[key] = data[key].isoformat() if data[key] else None
     return data

@@ -1,0 +1,20 @@
+"""The board's columns and cards in one call each (see dispatch/cards.py)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString
+
+from dispatch.cards import column_html, unassigned_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def board_column(column, board, oob: bool = False) -> SafeString:
+    return column_html(column, board=board, oob=oob)
+
+
+@register.simple_tag
+def board_unassigned(board, oob: bool = False) -> SafeString:
+    return unassigned_html(board, oob=oob)
