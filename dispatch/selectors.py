@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, JSONField, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer, Site
 from dispatch import roles
@@ -153,6 +155,21 @@ CALL_ROW_FIELDS = (
 )
 
 
+def _skill_codes():
+    """A call's skill codes, sorted, read in the same query as the call (no query per call)."""
+    codes = Skill.objects.filter(calls=OuterRef("pk")).order_by("code").values("code")
+    if connection.vendor == "postgresql":
+        return ArraySubquery(codes)
+    # SQLite (`make run` without DATABASE_URL) has no ARRAY(): the same list as a JSON array.
+    return RawSQL(
+        "SELECT json_group_array(code) FROM (SELECT s.code FROM technicians_skill s"
+        " JOIN dispatch_servicecall_skills cs ON cs.skill_id = s.id"
+        " WHERE cs.servicecall_id = dispatch_servicecall.id ORDER BY s.code)",
+        [],
+        output_field=JSONField(),
+    )
+
+
 def call_rows(calls: QuerySet[ServiceCall]) -> QuerySet:
     """`calls` (already narrowed to the user's reach) as dicts with the names the API shows:
     the related names and skill codes in the same query, no model instances."""
@@ -164,9 +181,7 @@ def call_rows(calls: QuerySet[ServiceCall]) -> QuerySet:
             customer_name=F("customer__name"),
             site_address=F("site__address"),
             technician_name=F("technician__name"),
-            skill_codes=ArraySubquery(
-                Skill.objects.filter(calls=OuterRef("pk")).order_by("code").values("code")
-            ),
+            skill_codes=_skill_codes(),
         )
     )
 
@@ -293,9 +308,7 @@ def board_get(
         # in the same query as the call (no query per card, no prefetch query).
         .annotate(
             escalated=Exists(Escalation.objects.filter(call=OuterRef("pk"), status="open")),
-            skill_codes=ArraySubquery(
-                Skill.objects.filter(calls=OuterRef("pk")).order_by("code").values("code")
-            ),
+            skill_codes=_skill_codes(),
         )
         .order_by("position", "id")
         .values_list(*CARD_FIELDS, "escalated", "skill_codes")
@@ -360,7 +373,16 @@ def board_fingerprint(*, day: date, team_id: int | None, heartbeat: str) -> Boar
         cursor.execute(sql, params)
         *parts, last_success, team_exists = cursor.fetchone()
     version = "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
-    return BoardFingerprint(version, last_success, team_exists)
+    return BoardFingerprint(version, _aware(last_success), team_exists)
+
+
+def _aware(value) -> datetime | None:
+    """A raw cursor's timestamp as an aware datetime: PostgreSQL gives one already; SQLite
+    (`make run`) gives naive UTC text."""
+    if value is None or isinstance(value, datetime) and timezone.is_aware(value):
+        return value
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
 
 
 def board_version(*, day: date, team: Team | None) -> str:
