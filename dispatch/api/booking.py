@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from customers.models import Customer, Site
 from dispatch import clock, roles, selectors
+from dispatch.api.filters import MAX_ID
 from dispatch.api.permissions import HasDispatchRole
 from dispatch.api.serializers import (
     CallSerializer,
@@ -291,7 +292,13 @@ class CapacityView(BackgroundDelayHeaderMixin, APIView):
     permission_classes = STAFF
 
     @extend_schema(
-        parameters=[OpenApiParameter("team", int, description="Team id; default: your own.")],
+        parameters=[
+            OpenApiParameter(
+                "team",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="Team id; default: your own.",
+            )
+        ],
         responses={200: CapacityDaySerializer(many=True), **ERRORS},
         summary="The capacity meter: today's and tomorrow's minutes per skill, with the "
         "emergency reserve",
