@@ -197,6 +197,13 @@ class TurnedAwaySerializer(serializers.ModelSerializer):
 STAFF = [IsAuthenticated, HasDispatchRole]
 
 
+def _require_booker(user) -> None:
+    # Before the body is read: a technician is refused as such, whatever they sent (the body's
+    # checks would otherwise answer first, and say which site and customer ids exist).
+    if not roles.can_book(user):
+        raise NotAllowed("Only CSRs, dispatchers and managers can book calls.")
+
+
 def _team(user, data: dict[str, Any]) -> Team | None:
     return data.get("team") or selectors.board_team_default(user)
 
@@ -224,6 +231,7 @@ class BookingOffersView(BackgroundDelayHeaderMixin, APIView):
         "each day's capacity (and why a day has none)",
     )
     def post(self, request: Request) -> Response:
+        _require_booker(request.user)
         data = validated(BookingNeedInput, request)
         site: Site = data["site"]
         details = _details(data)
@@ -253,6 +261,7 @@ class BookingCreateView(BackgroundDelayHeaderMixin, APIView):
         "or through a window of your own with an override reason",
     )
     def post(self, request: Request) -> Response:
+        _require_booker(request.user)
         data = validated(BookingInput, request)
         call = booking_book(
             user=request.user,
@@ -283,6 +292,7 @@ class TurnedAwayCreateView(BackgroundDelayHeaderMixin, APIView):
         summary="Record a caller we could not book, with the reason",
     )
     def post(self, request: Request) -> Response:
+        _require_booker(request.user)
         data = validated(TurnedAwayInput, request)
         row = turned_away_record(user=request.user, **data)
         return Response(TurnedAwaySerializer(row).data, status=status.HTTP_201_CREATED)
