@@ -104,7 +104,8 @@ class TokenAuth:
 #   tests/dispatch/test_escalation_resolve.py covers it);
 # - booking: a duration or a category, a window of one's own with an override reason (no offer
 #   key is known in advance), a turned-away caller named or the customer chosen
-#   (`_satisfy_booking_rules`); a query's `team` names a real team;
+#   (`_satisfy_booking_rules`), the reason "other" explained in a note; a query's `team` names a
+#   real team;
 # - a form body cannot say null (it would send the text "null"), so null fields are left out.
 # Negative examples keep whatever was generated.
 BODY_REFERENCES = {
@@ -121,7 +122,7 @@ def map_case(context, case):
     meta = case.meta
     if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
         return case
-    if isinstance(case.query, dict) and case.query.get("team") is not None:
+    if isinstance(case.query, dict) and case.query.get("team") is not None and KNOWN_IDS:
         case.query["team"] = KNOWN_IDS["teams"][0]  # a reference names a real team
     body = case.body
     path = case.operation.path
@@ -157,8 +158,9 @@ def _satisfy_rules(body: dict, path: str = "") -> None:
             body["position"] = 0
     if body.get("skills"):
         body["skills"] = ["plumbing"]
-    if (body.get("last_lat") is None) != (body.get("last_lng") is None):
-        body.pop("last_lat", None), body.pop("last_lng", None)  # both or neither
+    for lat, lng in (("last_lat", "last_lng"), ("lat", "lng")):
+        if (body.get(lat) is None) != (body.get(lng) is None):
+            body.pop(lat, None), body.pop(lng, None)  # both or neither
     if body.get("scheduled_day"):
         body["scheduled_day"] = DAY.isoformat()  # the pattern's years; keeps times on the day
     day = DAY.isoformat()
@@ -188,6 +190,8 @@ def _satisfy_booking_rules(body: dict, path: str) -> None:
         body.pop("category", None)
         if body.get("customer") is None and not str(body.get("caller_name", "")).strip():
             body["caller_name"] = "A caller"  # who called: the customer or their name
+        if body.get("reason") == "other" and not str(body.get("note", "")).strip():
+            body["note"] = "Wanted a Sunday"  # "other" says why in the note
 
 
 @schemathesis.hook
