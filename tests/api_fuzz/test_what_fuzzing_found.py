@@ -78,3 +78,13 @@ def test_a_handoff_filter_on_a_call_id_is_a_filter_not_an_oracle(api, tom, make_
     for call_id in (hidden.pk, 987_654):
         response = client.get("/api/v1/handoffs/", {"call": call_id})
         assert response.status_code == 200 and response.json()["count"] == 0, call_id
+
+
+def test_a_body_without_a_content_type_is_a_documented_415(api, dispatcher):
+    client = api.as_user(dispatcher)
+    response = client.generic("POST", "/api/v1/calls/", b"TIME_ZONE", content_type="")
+    assert response.status_code == 415
+    assert "detail" in response.json()
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    assert "415" in schema["paths"]["/api/v1/calls/"]["post"]["responses"]
+    assert "415" not in schema["paths"]["/api/v1/calls/"]["get"]["responses"]

@@ -23,9 +23,12 @@ routes.BODIES (keyed like the table) so that a status says who may, not what was
 
 Objects: `<pk>` / `<call_id>` is tom's assigned call (or, by the path's resource, its customer,
 site, a skill, tom himself), `<escalation_id>` an open escalation on that call, `<token>` its
-tracking token (the escalation is on tom's second call). Each request runs in a savepoint that
-is rolled back, so personas never see each other's changes. Format-suffix routes (`calls.json`)
-must answer GET like their base route.
+tracking token (the escalation is on tom's second call), `<offer_id>` (and `handoffs/<pk>`) an
+open hand-off offer from tom to tina on his third call, so `own` is its maker and `other` the
+teammate it was offered to. A claim (`/claim/`) names an unassigned call instead, which either
+technician may take; a swap trades tom's call with a waiting call of tina's. Each request runs
+in a savepoint that is rolled back, so personas never see each other's changes. Format-suffix
+routes (`calls.json`) must answer GET like their base route.
 
 Statuses: 2xx allowed; 302 a redirect (anonymous HTML to the login page; an HTML form post back to
 its page, with the outcome in a message); 401/403 not allowed; 404 outside the user's reach (its
