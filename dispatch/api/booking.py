@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from customers.models import Customer, Site
 from dispatch import clock, roles, selectors
+from dispatch.api.filters import MAX_ID
 from dispatch.api.permissions import HasDispatchRole
 from dispatch.api.serializers import (
     CallSerializer,
@@ -196,6 +197,13 @@ class TurnedAwaySerializer(serializers.ModelSerializer):
 STAFF = [IsAuthenticated, HasDispatchRole]
 
 
+def _require_booker(user) -> None:
+    # Before the body is read: a technician is refused as such, whatever they sent (the body's
+    # checks would otherwise answer first, and say which site and customer ids exist).
+    if not roles.can_book(user):
+        raise NotAllowed("Only CSRs, dispatchers and managers can book calls.")
+
+
 def _team(user, data: dict[str, Any]) -> Team | None:
     return data.get("team") or selectors.board_team_default(user)
 
@@ -223,6 +231,7 @@ class BookingOffersView(BackgroundDelayHeaderMixin, APIView):
         "each day's capacity (and why a day has none)",
     )
     def post(self, request: Request) -> Response:
+        _require_booker(request.user)
         data = validated(BookingNeedInput, request)
         site: Site = data["site"]
         details = _details(data)
@@ -252,6 +261,7 @@ class BookingCreateView(BackgroundDelayHeaderMixin, APIView):
         "or through a window of your own with an override reason",
     )
     def post(self, request: Request) -> Response:
+        _require_booker(request.user)
         data = validated(BookingInput, request)
         call = booking_book(
             user=request.user,
@@ -282,6 +292,7 @@ class TurnedAwayCreateView(BackgroundDelayHeaderMixin, APIView):
         summary="Record a caller we could not book, with the reason",
     )
     def post(self, request: Request) -> Response:
+        _require_booker(request.user)
         data = validated(TurnedAwayInput, request)
         row = turned_away_record(user=request.user, **data)
         return Response(TurnedAwaySerializer(row).data, status=status.HTTP_201_CREATED)
@@ -291,7 +302,13 @@ class CapacityView(BackgroundDelayHeaderMixin, APIView):
     permission_classes = STAFF
 
     @extend_schema(
-        parameters=[OpenApiParameter("team", int, description="Team id; default: your own.")],
+        parameters=[
+            OpenApiParameter(
+                "team",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="Team id; default: your own.",
+            )
+        ],
         responses={200: CapacityDaySerializer(many=True), **ERRORS},
         summary="The capacity meter: today's and tomorrow's minutes per skill, with the "
         "emergency reserve",

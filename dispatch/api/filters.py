@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from customers.models import Site
 from dispatch import clock
 from dispatch.models import ServiceCall
-from technicians.models import Technician
+from technicians.models import HandoffOffer, Technician
 
 MAX_ID = 2**63 - 1  # a bigint primary key
 
@@ -119,6 +119,16 @@ class SiteFilter(django_filters.FilterSet):
     class Meta:
         model = Site
         fields = ["customer"]
+
+
+class HandoffFilter(django_filters.FilterSet):
+    # By id, as SiteFilter: a choice filter over every call answered 400 for a call id that does
+    # not exist and 200 for one that does, telling a technician which ids are real.
+    call = IdFilter(field_name="call_id", help_text="Call id.")
+
+    class Meta:
+        model = HandoffOffer
+        fields = ["status", "call"]
 
 
 class TechnicianFilter(django_filters.FilterSet):

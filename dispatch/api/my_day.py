@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch import roles, selectors
+from dispatch.api.filters import HandoffFilter
 from dispatch.api.serializers import CallSerializer, StrictInputSerializer
 from dispatch.api.views import (
     CONFLICT,
@@ -187,7 +188,7 @@ class HandoffListView(BackgroundDelayHeaderMixin, generics.ListAPIView):
     permission_classes = STAFF_PERMISSIONS
     serializer_class = HandoffOfferSerializer
     queryset = HandoffOffer.objects.none()  # for the schema; get_queryset is the real door
-    filterset_fields = ["status", "call"]
+    filterset_class = HandoffFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -4,8 +4,9 @@ Found by fuzzing the API against its own schema (tests/api_fuzz/): list, read an
 answered 400/403/404 that the schema never mentioned, so a client generated from it had no
 type for them. Every operation can refuse a signed-out or role-less caller (403); one with an
 id in its path can miss (404), as can a list asked for a page past its end; one with a body or
-query filters can refuse bad input (400); a write can collide with a unique rule (409). All
-share the one error shape of dispatch/api/errors.py.
+query filters can refuse bad input (400); one with a body can refuse a body whose type it cannot
+read (415: a fuzzed multipart request once reached the app without its Content-Type); a write
+can collide with a unique rule (409). All share the one error shape of dispatch/api/errors.py.
 Inputs that refuse unknown keys are marked `additionalProperties: false`, as they behave.
 """
 
@@ -20,6 +21,8 @@ DESCRIPTIONS = {
     "400": "Bad input; `detail` says what to fix, `field` names the culprit, `errors` has all.",
     "403": "Not signed in, or not allowed for your role.",
     "404": "No such object within your reach (or a page past the end of a list).",
+    "415": "The body's Content-Type is not one the operation reads (JSON, form or multipart), "
+    "or is missing.",
     "409": "Conflicts with a record that exists (a duplicate code or name, a user already on "
     "the roster), or with a newer version.",
 }
@@ -81,6 +84,8 @@ def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]
     codes = []
     if "requestBody" in operation or "query" in params:
         codes.append("400")
+    if "requestBody" in operation:
+        codes.append("415")  # DRF's answer to a body it has no parser for
     if operation.get("operationId") not in PUBLIC_OPERATIONS:
         codes.append("403")
     if "{" in path or "page" in query_names:

@@ -102,6 +102,10 @@ class TokenAuth:
 #   last known location has both coordinates, accepting a missed deadline needs the message and
 #   takes no move, and goodwill follows the customer's contract (left out here;
 #   tests/dispatch/test_escalation_resolve.py covers it);
+# - booking: a duration or a category, a window of one's own with an override reason (no offer
+#   key is known in advance), a turned-away caller named or the customer chosen
+#   (`_satisfy_booking_rules`), the reason "other" explained in a note; a query's `team` names a
+#   real team;
 # - a form body cannot say null (it would send the text "null"), so null fields are left out.
 # Negative examples keep whatever was generated.
 BODY_REFERENCES = {
@@ -118,9 +122,12 @@ def map_case(context, case):
     meta = case.meta
     if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
         return case
+    if isinstance(case.query, dict) and case.query.get("team") is not None and KNOWN_IDS:
+        case.query["team"] = KNOWN_IDS["teams"][0]  # a reference names a real team
     body = case.body
+    path = case.operation.path
     if isinstance(body, dict):
-        _satisfy_rules(body)
+        _satisfy_rules(body, path)
         if isinstance(body.get("move"), dict):
             _satisfy_rules(body["move"])
         for field in ("concession_labor_hours", "concession_discount_percent"):
@@ -130,6 +137,7 @@ def map_case(context, case):
                 del body[field]
         if "shift_start" in body or "shift_end" in body:
             body.update(shift_start="08:00:00", shift_end="17:00:00")
+        _satisfy_booking_rules(body, path)
         if body.get("strategy") == "accept":
             body.pop("move", None)  # accepting keeps the plan: no move
             if not str(body.get("customer_message", "")).strip():
@@ -137,22 +145,53 @@ def map_case(context, case):
     return case
 
 
-def _satisfy_rules(body: dict) -> None:
+# Bodies that name a technician without taking a queue position (the position is found for it).
+NO_POSITION = ("/api/v1/bookings/", "/api/v1/calls/{id}/handoff/")
+
+
+def _satisfy_rules(body: dict, path: str = "") -> None:
     for field, kind in BODY_REFERENCES.items():
         if body.get(field) is not None and KNOWN_IDS.get(kind):
             body[field] = KNOWN_IDS[kind][0]
     if body.get("technician") is not None and body.get("position") is None:
-        body["position"] = 0
+        if path not in NO_POSITION:
+            body["position"] = 0
     if body.get("skills"):
         body["skills"] = ["plumbing"]
-    if (body.get("last_lat") is None) != (body.get("last_lng") is None):
-        body.pop("last_lat", None), body.pop("last_lng", None)  # both or neither
+    for lat, lng in (("last_lat", "last_lng"), ("lat", "lng")):
+        if (body.get(lat) is None) != (body.get(lng) is None):
+            body.pop(lat, None), body.pop(lng, None)  # both or neither
     if body.get("scheduled_day"):
         body["scheduled_day"] = DAY.isoformat()  # the pattern's years; keeps times on the day
     day = DAY.isoformat()
     for field in ("window_start", "deadline", "promised_eta"):
         if body.get(field):
             body[field] = f"{day}T15:00:00Z"
+
+
+def _satisfy_booking_rules(body: dict, path: str) -> None:
+    """The booking operations' either-or rules, stated in their descriptions (OpenAPI 3.0 has no
+    "this field or that one" the schema generator could use)."""
+    if path in ("/api/v1/bookings/", "/api/v1/bookings/offers/"):
+        body.pop("category", None)  # the company has no categories; a code is a correct 400
+        if not body.get("duration_minutes"):
+            body["duration_minutes"] = 60  # the duration, or a category that gives it
+    if path == "/api/v1/bookings/":
+        # An offer key is only known after asking for offers; the other way in is a window of
+        # one's own with an override reason (after now on the fuzzed day, ending after it starts).
+        day = DAY.isoformat()
+        body.update(
+            offer_key="",
+            window_start=f"{day}T18:00:00Z",
+            window_end=f"{day}T20:00:00Z",
+            override_reason="Only the afternoon suits",
+        )
+    if path == "/api/v1/bookings/turned-away/":
+        body.pop("category", None)
+        if body.get("customer") is None and not str(body.get("caller_name", "")).strip():
+            body["caller_name"] = "A caller"  # who called: the customer or their name
+        if body.get("reason") == "other" and not str(body.get("note", "")).strip():
+            body["note"] = "Wanted a Sunday"  # "other" says why in the note
 
 
 @schemathesis.hook

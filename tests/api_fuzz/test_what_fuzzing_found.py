@@ -68,3 +68,23 @@ def test_the_schema_states_what_the_api_does(api, dispatcher):
     assert list(resolve["requestBody"]["content"]) == ["application/json"]
     calls = schema["paths"]["/api/v1/calls/{id}/"]["get"]["responses"]
     assert {"403", "404"} <= set(calls)
+
+
+def test_a_handoff_filter_on_a_call_id_is_a_filter_not_an_oracle(api, tom, make_call):
+    # The choice filter answered 400 for a call id that does not exist and 200 for one that
+    # does, out of a technician's reach or not; by id, both are an empty list.
+    hidden = make_call(summary="Someone else's")
+    client = api.as_user(tom.user)
+    for call_id in (hidden.pk, 987_654):
+        response = client.get("/api/v1/handoffs/", {"call": call_id})
+        assert response.status_code == 200 and response.json()["count"] == 0, call_id
+
+
+def test_a_body_without_a_content_type_is_a_documented_415(api, dispatcher):
+    client = api.as_user(dispatcher)
+    response = client.generic("POST", "/api/v1/calls/", b"TIME_ZONE", content_type="")
+    assert response.status_code == 415
+    assert "detail" in response.json()
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    assert "415" in schema["paths"]["/api/v1/calls/"]["post"]["responses"]
+    assert "415" not in schema["paths"]["/api/v1/calls/"]["get"]["responses"]

@@ -18,8 +18,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from dispatch.models import Escalation
 from dispatch.services.etas import etas_refresh_day
+from dispatch.services.handoffs import handoff_offer
 from tests.browser.conftest import VIEWPORT
 from tests.browser.test_board import cards, drag, drop_and_wait, queue
+from tests.browser.test_my_day import PHONE
 from tests.conftest import DAY, PASSWORD, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,8 +56,9 @@ class Watched:
 def visit(browser: Browser, live_server) -> Iterator[Callable[..., Watched]]:
     contexts = []
 
-    def open_(user: User | None) -> Watched:
-        context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    def open_(user: User | None, **device) -> Watched:
+        device.setdefault("viewport", VIEWPORT)
+        context = browser.new_context(base_url=live_server.url, **device)
         context.set_default_timeout(8_000)
         context.add_init_script(WATCH)
         if user is not None:
@@ -124,6 +127,43 @@ def test_the_sign_in_and_tracking_pages_run_without_a_csp_violation(visit, dispa
     page.click("button[type=submit]")
     page.wait_for_url("**/board/**")
     go(watched, f"/track/{call.tracking_token}/")
+    assert watched.violations() == [], "\n".join(watched.violations())
+
+
+def test_the_technicians_day_runs_without_a_csp_violation_on_a_phone(
+    visit, clock_at, tom, tina, make_call
+):
+    clock_at(local(7, 30))
+    mine, offered = make_call(tom, summary="Leaking boiler"), make_call(tom, summary="Drain")
+    etas_refresh_day(day=DAY, now=local(7, 30))
+    handoff_offer(
+        user=tom.user, call_id=offered.pk, to_technician_id=tina.pk,
+        expected_version=offered.version, note="Running late", now=local(7, 30),
+    )  # fmt: skip
+    phone = {"viewport": PHONE, "has_touch": True, "is_mobile": True}
+    for user, urls in [
+        (tom.user, ["/me/", f"/me/calls/{mine.pk}/handoff/"]),
+        (tina.user, ["/me/"]),  # with the offer to answer
+    ]:
+        watched = visit(user, **phone)
+        for url in urls:
+            go(watched, url)
+        assert watched.violations() == [], "\n".join(watched.violations())
+
+
+def test_booking_and_suggestions_run_without_a_csp_violation(
+    visit, clock_at, csr, dispatcher, tom, customer, make_call
+):
+    clock_at(local(7, 30))
+    call = make_call(summary="Leaking boiler")
+    watched = visit(csr)
+    page = go(watched, f"/book/?customer={customer.pk}")
+    page.fill("input[name=duration_minutes]", "60")
+    with page.expect_navigation():
+        page.click("#find-windows")
+    assert watched.violations() == [], "\n".join(watched.violations())
+    watched = visit(dispatcher)
+    go(watched, f"/calls/{call.pk}/suggest/")
     assert watched.violations() == [], "\n".join(watched.violations())
 
 

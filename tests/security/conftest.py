@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 
+from customers.models import Customer, Site
 from dispatch import clock
 from dispatch.models import Escalation
+from technicians.models import HandoffOffer
 from tests.conftest import make_user
 
 
@@ -16,13 +20,30 @@ def frozen_clock(monkeypatch, morning):
 
 
 @pytest.fixture
-def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, customer, site):
+def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, customer, site, morning):
     sam = make_user("sam", "dispatcher")
     south.staff.add(sam)
     call = make_call(tom, summary="Leaking boiler", status="assigned")
     # The escalation is on tom's second call, so escalating the first one can succeed.
     escalated = make_call(tom, summary="No heating", status="assigned")
     escalation = Escalation.objects.create(call=escalated, reason="complaint", raised_by=dispatcher)
+    # An open hand-off offer from tom (`own`) to tina (`other`), on a third call of tom's, so
+    # offering the first call can succeed; `<offer_id>` names it.
+    offered = make_call(tom, summary="Blocked drain", status="assigned")
+    offer = HandoffOffer.objects.create(
+        call=offered,
+        from_technician=tom,
+        to_technician=tina,
+        call_version=offered.version,
+        created_at=morning,
+        expires_at=morning + timedelta(minutes=30),
+    )
+    # A waiting call of tina's to swap with, and an unassigned call a technician may claim; for
+    # another customer, so that tina still has no call of `customer`'s (its rows say 404).
+    elsewhere = Customer.objects.create(name="Corner Shop", contract="full_service")
+    shop = Site.objects.create(customer=elsewhere, address="9 Oak St", lat=41.9, lng=-87.64)
+    theirs = make_call(tina, summary="Flickering lights", customer=elsewhere, site=shop)
+    unassigned = make_call(summary="Dripping tap", customer=elsewhere, site=shop)
     users: dict[str, User | None] = {
         "anon": None,
         "csr": csr,
@@ -36,6 +57,10 @@ def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, custome
         "users": users,
         "call": call,
         "escalation": escalation,
+        "offer": offer,
+        "theirs": theirs,
+        "unassigned": unassigned,
+        "tina": tina,
         "tom": tom,
         "skill": skills["plumbing"],
         "customer": customer,

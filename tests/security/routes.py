@@ -78,7 +78,65 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/technicians/<pk>/", "PATCH"): {"name": "Tom T."},
     ("/api/v1/technicians/", "POST"): {**TECHNICIAN, "user": "{newcomer}", "name": "Nia"},
     ("/api/v1/technicians/<pk>/", "PUT"): {**TECHNICIAN, "user": "{tom_user}", "name": "Tom"},
+    # Suggest / rescue: tom's call and tina's waiting call trade places.
+    ("/board/swap/", "POST"): {
+        "call": "{call}",
+        "other": "{theirs}",
+        "expected_version": "{version}",
+        "other_expected_version": "{theirs_version}",
+    },
+    ("/api/v1/calls/<pk>/swap/", "POST"): {
+        "other": "{theirs}",
+        "expected_version": "{version}",
+        "other_expected_version": "{theirs_version}",
+    },
+    # The technician's day: `{version}` is the version of the call the URL names.
+    ("/api/v1/calls/<pk>/status/", "POST"): {"status": "en_route", "expected_version": "{version}"},
+    ("/api/v1/calls/<pk>/claim/", "POST"): {"expected_version": "{version}"},
+    ("/api/v1/calls/<pk>/handoff/", "POST"): {
+        "technician": "{tina}",
+        "expected_version": "{version}",
+    },
+    ("/me/location/", "POST"): {"lat": 41.9, "lng": -87.6},
+    ("/me/calls/<call_id>/status/", "POST"): {
+        "status": "en_route",
+        "expected_version": "{version}",
+    },
+    ("/me/calls/<call_id>/move/", "POST"): {"direction": "down", "expected_version": "{version}"},
+    ("/me/calls/<call_id>/claim/", "POST"): {"expected_version": "{version}"},
+    ("/me/calls/<call_id>/handoff/offer/", "POST"): {
+        "technician": "{tina}",
+        "expected_version": "{version}",
+    },
+    ("/me/offers/<offer_id>/decline/", "POST"): {"note": "Full today"},
+    ("/api/v1/handoffs/<pk>/decline/", "POST"): {"note": "Full today"},
+    # Booking: a window of the CSR's own with an override reason (no offer needed), asking for
+    # windows, a turned-away caller.
+    ("/book/", "POST"): {
+        "action": "offers",
+        "customer": "{customer}",
+        "site": "{site}",
+        "duration_minutes": 60,
+    },
+    ("/api/v1/bookings/", "POST"): {
+        "customer": "{customer}",
+        "site": "{site}",
+        "summary": "Dripping tap",
+        "duration_minutes": 60,
+        "window_start": f"{DAY.isoformat()}T13:00:00-05:00",
+        "window_end": f"{DAY.isoformat()}T15:00:00-05:00",
+        "override_reason": "Customer can only do the afternoon",
+    },
+    ("/api/v1/bookings/offers/", "POST"): {"site": "{site}", "duration_minutes": 60},
+    ("/api/v1/bookings/turned-away/", "POST"): {
+        "reason": "no_capacity",
+        "customer": "{customer}",
+        "note": "Full week",
+    },
 }
+
+# A claim names an unassigned call (any technician's to take); every other call URL names tom's.
+UNASSIGNED_CALL_ROUTES = ("/me/calls/<call_id>/claim/", "/api/v1/calls/<pk>/claim/")
 
 
 # --- enumerating the resolver -------------------------------------------------------------------
@@ -150,6 +208,7 @@ RESOURCE_OF_PK = {
     "skills": "skill",
     "technicians": "tom",
     "escalations": "escalation",
+    "handoffs": "offer",
 }
 
 
@@ -162,6 +221,10 @@ def url_for(route: Route, world: dict) -> str:
             return world["call"].tracking_token
         if name == "escalation_id":
             return str(world["escalation"].pk)
+        if name == "offer_id":
+            return str(world["offer"].pk)
+        if name in ("call_id", "pk") and path in UNASSIGNED_CALL_ROUTES:
+            return str(world["unassigned"].pk)
         if name == "call_id":
             return str(world["call"].pk)
         resource = path[: match.start()].rstrip("/").rsplit("/", 1)[-1]
@@ -174,9 +237,14 @@ def url_for(route: Route, world: dict) -> str:
 
 
 def body_for(route: Route, method: str, world: dict) -> dict[str, Any]:
+    named = world["unassigned"] if route.path in UNASSIGNED_CALL_ROUTES else world["call"]
     call = ServiceCall.objects.get(pk=world["call"].pk)
+    theirs = ServiceCall.objects.get(pk=world["theirs"].pk)
     values = {
-        "version": call.version,
+        "version": ServiceCall.objects.get(pk=named.pk).version,
+        "theirs": theirs.pk,
+        "theirs_version": theirs.version,
+        "tina": world["tina"].pk,
         "tom": world["tom"].pk,
         "call": call.pk,
         "customer": world["customer"].pk,
@@ -199,7 +267,8 @@ def _fill(value: Any, values: dict[str, int]) -> Any:
 def request_as(client: Client, route: Route, method: str, world: dict) -> int:
     url = url_for(route, world)
     body = body_for(route, method, world)
-    headers = {"HX-Request": "true"} if route.path == "/board/move/" else {}
+    # The board's move and a suggestion's swap are htmx posts: the status says the outcome.
+    headers = {"HX-Request": "true"} if route.path in ("/board/move/", "/board/swap/") else {}
     with transaction.atomic():
         if method in ("GET", "DELETE"):
             response = client.generic(method, url, headers=headers)

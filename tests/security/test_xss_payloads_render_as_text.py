@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils.html import escape
 
 from customers.models import Customer, Site
-from dispatch.models import Escalation, ServiceCall
+from dispatch.models import CallCategory, Escalation, ServiceCall
 from dispatch.services.etas import etas_refresh_day
 from technicians.models import Team
 from tests.conftest import DAY, local
@@ -37,6 +37,8 @@ def payload(field: str) -> str:
 FIELDS = [
     "summary", "description", "customer", "site_label", "site_address", "technician", "team",
     "move_reason", "cancel_reason", "escalation_note", "resolution", "customer_message",
+    "category", "override_reason", "turned_away_note", "turned_away_caller", "handoff_note",
+    "decline_note", "cant_complete_reason",
 ]  # fmt: skip
 
 
@@ -80,7 +82,7 @@ def shown(html: str) -> set[str]:
 
 
 @pytest.fixture
-def world(api, manager, dispatcher, tom, north, clock_at, morning):
+def world(api, manager, dispatcher, tom, tina, north, clock_at, morning):
     clock_at(morning)
     Team.objects.filter(pk=north.pk).update(name=payload("team")[:100])
     client = api.as_user(manager)
@@ -178,7 +180,11 @@ def world(api, manager, dispatcher, tom, north, clock_at, morning):
             format="json",
         )
     )
+    technicians_day = _technicians_day(api, client, ok, book, tom=tom, tina=tina, manager=manager)
+    booked = _booking_desk(client, ok, customer=customer, site=site)
     return {
+        **technicians_day,
+        "booked": ServiceCall.objects.get(pk=booked["id"]),
         "main": ServiceCall.objects.get(pk=moved["id"]),
         "cancelled": ServiceCall.objects.get(pk=cancelled["id"]),
         "resolved": Escalation.objects.get(pk=escalation["id"]),
@@ -186,6 +192,92 @@ def world(api, manager, dispatcher, tom, north, clock_at, morning):
         "customer": Customer.objects.get(pk=customer["id"]),
         "site": Site.objects.get(pk=site["id"]),
     }
+
+
+def _technicians_day(api, client, ok, book, *, tom, tina, manager) -> dict:
+    """Issue 6's free text, typed by the technicians: a hand-off note (tom offers a call to
+    tina), a decline note (tina says no to another) and a can't-complete reason."""
+
+    def queued(position: int) -> dict:
+        call = book(payload("summary"))
+        body = {"technician": tom.pk, "position": position, "expected_version": call["version"]}
+        return ok(client.post(f"/api/v1/calls/{call['id']}/move/", body, format="json"))
+
+    offered, declined, given_back = queued(1), queued(2), queued(3)
+    tech = api.as_user(tom.user)
+    for call in (offered, declined):
+        ok(
+            tech.post(
+                f"/api/v1/calls/{call['id']}/handoff/",
+                {
+                    "technician": tina.pk,
+                    "expected_version": call["version"],
+                    "note": payload("handoff_note"),
+                },
+                format="json",
+            ),  # fmt: skip
+            201,
+        )
+    ok(
+        tech.post(
+            f"/api/v1/calls/{given_back['id']}/status/",
+            {
+                "status": "cant_complete",
+                "expected_version": given_back["version"],
+                "reason": payload("cant_complete_reason"),
+            },
+            format="json",
+        )  # fmt: skip
+    )
+    offer = ok(api.as_user(tina.user).get(f"/api/v1/handoffs/?call={declined['id']}"))
+    ok(
+        api.post(
+            f"/api/v1/handoffs/{offer['results'][0]['id']}/decline/",
+            {"note": payload("decline_note")},
+            format="json",
+        )
+    )
+    api.as_user(manager)
+    return {
+        "offered": ServiceCall.objects.get(pk=offered["id"]),
+        "declined": ServiceCall.objects.get(pk=declined["id"]),
+        "given_back": ServiceCall.objects.get(pk=given_back["id"]),
+    }
+
+
+def _booking_desk(client, ok, *, customer: dict, site: dict) -> dict:
+    """Issue 8A's free text: a category's name, a booking's override reason, a turned-away
+    caller's name and the note about them."""
+    CallCategory.objects.create(code="xss", name=payload("category"), default_duration_minutes=45)
+    day = DAY.isoformat()
+    ok(
+        client.post(
+            "/api/v1/bookings/turned-away/",
+            {
+                "reason": "other",
+                "note": payload("turned_away_note"),
+                "caller_name": payload("turned_away_caller"),
+            },
+            format="json",
+        ),  # fmt: skip
+        201,
+    )
+    return ok(
+        client.post(
+            "/api/v1/bookings/",
+            {
+                "customer": customer["id"],
+                "site": site["id"],
+                "summary": payload("summary"),
+                "duration_minutes": 60,
+                "window_start": f"{day}T13:00:00-05:00",
+                "window_end": f"{day}T15:00:00-05:00",
+                "override_reason": payload("override_reason"),
+            },
+            format="json",
+        ),  # fmt: skip
+        201,
+    )
 
 
 PAGES = [
@@ -203,6 +295,14 @@ PAGES = [
     ("/dashboard/", "manager", {"technician"}),
     ("/reports/concessions/?from={day}&to={day}", "manager", {"summary", "customer"}),
     ("/track/{token}/", None, {"summary", "customer"}),
+    ("/calls/{main}/suggest/", "dispatcher", {"summary", "technician"}),
+    ("/me/", "tom", {"summary", "customer", "site_address", "technician", "decline_note"}),
+    ("/me/", "tina", {"summary", "customer", "technician", "handoff_note"}),
+    ("/me/calls/{offered}/handoff/", "tom", {"summary", "customer"}),
+    ("/calls/{given_back}/", "dispatcher", {"summary", "cant_complete_reason"}),
+    ("/calls/{booked}/", "dispatcher", {"summary", "customer"}),
+    ("/book/", "csr", {"category", "team"}),
+    ("/book/?customer={customer}", "csr", {"category", "customer", "site_label", "site_address"}),
 ]  # fmt: skip
 
 
@@ -214,6 +314,10 @@ def page_url(template: str, world: dict) -> str:
         open=world["open"].pk,
         resolved=world["resolved"].pk,
         token=world["main"].tracking_token,
+        offered=world["offered"].pk,
+        given_back=world["given_back"].pk,
+        booked=world["booked"].pk,
+        customer=world["customer"].pk,
     )
 
 
@@ -270,6 +374,17 @@ def test_the_move_panel_fragment_renders_free_text_as_text(client, dispatcher, w
     response = client.get(url, headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
+    assert_inert(html, url)
+    assert {"summary", "technician"} <= shown(html)
+
+
+def test_the_suggest_panel_fragment_renders_free_text_as_text(client, dispatcher, world):
+    client.force_login(dispatcher)
+    url = f"/calls/{world['main'].pk}/suggest/"
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html, "expected the panel fragment"
     assert_inert(html, url)
     assert {"summary", "technician"} <= shown(html)
 
