@@ -238,7 +238,7 @@ class CallViewSet(
     def get_queryset(self):
         return selectors.calls_visible_to(self.request.user)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, *args, **kwargs) -> Response:
         # Rows straight to JSON: CallSerializer's output without its models and field walk.
         rows = selectors.call_rows(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
