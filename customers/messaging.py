@@ -30,13 +30,13 @@ from customers.selectors import DueMessage, messages_due
 from customers.texts import message_compose, update_compose
 from dispatch import clock
 from dispatch.services.background import enqueue
+from dispatch.services.calls import MESSAGES_FOR_CALL_TASK
 from dispatch.services.events import event_record
 
 log = logging.getLogger(__name__)
 
 Status = CustomerMessage.Status
 Kind = CustomerMessage.Kind
-MESSAGES_FOR_CALL_TASK = "customers.tasks.messages_send_for_call"
 CLOSED = ("completed", "cancelled")
 Channel = CustomerMessage.Channel
 DELIVER_BATCH = 500

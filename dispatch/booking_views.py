@@ -23,15 +23,14 @@ from dispatch.errors import DispatchError, InvalidInput
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.services.booking import (
     HAZARDS,
-    BookingNeed,
     CallDetails,
     NewCustomer,
     NewSite,
     Offers,
     WindowChoice,
     booking_book,
+    booking_need_for,
     booking_offers,
-    call_details_resolved,
     turned_away_record,
 )
 from dispatch.services.capacity import capacity_get, reserve_percent
@@ -174,13 +173,7 @@ def _choice(data: dict, *, override: bool) -> WindowChoice:
 def _offers(request, team, customer, data) -> Offers:
     site = _site_of(customer, data)
     details = _details(data)
-    duration, skills = call_details_resolved(details)
-    need = BookingNeed(
-        (site.lat, site.lng),
-        frozenset(s.code for s in skills),
-        duration,
-        details.effective_priority,
-    )
+    need, _ = booking_need_for(site, details)
     return booking_offers(user=request.user, team=team, need=need, now=clock.now())
 
 

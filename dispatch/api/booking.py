@@ -31,12 +31,11 @@ from dispatch.errors import InvalidInput, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.services.booking import (
     HAZARDS,
-    BookingNeed,
     CallDetails,
     WindowChoice,
     booking_book,
+    booking_need_for,
     booking_offers,
-    call_details_resolved,
     turned_away_record,
 )
 from dispatch.services.capacity import capacity_get
@@ -235,13 +234,7 @@ class BookingOffersView(BackgroundDelayHeaderMixin, APIView):
         data = validated(BookingNeedInput, request)
         site: Site = data["site"]
         details = _details(data)
-        duration, skills = call_details_resolved(details)
-        need = BookingNeed(
-            (site.lat, site.lng),
-            frozenset(s.code for s in skills),
-            duration,
-            details.effective_priority,
-        )
+        need, _ = booking_need_for(site, details)
         offers = booking_offers(user=request.user, team=_team(request.user, data), need=need)
         body = {
             "offers": offers.offers,

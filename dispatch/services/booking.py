@@ -308,6 +308,18 @@ def call_details_resolved(details: CallDetails) -> tuple[int, list[Skill]]:
     return duration, skills
 
 
+def booking_need_for(site: Site, details: CallDetails) -> tuple[BookingNeed, list[Skill]]:
+    """What the window search needs to know of a call at `site`, and the skills it brings."""
+    duration, skills = call_details_resolved(details)
+    need = BookingNeed(
+        (site.lat, site.lng),
+        frozenset(s.code for s in skills),
+        duration,
+        details.effective_priority,
+    )
+    return need, skills
+
+
 def booking_book(**kwargs: Any) -> ServiceCall:
     """Book a call through an offered window (or an override) and, if asked, assign it."""
     return with_retries(lambda: _booking_book(**kwargs))
@@ -330,13 +342,7 @@ def _booking_book(
     _check_details(details)
     customer = _customer(customer)
     site = _site(site, customer)
-    duration, skills = call_details_resolved(details)
-    need = BookingNeed(
-        (site.lat, site.lng),
-        frozenset(s.code for s in skills),
-        duration,
-        details.effective_priority,
-    )
+    need, skills = booking_need_for(site, details)
     if choice.offer_key:
         return _book_offer(user, team, customer, site, details, need, skills, choice, now)
     return _book_override(user, customer, site, details, need, skills, choice, now)

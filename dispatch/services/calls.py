@@ -38,6 +38,8 @@ def _require_booker(user) -> None:
         raise NotAllowed("Only CSRs, dispatchers and managers can book, edit or cancel calls.")
 
 
+# The per-call customer-message task (customers/tasks.py), named here so the services that make a
+# message due (booking, setting off) enqueue it without importing the customers app.
 MESSAGES_FOR_CALL_TASK = "customers.tasks.messages_send_for_call"
 
 # Times further than this from the scheduled day are typing mistakes, not plans.
