@@ -59,13 +59,13 @@ from bench.fleet import build_fleet, data_wipe, database_prepare
 from dispatch.eta import Stop, plan_route
 from dispatch.insertion import insertions
 from dispatch.models import ServiceCall
-from dispatch.services.candidates import (
+from dispatch.selectors.candidates import (
     call_candidates,
     stop_of_call,
     team_plan_load,
     team_technicians,
 )
-from dispatch.services.queues import risk_margin_seconds, travel_provider
+from dispatch.selectors.planning import risk_margin_seconds, travel_provider
 from technicians.models import Technician
 
 

@@ -191,6 +191,9 @@ TRAVEL_SPEED_KMH = env.float("TRAVEL_SPEED_KMH", default=40.0)
 LOCATION_FRESH_MINUTES = env.int("LOCATION_FRESH_MINUTES", default=30)
 # A committed move that shifts a promised ETA by more than this counts as a reschedule.
 PROMISE_TOLERANCE_MINUTES = env.int("PROMISE_TOLERANCE_MINUTES", default=15)
+# Another call whose ETA a change moves later by more than this is part of the ripple shown
+# (and, when its ETA was promised, the change needs confirming).
+RIPPLE_SHIFT_MINUTES = env.int("RIPPLE_SHIFT_MINUTES", default=15)
 RECOMPUTE_BATCH_SIZE = env.int("RECOMPUTE_BATCH_SIZE", default=200)
 
 # Booking (the CSR's page): the share of each day's working minutes kept for emergencies (normal

@@ -21,6 +21,7 @@ from customers.models import Customer, Site
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, InvalidInput
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
+from dispatch.selectors.capacity import capacity_get, reserve_percent
 from dispatch.services.booking import (
     HAZARDS,
     CallDetails,
@@ -33,7 +34,6 @@ from dispatch.services.booking import (
     booking_offers,
     turned_away_record,
 )
-from dispatch.services.capacity import capacity_get, reserve_percent
 from technicians.models import Team
 
 FORBIDDEN = "Booking is for CSRs, dispatchers and managers."

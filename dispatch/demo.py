@@ -6,7 +6,7 @@ transaction. Everything random comes from one ``random.Random(seed)``, so a seed
 "now" always give the same company and the same day.
 
 The day is built around a reference time: ``now`` when the day is today, else 10:00 of that day.
-Queues are planned with the same engine the product uses (``dispatch.services.queues``), and
+Queues are planned with the same engine the product uses (``dispatch.selectors.planning``), and
 deadlines are then set relative to those planned arrivals, so "a few already late" and "a few at
 risk" hold whatever the hour: the stored ETAs are recomputed by ``etas_refresh_day`` at the end.
 The later the hour, the more calls are already done and the shorter the queues (at least two
@@ -37,15 +37,15 @@ from dispatch.models import (
     ServiceCall,
     TurnedAwayCall,
 )
-from dispatch.services.etas import etas_refresh_day
-from dispatch.services.events import jsonable
-from dispatch.services.queues import (
+from dispatch.selectors.planning import (
     QueuedCall,
     TechnicianPlace,
     plan_queue,
     shift_bounds,
     travel_provider,
 )
+from dispatch.services.etas import etas_refresh_day
+from dispatch.services.events import jsonable
 from technicians.models import Skill, Team, Technician
 
 PASSWORD = "demo-pass-2026"

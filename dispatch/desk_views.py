@@ -21,14 +21,14 @@ from django.views.decorators.http import require_GET, require_POST
 from dispatch import clock, reports, roles, selectors
 from dispatch.errors import DispatchError, InvalidInput, NotAllowed, NotFound
 from dispatch.models import Escalation, ServiceCall
-from dispatch.services.candidates import call_candidates
+from dispatch.selectors.candidates import call_candidates
+from dispatch.selectors.rescue import call_rescue
 from dispatch.services.escalations import (
     Concession,
     MoveOrder,
     escalation_resolve,
     escalations_visible_to,
 )
-from dispatch.services.rescue import call_rescue
 
 RECENTLY_RESOLVED = 10
 STALE_LIMIT = 50

@@ -7,12 +7,13 @@ product does; the technicians then work the *real* durations, which differ from 
 
 - **baseline**: each new call goes to the able technician who is free soonest (the planned finish
   of their whole queue), appended to the end. Nothing is ever moved afterwards.
-- **ours**: each new call goes to the best candidate (`dispatch.insertion`, the same rules as the
-  candidates service: on time first, then least ripple, then least travel, no overtime when it
-  can be helped); an emergency goes to whoever arrives soonest right after the job they are on;
-  and every time a waiting call's risk rises, rescue runs (earlier in its own queue, another
-  technician, or a swap with a call that has slack) and applies the best option that brings it
-  back to safety without hurting any other call.
+- **ours**: the product's own planning core decides (``dispatch.planning``: the very functions
+  Suggest, send-now and rescue call, no copy). Each new call goes to the first candidate
+  (``choice.candidates``); an emergency to the first of ``choice.send_now`` (soonest arrival
+  right after the job under way); when nobody is on time, the least total lateness (this
+  simulation's own fallback: the product leaves that call to the dispatcher). Every time a
+  waiting call's risk rises, ``rescue.rescue_options`` runs and the best option that lowers its
+  risk without hurting any other call is applied, as a dispatcher pressing "Apply" would.
 
 Times are seconds since midnight; places are (lat, lng) in a 20 km square; travel is whatever
 function the caller passes (the product's great-circle model by default).
@@ -25,8 +26,15 @@ import random
 import statistics
 from dataclasses import dataclass, field
 
-from dispatch.eta import Leg, Stop, Travel, classify_risk
-from dispatch.insertion import RISK_RANK, Insertion, Promises, Route, insertions, route_ripple
+from dispatch.planning import choice, rescue
+from dispatch.planning.choice import World
+from dispatch.planning.eligibility import Worker, unable
+from dispatch.planning.eta import Leg, Stop, Travel
+from dispatch.planning.insertion import Insertion, insertions
+from dispatch.planning.promises import Promises
+from dispatch.planning.risk import risk_rank
+from dispatch.planning.routes import Route
+from dispatch.planning.rules import Rules
 
 HOUR = 3600.0
 MIN = 60.0
@@ -37,7 +45,6 @@ SHIFT_LENGTH = 9 * HOUR
 # Real duration = estimate x a factor drawn uniformly from this range: jobs overrun more often
 # than they finish early (mean x1.1), as they do.
 DURATION_SPREAD = (0.7, 1.5)
-PROMISE_TOLERANCE = 15 * MIN
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,10 @@ class SimCall:
     def stop(self) -> Stop:
         return Stop(self.id, self.location, self.estimate, self.window_start, self.deadline)
 
+    @property
+    def needs(self) -> frozenset[str]:
+        return frozenset([self.skill] if self.skill else [])
+
 
 @dataclass(frozen=True)
 class SimTech:
@@ -63,6 +74,9 @@ class SimTech:
     skills: frozenset[str]
     shift_start: float
     shift_end: float
+
+    def worker(self) -> Worker:
+        return Worker(self.id, self.skills, self.shift_start, self.shift_end, name=f"{self.id:04d}")
 
 
 @dataclass(frozen=True)
@@ -147,10 +161,12 @@ class Outcome:
 class Simulation:
     """One policy over one day (see the module docstring)."""
 
-    def __init__(self, day: Day, policy: str, travel: Travel, margin: float = 30 * MIN):
-        self.day, self.policy, self.travel, self.margin = day, policy, travel, margin
+    def __init__(self, day: Day, policy: str, travel: Travel, rules: Rules | None = None):
+        self.day, self.policy, self.travel = day, policy, travel
+        self.rules = rules or Rules()
         self.calls = {c.id: c for c in day.calls}
         self.techs = {t.id: TechState(t, t.home) for t in day.techs}
+        self.workers = {t.id: t.worker() for t in day.techs}
         self.owner: dict[int, int] = {}
         self.promise: dict[int, float] = {}
         self.risk: dict[int, int] = {}
@@ -210,8 +226,21 @@ class Simulation:
         start_at = now if on_site is not None else state.departed_at
         return Route(start_at, state.departed_from, [current, *stops], tech.shift_end, 1, on_site)
 
+    def world(self, now: float) -> World:
+        """The day as the product's planning core sees it at `now`."""
+        return World(
+            routes={t: self.route(s, now) for t, s in self.techs.items()},
+            workers=self.workers,
+            promises=self._promises(),
+            rules=self.rules,
+            travel=self.travel,
+            now=now,
+            call_skills={c.id: c.needs for c in self.day.calls},
+        )
+
     def _after_change(self, now: float) -> None:
         legs = self._plan_all(now)
+        margin = self.rules.risk_margin
         if self.policy == "ours":
             raised = [leg for leg in legs.values() if self._risk_rose(leg)]
             for leg in sorted(raised, key=lambda leg: leg.slack or 0.0):
@@ -219,11 +248,11 @@ class Simulation:
                     self.out.rescues += 1
             legs = self._plan_all(now)
         for leg in legs.values():
-            self.risk[leg.id] = RISK_RANK[classify_risk(leg, self.margin)]
+            self.risk[leg.id] = risk_rank(leg, margin)
             promised = self.promise.get(leg.id)
             if promised is None:
                 self.promise[leg.id] = leg.arrival
-            elif abs(leg.arrival - promised) > PROMISE_TOLERANCE:
+            elif abs(leg.arrival - promised) > self.rules.promise_tolerance:
                 self.out.reschedules += 1  # the customer is told a new time
                 self.promise[leg.id] = leg.arrival
 
@@ -236,23 +265,52 @@ class Simulation:
         return legs
 
     def _risk_rose(self, leg: Leg) -> bool:
-        return RISK_RANK[classify_risk(leg, self.margin)] > self.risk.get(leg.id, 0)
+        return risk_rank(leg, self.rules.risk_margin) > self.risk.get(leg.id, 0)
+
+    def _promises(self) -> Promises:
+        # The ETA each customer was last told: a change that breaks one counts as harm.
+        return Promises(self.promise, self.rules.promise_tolerance)
 
     # booking
 
-    def _able(self, call: SimCall, now: float) -> list[TechState]:
-        able = [s for s in self.techs.values() if call.skill in s.tech.skills or not call.skill]
-        on_shift = [s for s in able if s.tech.shift_end > now]
-        return on_shift or able
-
     def _book(self, call: SimCall, now: float) -> None:
-        able = self._able(call, now)
         if self.policy == "baseline":
+            able = self._able(call, now)
             state = min(able, key=lambda s: (self._free_soonest(s, now), s.tech.id))
             self._place_call(call.id, state, len(state.queue))
             return
-        state, position = self._best_place(call, able, now)
-        self._place_call(call.id, state, position)
+        world = self.world(now)
+        if call.emergency:
+            found, _ = choice.send_now(world, call.stop(), call.needs)
+        else:
+            found, _ = choice.candidates(world, call.stop(), call.needs)
+        if found:
+            best = found[0]
+            state = self.techs[best.technician_id]
+            self._place_call(call.id, state, best.position - world.routes[state.tech.id].floor)
+            return
+        self._least_late(call, now)
+
+    def _able(self, call: SimCall, now: float) -> list[TechState]:
+        # The eligibility rule; when nobody is working any more, whoever has the skill.
+        able = [
+            s
+            for s in self.techs.values()
+            if not unable(self.workers[s.tech.id], call.needs, now=now, emergency=call.emergency)
+        ]
+        return able or [s for s in self.techs.values() if call.needs <= s.tech.skills]
+
+    def _least_late(self, call: SimCall, now: float) -> None:
+        """Nobody is on time: the place with the least lateness in all, this call's included."""
+        tries = []
+        for state in self._able(call, now):
+            route = self.route(state, now)
+            for ins in insertions(
+                route, call.stop(), self.travel, rules=self.rules, promises=self._promises()
+            ):
+                tries.append((_total_lateness(ins), state.tech.id, ins.position - route.floor))
+        _, tech_id, position = min(tries)
+        self._place_call(call.id, self.techs[tech_id], position)
 
     def _free_soonest(self, state: TechState, now: float) -> float:
         route = self.route(state, now)
@@ -263,159 +321,28 @@ class Simulation:
         state.queue.insert(position, call_id)
         self.owner[call_id] = state.tech.id
 
-    def _tries(self, call: SimCall, state: TechState, now: float, positions=None):
-        route = self.route(state, now)
-        found = insertions(
-            route,
-            call.stop(),
-            self.travel,
-            margin=self.margin,
-            promises=self._promises(),
-            positions=positions,
-        )
-        return [(t, state, t.position - route.floor) for t in found]
-
-    def _best_place(self, call: SimCall, able: list[TechState], now: float):
-        if call.emergency:  # send the nearest now: right after the job they are on
-            tries = [x for s in able for x in self._tries(call, s, now, [self._floor(s)])]
-            best = min(tries, key=lambda x: (x[0].leg.arrival, _harm(x[0]), x[1].tech.id))
-            return best[1], best[2]
-        tries = [x for s in able for x in self._tries(call, s, now)]
-        good = [x for x in tries if x[0].on_time and not (x[0].overtime or x[0].ripple.overtime)]
-        if good:
-            best = min(good, key=lambda x: (_harm(x[0]), x[0].travel_added, x[1].tech.id))
-        else:  # nobody on time: the least lateness in all, this call's included
-            best = min(tries, key=lambda x: (_total_lateness(x[0]), x[1].tech.id))
-        return best[1], best[2]
-
-    def _floor(self, state: TechState) -> int:
-        return 0 if state.current is None else 1
-
-    # rescue (ours only): the same three kinds of change as dispatch.services.rescue
+    # rescue (ours only): the product's rescue search, the best harmless option applied
 
     def _rescue(self, call_id: int, now: float) -> bool:
         owner = self.techs[self.owner[call_id]]
         if call_id not in owner.queue:
             return False  # already under way
-        route = self.route(owner, now)
-        before = route.plan(self.travel)
-        mine = next(leg for leg in before if leg.id == call_id)
-        options = self._earlier(owner, call_id, now) + self._reassign(owner, call_id, now)
-        options += self._swaps(owner, call_id, now)
-        wanted = [o for o in options if o[0] < RISK_RANK[classify_risk(mine, self.margin)]]
-        if not wanted:
-            return False
-        min(wanted, key=lambda o: o[:3])[3]()
-        return True
-
-    def _earlier(self, owner: TechState, call_id: int, now: float) -> list:
-        index = owner.queue.index(call_id)
-        route = self.route(owner, now)
-        base = route.plan(self.travel)
-        rest = _with_stops(route, [s for s in route.stops if s.id != call_id])
-        options = []
-        for p in range(index):
-            stops = list(rest.stops)
-            stops.insert(p + route.floor, self.calls[call_id].stop())
-            after = _with_stops(route, stops).plan(self.travel)
-            others = [leg for leg in after if leg.id != call_id]
-            ripple = self._ripple(base, others, route)
-            if ripple.harm != (0, 0, 0) or ripple.overtime:
-                continue
-            risk = RISK_RANK[classify_risk(after[p + route.floor], self.margin)]
-            options.append((risk, 0, 0, _reorder(owner, call_id, p)))
-        return options
-
-    def _ripple(self, before: list[Leg], after: list[Leg], route: Route):
-        return route_ripple(
-            before, after, margin=self.margin, shift_end=route.shift_end, promises=self._promises()
-        )
-
-    def _promises(self) -> Promises:
-        # The ETA each customer was last told: a change that breaks one counts as harm.
-        return Promises(self.promise, PROMISE_TOLERANCE)
-
-    def _reassign(self, owner: TechState, call_id: int, now: float) -> list:
+        world = self.world(now)
         call = self.calls[call_id]
-        options = []
-        for state in self._able(call, now):
-            if state is owner:
+        current = risk_rank(rescue.leg_of(world, call_id), self.rules.risk_margin)
+        options = rescue.rescue_options(world, call.stop(), call.needs, emergency=call.emergency)
+        for option in options:
+            if option.hurts or risk_rank(option.leg, self.rules.risk_margin) >= current:
                 continue
-            for ins, _, position in self._tries(call, state, now):
-                if _harm(ins) != (0, 0, 0) or ins.overtime or ins.ripple.overtime:
-                    continue
-                risk = RISK_RANK[classify_risk(ins.leg, self.margin)]
-                options.append((risk, 1, ins.travel_added, _move(self, call_id, state, position)))
-        return options
+            for move in option.moves:
+                self._apply(move, world)
+            return True
+        return False
 
-    def _swaps(self, owner: TechState, call_id: int, now: float) -> list:
-        call, index = self.calls[call_id], owner.queue.index(call_id)
-        my_route = self.route(owner, now)
-        my_before = my_route.plan(self.travel)
-        options = []
-        for state in self._able(call, now):
-            if state is owner:
-                continue
-            route = self.route(state, now)
-            before = route.plan(self.travel)
-            for j, other_id in enumerate(state.queue):
-                other = self.calls[other_id]
-                leg = before[j + route.floor]
-                if other.skill and other.skill not in owner.tech.skills:
-                    continue
-                if leg.slack is not None and leg.slack < self.margin:
-                    continue  # only a call with slack to spare gives up its place
-                theirs = _with(route, j + route.floor, call.stop()).plan(self.travel)
-                ours = _with(my_route, index + my_route.floor, other.stop()).plan(self.travel)
-                both = my_before + before
-                harm = self._ripple(both, [x for x in theirs if x.id != call_id], route)
-                harm += self._ripple(both, ours, my_route)
-                if harm.harm != (0, 0, 0) or harm.overtime:
-                    continue
-                risk = RISK_RANK[classify_risk(theirs[j + route.floor], self.margin)]
-                options.append((risk, 2, 0, _swap(self, owner, call_id, state, other_id)))
-        return options
-
-
-def _with_stops(route: Route, stops: list[Stop]) -> Route:
-    return Route(
-        route.start_at, route.origin, stops, route.shift_end, route.floor, route.first_on_site_since
-    )
-
-
-def _with(route: Route, index: int, stop: Stop) -> Route:
-    stops = list(route.stops)
-    stops[index] = stop
-    return _with_stops(route, stops)
-
-
-def _reorder(owner: TechState, call_id: int, position: int):
-    def apply() -> None:
-        owner.queue.remove(call_id)
-        owner.queue.insert(position, call_id)
-
-    return apply
-
-
-def _move(sim: Simulation, call_id: int, state: TechState, position: int):
-    def apply() -> None:
-        sim.techs[sim.owner[call_id]].queue.remove(call_id)
-        sim._place_call(call_id, state, position)
-
-    return apply
-
-
-def _swap(sim: Simulation, owner: TechState, call_id: int, state: TechState, other_id: int):
-    def apply() -> None:
-        i, j = owner.queue.index(call_id), state.queue.index(other_id)
-        owner.queue[i], state.queue[j] = other_id, call_id
-        sim.owner[call_id], sim.owner[other_id] = state.tech.id, owner.tech.id
-
-    return apply
-
-
-def _harm(ins: Insertion) -> tuple:
-    return ins.ripple.harm
+    def _apply(self, move: rescue.Move, world: World) -> None:
+        self.techs[self.owner[move.call_id]].queue.remove(move.call_id)
+        target = self.techs[move.technician_id]
+        self._place_call(move.call_id, target, move.position - world.routes[target.tech.id].floor)
 
 
 def _total_lateness(ins: Insertion) -> float:
@@ -440,8 +367,8 @@ class Report:
     rescues: int
 
 
-def day_simulate(day: Day, policy: str, travel: Travel) -> Report:
-    out = Simulation(day, policy, travel).run()
+def day_simulate(day: Day, policy: str, travel: Travel, rules: Rules | None = None) -> Report:
+    out = Simulation(day, policy, travel, rules).run()
     late = [max(0.0, out.arrival[c.id] - c.deadline) / MIN for c in day.calls]
     # A customer who booked a 16:00-18:00 window is not waiting at 07:00: wait counts from the
     # later of booking and window start (and is never negative: arriving early is no wait).

@@ -16,11 +16,12 @@ from customers.selectors import messages_for_call
 from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, NotFound
 from dispatch.models import Escalation
+from dispatch.selectors.candidates import call_candidates, call_send_now
+from dispatch.selectors.rescue import call_rescue
 from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
-from dispatch.services.candidates import call_candidates, call_send_now
 from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
-from dispatch.services.rescue import call_rescue, calls_swap
+from dispatch.services.swaps import calls_swap
 from dispatch.tracking import tracking_for
 from technicians.models import Team
 
@@ -180,12 +181,25 @@ def board_move(request: HttpRequest) -> HttpResponse:
         return _move_refused(request, exc, day, team)
     if not result.applied:
         return _confirm(request, result.plan, args, day, team)
+    toast = _moved_words(result.plan)
     if not request.htmx:
-        messages.success(request, f"Moved call #{result.call.pk}.")
+        messages.success(request, toast)
         return redirect(_board_url(day, team))
-    return _changed_columns(
-        request, result.plan, day, team, {"toast": f"Moved call #{result.call.pk}."}
-    )
+    return _changed_columns(request, result.plan, day, team, {"toast": toast})
+
+
+def _moved_words(plan) -> str:
+    """What the drop did, in words: where the call went and what it cost the others."""
+    call, fields = plan.call, plan.after[plan.call.pk]
+    if plan.target_id is None:
+        where = "back to the unassigned list"
+    else:
+        eta = timezone.localtime(fields.eta).strftime("%H:%M") if fields.eta else "?"
+        where = f"to {plan.target.name}, arriving {eta}"
+        if fields.risk != "ok":
+            where += f" ({fields.risk.replace('_', ' ')})"
+    ripple = plan.summary.words()
+    return f"Moved call #{call.pk} {where}." + ("" if ripple == "none" else f" {ripple}.")
 
 
 def _changed_columns(request, plan, day: date, team, extra: dict) -> HttpResponse:

@@ -10,7 +10,7 @@ from django.db.models import Count, F, Max, Q
 from dispatch import roles
 from dispatch.errors import NotAllowed
 from dispatch.models import CallEvent, ServiceCall
-from dispatch.services.candidates import call_candidates
+from dispatch.selectors.candidates import call_candidates
 from technicians.models import HandoffOffer, Skill, Technician
 
 HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
@@ -90,7 +90,7 @@ def _fit_for(offer: HandoffOffer, tech: Technician, now: datetime):
     """Where the call would land in my queue, from the candidates service (read-only): the
     Candidate, or the Excluded entry saying why it fits badly. Offers are few at a time."""
     candidates, excluded = call_candidates(
-        user=offer.from_technician.user, call_id=offer.call_id, now=now
+        user=offer.from_technician.user, call_id=offer.call_id, now=now, only_team=tech.team_id
     )
     return next((c for c in [*candidates, *excluded] if c.technician.pk == tech.pk), None)
 

@@ -29,6 +29,7 @@ from dispatch.api.serializers import (
 from dispatch.api.views import ERRORS, BackgroundDelayHeaderMixin, validated
 from dispatch.errors import InvalidInput, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
+from dispatch.selectors.capacity import capacity_get
 from dispatch.services.booking import (
     HAZARDS,
     CallDetails,
@@ -38,7 +39,6 @@ from dispatch.services.booking import (
     booking_offers,
     turned_away_record,
 )
-from dispatch.services.capacity import capacity_get
 from technicians.models import Team
 
 CONFLICT = {

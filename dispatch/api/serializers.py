@@ -19,8 +19,8 @@ from rest_framework import serializers
 from customers.models import Customer, CustomerMessage, Site
 from dispatch import clock, roles
 from dispatch.models import CallEvent, Escalation, ServiceCall
+from dispatch.selectors.planning import unassigned_fields
 from dispatch.services.background import NEVER
-from dispatch.services.queues import unassigned_fields
 from technicians.models import Skill, Team, Technician
 
 MAX_DURATION_MINUTES = 24 * 60
@@ -379,7 +379,18 @@ class MovePreviewSerializer(serializers.Serializer):
     ripple = RippleEntrySerializer(many=True)
     needs_confirmation = serializers.BooleanField()
     takes_from_working_tech = serializers.BooleanField()
-    warnings = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the target technician may not take the call (missing skill, hours); "
+        "a dispatcher may go ahead after confirming, anyone else is refused.",
+    )
+    shifted_calls = serializers.IntegerField(
+        help_text="Other calls whose ETA moves later by more than RIPPLE_SHIFT_MINUTES."
+    )
+    max_shift_minutes = serializers.FloatField(
+        help_text="The most any other call's ETA moves later (0 when none does)."
+    )
+    ripple_words = serializers.CharField(help_text='e.g. "3 customers later by up to 93 min"')
 
 
 class CallEventSerializer(serializers.ModelSerializer):
@@ -610,6 +621,9 @@ class EscalationResolveInput(StrictInputSerializer):
 
 class CandidateSerializer(serializers.Serializer):
     technician = serializers.IntegerField(source="technician.pk")
+    overtime = serializers.BooleanField(
+        help_text="The place runs into overtime: a cost shown (only an emergency is offered it)."
+    )
     technician_name = serializers.CharField(source="technician.name")
     position = serializers.IntegerField()
     arrival = serializers.DateTimeField()
@@ -618,6 +632,13 @@ class CandidateSerializer(serializers.Serializer):
     added_lateness_minutes = serializers.FloatField()
     turned_worse = serializers.ListField(child=serializers.IntegerField())
     promises_broken = serializers.IntegerField()
+    shifted_calls = serializers.IntegerField(
+        help_text="Other calls whose ETA moves later by more than RIPPLE_SHIFT_MINUTES; the same "
+        "number move/preview reports for this technician and position."
+    )
+    max_shift_minutes = serializers.FloatField()
+    ripple_words = serializers.CharField()
+    other_team = serializers.BooleanField(help_text="The technician is on another team.")
 
 
 class ExcludedSerializer(serializers.Serializer):
@@ -654,6 +675,13 @@ class RescueOptionSerializer(serializers.Serializer):
     added_lateness_minutes = serializers.FloatField()
     turned_worse = serializers.ListField(child=serializers.IntegerField())
     promises_broken = serializers.IntegerField()
+    shifted_calls = serializers.IntegerField(
+        help_text="Other calls whose ETA moves later by more than RIPPLE_SHIFT_MINUTES; the same "
+        "number move/preview reports for this technician and position."
+    )
+    max_shift_minutes = serializers.FloatField()
+    ripple_words = serializers.CharField()
+    other_team = serializers.BooleanField(help_text="The technician is on another team.")
 
 
 class RescueSerializer(serializers.Serializer):

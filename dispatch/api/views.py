@@ -53,9 +53,10 @@ from dispatch.api.serializers import (
 )
 from dispatch.errors import MoveConflict
 from dispatch.models import CallEvent, Escalation, ServiceCall
+from dispatch.selectors.candidates import call_candidates, call_send_now
+from dispatch.selectors.rescue import call_rescue
 from dispatch.services.background import background_status, heartbeat_delayed_since
 from dispatch.services.calls import call_book, call_cancel, call_update
-from dispatch.services.candidates import call_candidates, call_send_now
 from dispatch.services.escalations import (
     Concession,
     MoveOrder,
@@ -64,7 +65,7 @@ from dispatch.services.escalations import (
     escalations_visible_to,
 )
 from dispatch.services.moves import call_move, call_move_preview
-from dispatch.services.rescue import call_rescue, calls_swap
+from dispatch.services.swaps import calls_swap
 from dispatch.services.technicians import technician_status_update
 from technicians.models import Skill
 
@@ -356,6 +357,9 @@ class CallMovePreviewView(BackgroundDelayHeaderMixin, APIView):
             "needs_confirmation": plan.needs_confirmation,
             "takes_from_working_tech": plan.takes_from_working_tech,
             "warnings": plan.warnings,
+            "shifted_calls": plan.summary.shifted_calls,
+            "max_shift_minutes": plan.summary.max_shift_minutes,
+            "ripple_words": plan.summary.words(),
         }
         return Response(MovePreviewSerializer(body).data)
 

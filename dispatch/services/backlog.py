@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from dispatch.models import BacklogAlert, ServiceCall
-from dispatch.services.capacity import team_centroids, team_nearest, works_rest_of_today
-from dispatch.services.queues import shift_bounds
+from dispatch.selectors.capacity import team_centroids, team_nearest, works_rest_of_today
+from dispatch.selectors.planning import shift_bounds
 from technicians.models import Team, Technician
 
 

@@ -1,10 +1,4 @@
-"""Booking a call the honest way: arrival windows that really fit the board, then the booking.
-
-`booking_offers` tries the new call in every place of every qualified technician's queue on
-today's and tomorrow's board, once per arrival window, and keeps a window only when the engine
-says it fits: the new call arrives inside it with the risk margin to spare, no other call turns
-at risk or late, no promise to another customer breaks, nobody is pushed into overtime. Normal
-calls may not eat the emergency reserve (capacity.py); emergencies may.
+"""Booking a call: through an offered window (the search is ``dispatch.selectors.booking``).
 
 `booking_book` books through one of those windows (checked again, under lock, inside the
 booking's transaction) or, with an override reason, through a window of the CSR's own; then it
@@ -13,12 +7,10 @@ assigns through the move service or leaves the call for the dispatcher.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,27 +18,9 @@ from customers.models import Customer, Site
 from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
+from dispatch.selectors.booking import BookingNeed, Offer, Offers, booking_offers  # noqa: F401
 from dispatch.services.calls import call_book
-from dispatch.services.capacity import (
-    DayCapacity,
-    capacity_days,
-    reserve_refusal,
-    team_load,
-    works_rest_of_today,
-)
 from dispatch.services.moves import call_move_within, with_retries
-from dispatch.services.queues import (
-    EtaFields,
-    QueuedCall,
-    first_free_position,
-    place_of,
-    plan_queue,
-    queued_from,
-    shift_bounds,
-    starting_point,
-    travel_provider,
-)
-from dispatch.services.risk import RISK_RANK
 from technicians.models import Skill, Team, Technician
 
 HAZARDS = {
@@ -54,197 +28,6 @@ HAZARDS = {
     "gas_smell": "Smell of gas",
     "flooding": "Flooding",
 }
-NEW = 0  # the id the call being booked has in the engine (real ids are positive)
-
-
-@dataclass(frozen=True)
-class BookingNeed:
-    """What the new call needs, as the engine and the capacity rules see it."""
-
-    location: tuple[float, float]
-    skills: frozenset[str]
-    duration_minutes: int
-    priority: str
-
-
-@dataclass(frozen=True)
-class Offer:
-    day: date
-    window_start: datetime
-    window_end: datetime
-    technician: Technician
-    position: int  # 0-based, as the move service takes it
-    arrival: datetime  # planned arrival at the door (after any wait): what is promised
-    travel_added_minutes: float
-
-    @property
-    def key(self) -> str:
-        """How a form names this window (the technician is re-checked, not trusted)."""
-        return f"{self.window_start.isoformat()}|{self.window_end.isoformat()}"
-
-
-@dataclass
-class Offers:
-    offers: list[Offer]
-    capacity: list[DayCapacity]
-    # Days with no offer and why, in words: "Wed 11 Mar: only 20 min left outside the reserve".
-    refusals: dict[date, str] = field(default_factory=dict)
-
-    def find(self, key: str) -> Offer | None:
-        return next((o for o in self.offers if o.key == key), None)
-
-
-# --- the window search ------------------------------------------------------------------------
-
-
-def booking_days(now: datetime) -> list[date]:
-    today = timezone.localdate(now)
-    return [today, today + timedelta(days=1)]
-
-
-def booking_offers(*, user, team: Team | None, need: BookingNeed, now: datetime | None = None):
-    """Feasible arrival windows on today's and tomorrow's board, best (earliest) first."""
-    if not roles.can_book(user):
-        raise NotAllowed("Only CSRs, dispatchers and managers can book calls.")
-    _check_need(need)
-    now = now or clock.now()
-    if team is None:
-        raise InvalidInput("Choose the team whose board the call goes on.", field="team")
-    days = booking_days(now)
-    load = team_load(team=team, days=days)
-    techs, calls = load.technicians, load.calls
-    result = Offers(offers=[], capacity=[])
-    for day, capacity in zip(days, capacity_days(load=load, days=days, now=now), strict=True):
-        result.capacity.append(capacity)
-        refusal = reserve_refusal(
-            capacity,
-            skills=need.skills,
-            duration_minutes=need.duration_minutes,
-            priority=need.priority,
-        )
-        day_offers = [] if refusal else _offers_for_day(day, techs, calls, need, now)
-        if not refusal and not day_offers:
-            refusal = "no window fits the board without making a call late or into overtime."
-        if refusal:
-            result.refusals[day] = refusal
-        result.offers.extend(day_offers)
-    return result
-
-
-def _check_need(need: BookingNeed) -> None:
-    if not 0 < need.duration_minutes <= 24 * 60:
-        raise InvalidInput("Duration must be 1 to 1440 minutes.", field="duration_minutes")
-
-
-def _qualified(tech: Technician, need: BookingNeed, day: date, now: datetime) -> bool:
-    if not need.skills <= {s.code for s in tech.skills.all()}:
-        return False
-    if day == timezone.localdate(now):
-        # Marked off during the shift, or the shift is over: nobody to promise a window with.
-        return works_rest_of_today(tech, now)
-    return True
-
-
-def _windows(day: date, techs: list[Technician], now: datetime) -> list[tuple[datetime, datetime]]:
-    """Back-to-back windows from the earliest shift start to the latest shift end."""
-    if not techs:
-        return []
-    length = timedelta(minutes=settings.BOOKING_WINDOW_MINUTES)
-    start = min(shift_bounds(day, t.shift_start, t.shift_end)[0] for t in techs)
-    end = max(shift_bounds(day, t.shift_start, t.shift_end)[1] for t in techs)
-    windows = []
-    while start < end:
-        if start + length > now:
-            windows.append((start, start + length))
-        start += length
-    return windows
-
-
-def _offers_for_day(day, techs, calls, need: BookingNeed, now: datetime) -> list[Offer]:
-    queues: dict[int, list[ServiceCall]] = defaultdict(list)
-    for call in calls:
-        if call.scheduled_day == day and call.technician_id and call.position is not None:
-            queues[call.technician_id].append(call)
-    qualified = [t for t in techs if _qualified(t, need, day, now)]
-    travel = travel_provider()
-    best: dict[tuple[datetime, datetime], Offer] = {}
-    windows = _windows(day, qualified, now)  # one grid for the team, so offers never overlap
-    for tech in qualified:
-        queue = queues[tech.pk]
-        before = plan_queue(place_of(tech), [queued_from(c) for c in queue], day, now, travel)
-        for window in windows:
-            offer = _best_place(tech, queue, before, window, need, day, now, travel)
-            if offer and (window not in best or _rank(offer) < _rank(best[window])):
-                best[window] = offer
-    return sorted(best.values(), key=lambda o: (o.window_start, _rank(o)))
-
-
-def _rank(offer: Offer) -> tuple:
-    return (offer.travel_added_minutes, offer.arrival, offer.technician.name)
-
-
-def _best_place(tech, queue, before, window, need, day, now, travel) -> Offer | None:
-    """The least-travel place in one queue where the call fits this window, if any."""
-    found: Offer | None = None
-    for position in range(first_free_position(queue), len(queue) + 1):
-        if position and before[queue[position - 1].pk].planned_finish > window[1]:
-            break  # the stop before already finishes after the window: later places do too
-        offer = _try_place(tech, queue, before, position, window, need, day, now, travel)
-        if offer and (found is None or _rank(offer) < _rank(found)):
-            found = offer
-    return found
-
-
-def _try_place(tech, queue, before, position, window, need, day, now, travel) -> Offer | None:
-    new = QueuedCall(
-        NEW, need.location, need.duration_minutes, window[0], window[1], "assigned", None
-    )
-    order = [queued_from(c) for c in queue]
-    order.insert(position, new)
-    after = plan_queue(place_of(tech), order, day, now, travel)
-    if not _fits(after, before, queue):
-        return None
-    prev = order[position - 1].location if position else _origin(tech, day, now)
-    nxt = order[position + 1].location if position + 1 < len(order) else None
-    added = travel(prev, need.location)
-    if nxt is not None:
-        added += travel(need.location, nxt) - travel(prev, nxt)
-    return Offer(
-        day=day,
-        window_start=window[0],
-        window_end=window[1],
-        technician=tech,
-        position=position,
-        # At the door: a technician early for the window waits for it (the engine's `start`).
-        arrival=after[NEW].planned_start,
-        travel_added_minutes=round(added / 60.0, 1),
-    )
-
-
-def _origin(tech, day, now):
-    return starting_point(place_of(tech), now, shift_bounds(day, tech.shift_start, tech.shift_end))
-
-
-def _fits(after: dict[int, EtaFields], before: dict[int, EtaFields], queue) -> bool:
-    """The new call on time with margin, and nobody else any worse off."""
-    mine = after[NEW]
-    if mine.risk != "ok" or mine.overtime:
-        return False
-    for call in queue:
-        old, new = before[call.pk], after[call.pk]
-        if RISK_RANK[new.risk] > RISK_RANK[old.risk] or (new.overtime and not old.overtime):
-            return False
-        if _breaks_promise(call, old, new):
-            return False
-    return True
-
-
-def _breaks_promise(call: ServiceCall, before: EtaFields, after: EtaFields) -> bool:
-    if call.promised_eta is None or before.eta is None or after.eta is None:
-        return False
-    tolerance = timedelta(minutes=settings.PROMISE_TOLERANCE_MINUTES)
-    kept = abs(before.eta - call.promised_eta) <= tolerance
-    return kept and abs(after.eta - call.promised_eta) > tolerance
 
 
 # --- booking ----------------------------------------------------------------------------------

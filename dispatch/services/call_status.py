@@ -16,13 +16,13 @@ from django.db import transaction
 from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
+from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors import call_get_for_user
 from dispatch.services.background import enqueue
 from dispatch.services.calls import MESSAGES_FOR_CALL_TASK, _close_gap
 from dispatch.services.events import event_record
 from dispatch.services.handoffs import handoff_offers_void
 from dispatch.services.moves import call_move_within, call_release_within, with_retries
-from dispatch.services.queues import WORKING_STATUSES
 from dispatch.services.technicians import technician_status_update
 from technicians.models import Technician
 

@@ -13,11 +13,12 @@ from customers.models import Customer, Site
 from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
+from dispatch.planning.routes import WORKING_STATUSES
+from dispatch.selectors.planning import unassigned_fields
 from dispatch.services.background import enqueue
 from dispatch.services.etas import ETA_FIELDS, etas_refresh_technicians
 from dispatch.services.events import event_record, jsonable
 from dispatch.services.moves import with_retries
-from dispatch.services.queues import WORKING_STATUSES, unassigned_fields
 from technicians.models import Skill, Technician
 
 EDITABLE = (

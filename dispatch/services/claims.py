@@ -15,7 +15,7 @@ from dispatch import clock, roles
 from dispatch.errors import InvalidInput, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
-from dispatch.services.candidates import call_candidates
+from dispatch.selectors.candidates import call_candidates
 from dispatch.services.events import event_record
 from dispatch.services.moves import MoveResult, call_move_within, with_retries
 
@@ -58,7 +58,9 @@ def call_claim(
 
 
 def _claim_position(user, call: ServiceCall, me, now: datetime) -> int:
-    candidates, excluded = call_candidates(user=user, call_id=call.pk, now=now)
+    candidates, excluded = call_candidates(
+        user=user, call_id=call.pk, now=now, only_team=me.team_id
+    )
     for candidate in candidates:
         if candidate.technician.pk == me.pk:
             return candidate.position

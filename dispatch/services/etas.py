@@ -15,57 +15,22 @@ from django.db import transaction
 
 from dispatch import clock
 from dispatch.models import ServiceCall
-from dispatch.services.bulk import rows_update
-from dispatch.services.queues import (
+from dispatch.selectors.planning import (
+    QUEUED_COLUMNS,
     EtaFields,
-    QueuedCall,
-    TechnicianPlace,
+    place_of_row,
     plan_queue,
+    queued_of_row,
     travel_provider,
     unassigned_fields,
 )
+from dispatch.services.bulk import rows_update
 from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from technicians.models import Technician
 
 ETA_FIELDS = ("eta", "planned_start", "planned_finish", "slack_minutes", "risk", "overtime")
 _TECH_COLUMNS = ("id", "home_lat", "home_lng", "last_lat", "last_lng", "last_seen_at")
-_CALL_COLUMNS = (
-    "id",
-    "technician_id",
-    "site__lat",
-    "site__lng",
-    "duration_minutes",
-    "window_start",
-    "deadline",
-    "status",
-    "started_at",
-    "risk_since",
-    *ETA_FIELDS,
-)
-
-
-def technician_place(row: dict) -> TechnicianPlace:
-    last = (row["last_lat"], row["last_lng"]) if row["last_lat"] is not None else None
-    return TechnicianPlace(
-        id=row["id"],
-        home=(row["home_lat"], row["home_lng"]),
-        last=last,
-        last_seen_at=row["last_seen_at"],
-        shift_start=row["shift_start"],
-        shift_end=row["shift_end"],
-    )
-
-
-def queued_call(row: dict) -> QueuedCall:
-    return QueuedCall(
-        id=row["id"],
-        location=(row["site__lat"], row["site__lng"]),
-        duration_minutes=row["duration_minutes"],
-        window_start=row["window_start"],
-        deadline=row["deadline"],
-        status=row["status"],
-        started_at=row["started_at"],
-    )
+_CALL_COLUMNS = (*QUEUED_COLUMNS, "risk_since", *ETA_FIELDS)
 
 
 def stored_fields(row: dict) -> EtaFields:
@@ -108,11 +73,11 @@ def _refresh_technicians(tech_rows: list[dict], day: date, now: datetime) -> int
         .order_by("technician_id", "position")
         .values(*_CALL_COLUMNS)
     )
-    techs = {t["id"]: technician_place(t) for t in tech_rows}
+    techs = {t["id"]: place_of_row(t) for t in tech_rows}
     travel_fn = travel_provider()
     planned: dict[int, EtaFields] = {}
     for tech_id, queue in groupby(calls, key=lambda row: row["technician_id"]):
-        queue_calls = [queued_call(row) for row in queue]
+        queue_calls = [queued_of_row(row) for row in queue]
         planned.update(plan_queue(techs[tech_id], queue_calls, day, now, travel_fn))
     return _write_changed(_changed(planned, calls), calls, now)
 

@@ -19,7 +19,7 @@ from dispatch import clock, roles
 from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
-from dispatch.services.candidates import Candidate, Excluded, call_candidates
+from dispatch.selectors.candidates import Candidate, Excluded, call_candidates
 from dispatch.services.events import event_record
 from dispatch.services.moves import call_move_within, with_retries
 from technicians.models import HandoffOffer, Technician
@@ -32,8 +32,8 @@ def handoff_options(
 ) -> tuple[list[Candidate], list[Excluded]]:
     """Teammates who could take one of my calls (ranked) and those who can't, with reasons."""
     call = call_get_for_user(user=user, call_id=call_id)
-    _require_owner(user, call)
-    return call_candidates(user=user, call_id=call_id, now=now)
+    me = _require_owner(user, call)
+    return call_candidates(user=user, call_id=call_id, now=now, only_team=me.team_id)
 
 
 def handoff_offer(
@@ -181,7 +181,7 @@ def _teammate(me: Technician, technician_id) -> Technician:
 
 
 def _require_able(user, call: ServiceCall, target: Technician, now: datetime) -> None:
-    _, excluded = call_candidates(user=user, call_id=call.pk, now=now)
+    _, excluded = call_candidates(user=user, call_id=call.pk, now=now, only_team=target.team_id)
     for entry in excluded:
         if entry.technician.pk == target.pk:
             raise InvalidInput(f"{target} can't take call #{call.pk}: {entry.reason}.")
@@ -246,7 +246,12 @@ def _move_to_acceptor(offer: HandoffOffer, now: datetime) -> None:
 
 def _best_position(offer: HandoffOffer, now: datetime) -> int:
     # Where the candidates service would put it; the end of the queue if it ranks them out.
-    candidates, _ = call_candidates(user=offer.from_technician.user, call_id=offer.call_id, now=now)
+    candidates, _ = call_candidates(
+        user=offer.from_technician.user,
+        call_id=offer.call_id,
+        now=now,
+        only_team=offer.from_technician.team_id,
+    )
     for candidate in candidates:
         if candidate.technician.pk == offer.to_technician_id:
             return candidate.position

@@ -14,37 +14,40 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from dispatch import clock, roles
 from dispatch.errors import Busy, InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
+from dispatch.planning.eligibility import unable
+from dispatch.planning.eta import Leg
+from dispatch.planning.ripple import Ripple, ripple_between
+from dispatch.planning.risk import RISK_RANK
+from dispatch.planning.routes import WORKING_STATUSES, Route, first_free_position
 from dispatch.selectors import call_get_for_user
+from dispatch.selectors.planning import (
+    EtaFields,
+    fields_of,
+    place_of,
+    planning_rules,
+    promises_of,
+    queued_from,
+    route_of,
+    travel_provider,
+    unassigned_fields,
+    worker_of,
+)
 from dispatch.services.background import enqueue
 from dispatch.services.bulk import objects_update
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
-from dispatch.services.queues import (
-    WORKING_STATUSES,
-    EtaFields,
-    first_free_position,
-    place_of,
-    plan_queue,
-    queued_from,
-    travel_provider,
-    unassigned_fields,
-)
-from dispatch.services.risk import (
-    RISK_RANK,
-    RiskChange,
-    risk_since_after,
-    risk_transitions_record,
-)
+from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from technicians.models import Technician
 
 log = logging.getLogger(__name__)
@@ -83,7 +86,14 @@ class MovePlan:
     takes_from_working_tech: bool
     kind: str
     version_before: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # eligibility, in words: a dispatcher's
+    # override needs confirming ("missing skill: plumbing", "shift ends 17:00")
+    target: Technician | None = None
+    summary: Ripple = field(
+        default_factory=Ripple
+    )  # the planning core's ripple to every other call
+    promised_shifted: list[int] = field(default_factory=list)  # promised ETAs moved past the
+    # ripple-shift setting (the moved call's own included)
 
     def ripple_for(self, user) -> list[RippleEntry]:
         """The ripple as this user may see it: a technician sees other queues anonymously."""
@@ -100,7 +110,7 @@ class MovePlan:
     def needs_confirmation(self) -> bool:
         """A drop that hurts someone must be confirmed; a harmless one commits at once."""
         hurts = any(e.worsened or e.promise_broken for e in self.ripple)
-        return hurts or self.takes_from_working_tech
+        return hurts or self.takes_from_working_tech or bool(self.warnings or self.promised_shifted)
 
 
 @dataclass
@@ -256,6 +266,7 @@ def _plan(
     allow(user, call, target, taking, reason)
     _check_not_reordering_work_under_way(call, target)
     plan = _plan_queues(call, target, position, taking, now, techs)
+    _check_eligible(user, plan, target, now)
     _check_claim_keeps_own_calls(user, plan)
     return plan
 
@@ -377,12 +388,7 @@ def _check_technician_move(user, call: ServiceCall, target: Technician | None) -
             )
         return  # reorder own queue, or hand a call to a teammate
     if call.technician_id is None and target is not None and target.pk == me.pk:
-        missing = set(call.skills.values_list("code", flat=True)) - set(
-            me.skills.values_list("code", flat=True)
-        )
-        if missing:
-            raise NotAllowed(f"You can't claim this call: it needs {', '.join(sorted(missing))}.")
-        return
+        return  # a claim: whether they are able is the eligibility rule's (_check_eligible)
     if call.technician_id is None:
         raise NotAllowed("A technician can claim an unassigned call only for themselves.")
     if call.technician_id != me.pk:
@@ -430,52 +436,82 @@ def _load_queues(technician_ids: list[int], day) -> dict[int, list[ServiceCall]]
     return queues
 
 
-def _plan_one(tech: Technician, calls: list[ServiceCall], day, now, arrived_id: int | None, travel):
+def _route(tech: Technician, queue: list[ServiceCall], day, now, arrived_id: int | None) -> Route:
     # A call that arrives from another queue is only assigned there, whatever it was before.
-    queued = [queued_from(c, "assigned" if c.pk == arrived_id else None) for c in calls]
-    return plan_queue(place_of(tech), queued, day, now, travel)
+    queued = [queued_from(c, "assigned" if c.pk == arrived_id else None) for c in queue]
+    return route_of(place_of(tech), queued, day, now)
 
 
 def _insert_at(queue: list[ServiceCall], call: ServiceCall, position: int) -> None:
     # Work under way (on the way or on site) stays first: nothing is put ahead of it here;
     # redirecting a technician is "taking" that call, which has its own rules.
-    floor = first_free_position(queue)
+    floor = first_free_position([c.status for c in queue])
     queue.insert(max(floor, min(position, len(queue))), call)
+
+
+@dataclass
+class _Planned:
+    """Both sides of a move as the planning core times them."""
+
+    legs: dict[int, Leg]
+    fields: dict[int, EtaFields]
+    shift_end: dict[int, float]
+
+
+def _planned(queues: dict[int, list[ServiceCall]], techs, call, source_id, day, now, travel):
+    margin = planning_rules().risk_margin
+    legs, fields, ends = {}, {}, {}
+    for tid, queue in queues.items():
+        route = _route(techs[tid], queue, day, now, call.pk if tid != source_id else None)
+        for leg in route.plan(travel):
+            legs[leg.id], ends[leg.id] = leg, route.shift_end
+            fields[leg.id] = fields_of(leg, margin, route.shift_end)
+    if call.pk not in fields:
+        fields[call.pk] = unassigned_fields(call.deadline, now)
+    return _Planned(legs, fields, ends)
 
 
 def _plan_queues(call, target, position, taking, now, techs: dict[int, Technician]) -> MovePlan:
     day, travel = call.scheduled_day, travel_provider()
     source_id, target_id = call.technician_id, (target.pk if target else None)
     before_queues = _load_queues(list(techs), day)
-    before: dict[int, EtaFields] = {}
-    for tid, queue in before_queues.items():
-        before.update(_plan_one(techs[tid], queue, day, now, None, travel))
-    if source_id is None:
-        before[call.pk] = unassigned_fields(call.deadline, now)
     after_queues = {
         tid: [c for c in queue if c.pk != call.pk] for tid, queue in before_queues.items()
     }
     if target_id is not None:
         _insert_at(after_queues[target_id], call, position)
-    after: dict[int, EtaFields] = {}
-    for tid, queue in after_queues.items():
-        arrived = call.pk if tid != source_id else None
-        after.update(_plan_one(techs[tid], queue, day, now, arrived, travel))
-    if target_id is None:
-        after[call.pk] = unassigned_fields(call.deadline, now)
+    before = _planned(before_queues, techs, call, source_id, day, now, travel)
+    after = _planned(after_queues, techs, call, source_id, day, now, travel)
     calls = {c.pk: c for queue in before_queues.values() for c in queue} | {call.pk: call}
-    kind = _move_kind(source_id, target_id)
+    rules, promises = planning_rules(), promises_of((pk, c.promised_eta) for pk, c in calls.items())
+    summary = ripple_between(
+        before.legs, after.legs, rules=rules, promises=promises, shift_end=after.shift_end,
+        skip=call.pk,
+    )  # fmt: skip
     return MovePlan(
         call=call,
         source_id=source_id,
         target_id=target_id,
         queues=after_queues,
-        after=after,
-        ripple=_ripple(calls, before, after, after_queues, call.pk),
+        after=after.fields,
+        ripple=_ripple(calls, before, after, after_queues, call.pk, promises),
         takes_from_working_tech=taking,
-        kind=kind,
+        kind=_move_kind(source_id, target_id),
         version_before=call.version,
+        target=target,
+        summary=summary,
+        promised_shifted=_promised_shifted(calls, before.legs, after.legs, rules.ripple_shift),
     )
+
+
+def _promised_shifted(calls, before: dict[int, Leg], after: dict[int, Leg], limit: float):
+    return [
+        pk
+        for pk, leg in after.items()
+        if calls[pk].promised_eta is not None
+        and pk in before
+        and abs(leg.arrival - before[pk].arrival) > limit
+    ]
 
 
 def _move_kind(source_id: int | None, target_id: int | None) -> str:
@@ -484,22 +520,16 @@ def _move_kind(source_id: int | None, target_id: int | None) -> str:
     return "reordered" if source_id == target_id else "moved"
 
 
-def _promise_broken(call: ServiceCall, before: EtaFields, after: EtaFields) -> bool:
-    """True when this change carries the ETA outside the window the customer was promised."""
-    if call.promised_eta is None:
-        return False
-    tolerance = timedelta(minutes=settings.PROMISE_TOLERANCE_MINUTES)
-    was_kept = before.eta is not None and abs(before.eta - call.promised_eta) <= tolerance
-    if after.eta is None:
-        return was_kept  # back to unassigned: nobody is planned for the promised time any more
-    return was_kept and abs(after.eta - call.promised_eta) > tolerance
+def _arrival(legs: dict[int, Leg], pk: int) -> float | None:
+    leg = legs.get(pk)
+    return None if leg is None else leg.arrival
 
 
-def _ripple(calls, before, after, after_queues, moved_id) -> list[RippleEntry]:
+def _ripple(calls, before: _Planned, after: _Planned, after_queues, moved_id, promises):
     owner = {c.pk: tid for tid, queue in after_queues.items() for c in queue}
     entries = []
-    for pk, new in after.items():
-        old = before.get(pk, EtaFields(None, None, None, None, "", False))
+    for pk, new in after.fields.items():
+        old = before.fields.get(pk, EtaFields(None, None, None, None, "", False))
         shift = None
         if old.eta is not None and new.eta is not None:
             shift = round((new.eta - old.eta).total_seconds() / 60.0, 1)
@@ -515,11 +545,53 @@ def _ripple(calls, before, after, after_queues, moved_id) -> list[RippleEntry]:
                     risk_before=old.risk,
                     risk_after=new.risk,
                     shift_minutes=shift,
-                    promise_broken=_promise_broken(calls[pk], old, new),
+                    promise_broken=promises.broken(
+                        pk, _arrival(before.legs, pk), _arrival(after.legs, pk)
+                    ),
                     moved=pk == moved_id,
                 )
             )
     return sorted(entries, key=lambda e: (not e.moved, e.technician_id or 0, e.call_id))
+
+
+# --- eligibility ------------------------------------------------------------------------------
+
+
+def _skills_of(call: ServiceCall, tech: Technician) -> tuple[set[str], set[str]]:
+    """The call's needs and the technician's skills, in one query."""
+    needs = ServiceCall.skills.through.objects.filter(servicecall_id=call.pk).values_list(
+        Value("call"), "skill__code"
+    )
+    has = Technician.skills.through.objects.filter(technician_id=tech.pk).values_list(
+        Value("tech"), "skill__code"
+    )
+    found: dict[str, set[str]] = {"call": set(), "tech": set()}
+    for side, code in needs.union(has, all=True):
+        found[side].add(code)
+    return found["call"], found["tech"]
+
+
+def _check_eligible(user, plan: MovePlan, target: Technician | None, now: datetime) -> None:
+    """One eligibility rule for every move to another technician: a dispatcher's override is
+    warned and must be confirmed; anyone else is refused with the reason."""
+    call = plan.call
+    if target is None or target.pk == plan.source_id:
+        return
+    needs, skills = _skills_of(call, target)
+    worker = worker_of(target, skills, call.scheduled_day, now)
+    arrival = plan.after[call.pk].eta
+    reasons = unable(
+        worker,
+        needs,
+        now=now.timestamp(),
+        emergency=call.priority == "emergency",
+        at=arrival.timestamp() if arrival else None,
+    )
+    if not reasons:
+        return
+    if not roles.can_move_any(user):
+        raise NotAllowed(f"{target.name} can't take call #{call.pk}: {'; '.join(reasons)}.")
+    plan.warnings.extend(f"{target.name}: {reason}" for reason in reasons)
 
 
 # --- applying ---------------------------------------------------------------------------------

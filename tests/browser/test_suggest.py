@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dispatch.models import CallEvent, ServiceCall
-from dispatch.services.candidates import call_candidates
+from dispatch.selectors.candidates import call_candidates
 from dispatch.services.etas import etas_refresh_day
 from tests.browser.test_board import cards, ids_in
 from tests.conftest import DAY, local

@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from dispatch.services.candidates import call_candidates
+from dispatch.selectors.candidates import call_candidates
 from dispatch.services.etas import etas_refresh_day
 from tests.conftest import DAY, local, make_technician
 
@@ -52,10 +52,15 @@ def test_exclusions_say_why_in_words(dispatcher, tom, tina, north, skills, make_
     candidates, excluded = call_candidates(user=dispatcher, call_id=call.pk, now=local(7, 30))
     reasons = {e.technician.name: e.reason for e in excluded}
     assert reasons["Tina"] == "missing skill: plumbing"
-    assert reasons["Olga"] == "off shift"
     assert reasons["Tom"].startswith("would arrive late by")
-    assert "overtime" in reasons["Ed"]
-    assert candidates == []
+    assert reasons["Ed"] == "would push this call into overtime"
+    # Before her 08:00 shift Olga's "off" is just the night: she starts on time and is offered.
+    assert [c.technician.name for c in candidates] == ["Olga"]
+    # During her shift "off" means marked off: the same rule says so, in words.
+    _, excluded = call_candidates(user=dispatcher, call_id=call.pk, now=local(8, 5))
+    reasons = {e.technician.name: e.reason for e in excluded}
+    assert reasons["Olga"] == "marked off today"
+    assert reasons["Ed"] == "shift ends 08:00"
 
 
 def test_candidates_api(api, dispatcher, tom, tina, make_call, skills):

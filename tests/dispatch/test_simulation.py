@@ -7,7 +7,8 @@ import math
 from django.core.management import call_command
 
 from dispatch.eta import Stop
-from dispatch.insertion import Route, insertions
+from dispatch.planning.insertion import insertions
+from dispatch.planning.routes import Route
 from dispatch.simulation import Simulation, day_generate, day_simulate
 from dispatch.travel import euclidean, great_circle
 

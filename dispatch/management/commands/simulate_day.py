@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dispatch.services.queues import risk_margin_seconds, travel_provider
+from dispatch.selectors.planning import planning_rules, travel_provider
 from dispatch.simulation import DURATION_SPREAD, Report, day_generate, day_simulate
 
 COLUMNS = (
@@ -42,13 +42,13 @@ class Command(BaseCommand):
     def handle(self, *args, techs: int, calls: int, seed: int, seeds: int, **options) -> None:
         if techs < 1 or calls < 1 or seeds < 1:
             raise CommandError("--techs, --calls and --seeds must be at least 1.")
-        if risk_margin_seconds() != 30 * 60:
-            self.stderr.write("note: RISK_MARGIN_MINUTES is not 30; the simulation uses 30.")
-        travel = travel_provider()
+        travel, rules = travel_provider(), planning_rules()
         rows = []
         for s in range(seed, seed + seeds):
             day = day_generate(techs=techs, calls=calls, seed=s)
-            rows += [(s, day_simulate(day, policy, travel)) for policy in ("baseline", "ours")]
+            rows += [
+                (s, day_simulate(day, policy, travel, rules)) for policy in ("baseline", "ours")
+            ]
         low, high = DURATION_SPREAD
         self.stdout.write(
             f"{techs} technicians, {calls} calls; real duration = estimate x U({low}, {high}); "

@@ -24,7 +24,8 @@ from django.db.models import Avg, Q
 from django.utils import timezone
 
 from dispatch.models import ServiceCall
-from dispatch.services.queues import shift_bounds
+from dispatch.planning.eligibility import works_after
+from dispatch.selectors.planning import shift_bounds, worker_of
 from technicians.models import Skill, Team, Technician
 
 ALL_WORK = ""  # the row for every technician and every call, whatever the skills
@@ -88,10 +89,9 @@ def team_nearest(location: tuple[float, float], centroids: dict[int, tuple[float
 
 
 def works_rest_of_today(tech: Technician, now: datetime) -> bool:
-    """Whether a technician still works today: the shift is not over, and they are not marked
-    off during it. Before the shift "off" is just the night: they will start on time."""
-    start, end = shift_bounds(timezone.localdate(now), tech.shift_start, tech.shift_end)
-    return now < end and not (tech.status == "off" and start <= now)
+    """Whether a technician still works today (the eligibility rule: the shift is not over and
+    they are not marked off during it; before the shift "off" is just the night)."""
+    return works_after(worker_of(tech, (), timezone.localdate(now), now), now.timestamp())
 
 
 def technician_minutes(tech: Technician, day: date, now: datetime) -> int:

@@ -1,0 +1,188 @@
+"""Which technician should go, and where in their queue: the one ranking of candidates.
+
+A candidate is the best on-time place in one able technician's queue, with its ripple (in the
+technician's queue, plus what leaving the current queue does to that one). Ranked: least harm
+(lateness added, calls turned worse, promises broken), no overtime, own team before another
+team's equally good choice, least travel added, least shift to others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from dispatch.planning.eligibility import Worker, unable
+from dispatch.planning.eta import Stop, Travel
+from dispatch.planning.insertion import Insertion, insertions
+from dispatch.planning.promises import Promises
+from dispatch.planning.ripple import EMPTY, Ripple, ripple_between
+from dispatch.planning.routes import Route
+from dispatch.planning.rules import Rules
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything the planner needs about some technicians on one day, as plain data."""
+
+    routes: Mapping[object, Route]  # technician id -> their queue
+    workers: Mapping[object, Worker]  # technician id -> eligibility facts
+    promises: Promises
+    rules: Rules
+    travel: Travel
+    now: float
+    call_skills: Mapping[object, frozenset[str]] | None = None  # queued call id -> needs
+
+    def owner_of(self, call_id: object) -> object | None:
+        return next((t for t, r in self.routes.items() if r.index_of(call_id) is not None), None)
+
+
+@dataclass(slots=True)
+class Choice:
+    technician_id: object
+    insertion: Insertion  # where the call goes and its timing there
+    ripple: Ripple  # to every other call: the new queue's and the one it leaves
+    other_team: bool = False
+    name: str = ""  # the last tie-break, so a ranking reads the same every time
+
+    @property
+    def position(self) -> int:
+        return self.insertion.position
+
+    @property
+    def overtime(self) -> bool:
+        return self.insertion.overtime or bool(self.ripple.overtime)
+
+    def rank(self) -> tuple:
+        r = self.ripple
+        harm = (round(r.added_lateness / 60.0, 1), len(r.turned_worse), len(r.promises_broken))
+        travel = round(self.insertion.travel_added / 60.0, 1)
+        return (*harm, self.overtime, self.other_team, travel, r.max_shift_minutes, self.name)
+
+
+def _insertion_rank(ins: Insertion) -> tuple:
+    r = ins.ripple
+    return (
+        round(r.added_lateness / 60.0, 1),
+        len(r.turned_worse),
+        len(r.promises_broken),
+        ins.overtime or bool(r.overtime),
+        round(ins.travel_added / 60.0, 1),
+        r.max_shift_minutes,
+        ins.position,
+    )
+
+
+def best_place(
+    route: Route,
+    stop: Stop,
+    world: World,
+    *,
+    worker: Worker,
+    emergency: bool = False,
+) -> Insertion | str:
+    """The best on-time place in one queue, or why there is none, in words."""
+    tries = insertions(
+        route,
+        stop,
+        world.travel,
+        rules=world.rules,
+        promises=world.promises,
+        ripple_if_late=False,
+    )
+    on_time = [t for t in tries if t.on_time]
+    if not on_time:
+        late_by = min((-(t.leg.slack or 0.0) for t in tries), default=0.0) / 60.0
+        return f"would arrive late by {late_by:.0f} min"
+    if not emergency:
+        in_shift = [t for t in on_time if not (t.overtime or t.ripple.overtime)]
+        if not in_shift:
+            return _overtime_reason(min(on_time, key=lambda t: t.position))
+        on_time = in_shift
+    return min(on_time, key=_insertion_rank)
+
+
+def _overtime_reason(first: Insertion) -> str:
+    pushed = first.ripple.overtime
+    which = "this call" if first.overtime or not pushed else f"call #{pushed[-1]}"
+    return f"would push {which} into overtime"
+
+
+def leaving_ripple(world: World, call_id: object) -> Ripple:
+    """What taking a call out of its current queue does to the calls left there."""
+    owner = world.owner_of(call_id)
+    if owner is None:
+        return EMPTY
+    route = world.routes[owner]
+    before = {leg.id: leg for leg in route.plan(world.travel)}
+    after = {leg.id: leg for leg in route.without(call_id).plan(world.travel)}
+    return ripple_between(
+        before,
+        after,
+        rules=world.rules,
+        promises=world.promises,
+        shift_end=route.shift_end,
+        skip=call_id,
+    )
+
+
+def candidates(
+    world: World,
+    stop: Stop,
+    needs: Iterable[str],
+    *,
+    emergency: bool = False,
+    home_team: object = None,
+) -> tuple[list[Choice], list[tuple[object, str]]]:
+    """Every able technician's best place, ranked, and every other technician with the reason.
+    The call's current technician (if any) is neither."""
+    needs = frozenset(needs)
+    owner = world.owner_of(stop.id)
+    leaving = leaving_ripple(world, stop.id)
+    found, excluded = [], []
+    for tech_id, worker in world.workers.items():
+        if tech_id == owner:
+            continue
+        reasons = unable(worker, needs, now=world.now, emergency=emergency)
+        place = "; ".join(reasons) if reasons else None
+        if place is None:
+            place = best_place(
+                world.routes[tech_id], stop, world, worker=worker, emergency=emergency
+            )
+        if isinstance(place, str):
+            excluded.append((tech_id, place))
+            continue
+        other = home_team is not None and worker.team != home_team
+        found.append(Choice(tech_id, place, place.ripple + leaving, other, worker.name))
+    found.sort(key=Choice.rank)
+    return found, excluded
+
+
+def send_now(
+    world: World, stop: Stop, needs: Iterable[str], *, home_team: object = None
+) -> tuple[list[Choice], list[tuple[object, str]]]:
+    """For an emergency: every able technician with the call right after their current work,
+    soonest arrival first, then the candidate ranking. Late arrivals are offered: nearest wins."""
+    needs = frozenset(needs)
+    owner = world.owner_of(stop.id)
+    leaving = leaving_ripple(world, stop.id)
+    found, excluded = [], []
+    for tech_id, worker in world.workers.items():
+        if tech_id == owner:
+            continue
+        reasons = unable(worker, needs, now=world.now, emergency=True)
+        if reasons:
+            excluded.append((tech_id, "; ".join(reasons)))
+            continue
+        route = world.routes[tech_id]
+        (now_slot,) = insertions(
+            route,
+            stop,
+            world.travel,
+            rules=world.rules,
+            promises=world.promises,
+            positions=[route.floor],
+        )
+        other = home_team is not None and worker.team != home_team
+        found.append(Choice(tech_id, now_slot, now_slot.ripple + leaving, other, worker.name))
+    found.sort(key=lambda c: (round(c.insertion.leg.arrival), c.rank()))
+    return found, excluded

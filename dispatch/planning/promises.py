@@ -1,0 +1,30 @@
+"""The one promise rule: when a change breaks the ETA a customer was given."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Promises:
+    """Promised arrival times by call id, and how far an ETA may drift before it is broken."""
+
+    at: Mapping[object, float] = field(default_factory=dict)
+    tolerance: float = 0.0
+
+    def kept(self, stop_id: object, arrival: float | None) -> bool:
+        promised = self.at.get(stop_id)
+        return (
+            promised is not None
+            and arrival is not None
+            and abs(arrival - promised) <= (self.tolerance)
+        )
+
+    def broken(self, stop_id: object, before: float | None, after: float | None) -> bool:
+        """Kept before the change and not after it. No ETA after (the call went back to the
+        unassigned list) breaks a kept promise: nobody is planned for that time any more. No
+        ETA before means nothing was being kept, so nothing breaks."""
+        if not self.kept(stop_id, before):
+            return False
+        return after is None or not self.kept(stop_id, after)
