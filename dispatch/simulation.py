@@ -251,10 +251,10 @@ class Simulation:
             self.risk[leg.id] = risk_rank(leg, margin)
             promised = self.promise.get(leg.id)
             if promised is None:
-                self.promise[leg.id] = leg.arrival
-            elif abs(leg.arrival - promised) > self.rules.promise_tolerance:
+                self.promise[leg.id] = leg.start  # the time at the door, as a booking promises
+            elif abs(leg.start - promised) > self.rules.promise_tolerance:
                 self.out.reschedules += 1  # the customer is told a new time
-                self.promise[leg.id] = leg.arrival
+                self.promise[leg.id] = leg.start
 
     def _plan_all(self, now: float) -> dict[int, Leg]:
         legs: dict[int, Leg] = {}

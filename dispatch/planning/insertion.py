@@ -154,7 +154,7 @@ def _replay_tail(route, base, hops, p, clock, hop, rules: Rules, promises: Promi
                 lateness += was
         if promised:
             kept = promised.get(stop.id)
-            if kept is not None and abs(old.arrival - kept) <= tolerance < abs(arrival - kept):
+            if kept is not None and abs(old.start - kept) <= tolerance < abs(start - kept):
                 broken.append(stop.id)
         later = arrival - old.arrival
         if later > most:

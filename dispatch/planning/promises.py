@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Promises:
-    """Promised arrival times by call id, and how far an ETA may drift before it is broken."""
+    """Promised times by call id, and how far they may drift before the promise is broken.
+
+    A promise is about when the technician is at the door to start (the leg's ``start``: the
+    arrival, or the window's start when they are early and wait), which is what a booking
+    promises; an earlier arrival that still waits for the window breaks nothing."""
 
     at: Mapping[object, float] = field(default_factory=dict)
     tolerance: float = 0.0

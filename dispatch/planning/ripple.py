@@ -99,7 +99,7 @@ def ripple_between(
         if call_id == skip:
             continue
         old = before.get(call_id)
-        if promises.broken(call_id, _arrival(old), _arrival(new)):
+        if promises.broken(call_id, at_door(old), at_door(new)):
             broken.append(call_id)
         if old is None or new is None:
             continue
@@ -117,5 +117,7 @@ def ripple_between(
     return Ripple(added, tuple(worse), tuple(broken), tuple(overtime), tuple(shifted), most)
 
 
-def _arrival(leg: Leg | None) -> float | None:
-    return None if leg is None else leg.arrival
+def at_door(leg: Leg | None) -> float | None:
+    """When the technician is at the door to start: what a promised ETA promises (a booking
+    promises the planned start; a technician early for a window waits for it)."""
+    return None if leg is None else leg.start

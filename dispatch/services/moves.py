@@ -27,7 +27,7 @@ from dispatch.errors import Busy, InvalidInput, MoveConflict, NotAllowed, NotFou
 from dispatch.models import ServiceCall
 from dispatch.planning.eligibility import unable
 from dispatch.planning.eta import Leg
-from dispatch.planning.ripple import Ripple, ripple_between
+from dispatch.planning.ripple import Ripple, at_door, ripple_between
 from dispatch.planning.risk import RISK_RANK
 from dispatch.planning.routes import WORKING_STATUSES, Route, first_free_position
 from dispatch.selectors import call_get_for_user
@@ -510,7 +510,7 @@ def _promised_shifted(calls, before: dict[int, Leg], after: dict[int, Leg], limi
         for pk, leg in after.items()
         if calls[pk].promised_eta is not None
         and pk in before
-        and abs(leg.arrival - before[pk].arrival) > limit
+        and abs(leg.start - before[pk].start) > limit
     ]
 
 
@@ -520,9 +520,8 @@ def _move_kind(source_id: int | None, target_id: int | None) -> str:
     return "reordered" if source_id == target_id else "moved"
 
 
-def _arrival(legs: dict[int, Leg], pk: int) -> float | None:
-    leg = legs.get(pk)
-    return None if leg is None else leg.arrival
+def _at_door(legs: dict[int, Leg], pk: int) -> float | None:
+    return at_door(legs.get(pk))
 
 
 def _ripple(calls, before: _Planned, after: _Planned, after_queues, moved_id, promises):
@@ -546,7 +545,7 @@ def _ripple(calls, before: _Planned, after: _Planned, after_queues, moved_id, pr
                     risk_after=new.risk,
                     shift_minutes=shift,
                     promise_broken=promises.broken(
-                        pk, _arrival(before.legs, pk), _arrival(after.legs, pk)
+                        pk, _at_door(before.legs, pk), _at_door(after.legs, pk)
                     ),
                     moved=pk == moved_id,
                 )

@@ -1,0 +1,119 @@
+"""One ripple: the incremental insertion pricing and the whole-plan comparison agree exactly."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dispatch.planning.eta import Stop
+from dispatch.planning.insertion import insertions
+from dispatch.planning.promises import Promises
+from dispatch.planning.ripple import Ripple, ripple_between
+from dispatch.planning.routes import Route
+from dispatch.planning.rules import Rules
+from dispatch.planning.travel import euclidean
+
+RULES = Rules(risk_margin=30.0, promise_tolerance=10.0, ripple_shift=15.0)
+
+
+def _queue(draw_stops) -> list[Stop]:
+    return [
+        Stop(i, (x, y), dur, ready, None if due is None else (ready or 0.0) + due)
+        for i, (x, y, dur, ready, due) in enumerate(draw_stops)
+    ]
+
+
+stop_specs = st.lists(
+    st.tuples(
+        st.floats(0, 50),
+        st.floats(0, 50),
+        st.floats(1, 40),
+        st.one_of(st.none(), st.floats(0, 300)),
+        st.one_of(st.none(), st.floats(5, 200)),
+    ),
+    max_size=7,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    specs=stop_specs,
+    new=st.tuples(st.floats(0, 50), st.floats(0, 50), st.floats(1, 40), st.floats(10, 400)),
+    promised=st.lists(st.floats(-30, 30), max_size=7),
+    shift_end=st.floats(100, 600),
+)
+def test_every_insertion_prices_the_ripple_that_replanning_the_queue_gives(
+    specs, new, promised, shift_end
+):
+    stops = _queue(specs)
+    route = Route(0.0, (0.0, 0.0), stops, shift_end)
+    base = route.plan(euclidean)
+    # Promises near the planned arrivals, so some are kept and some break.
+    promises = Promises(
+        {leg.id: leg.arrival + d for leg, d in zip(base, promised, strict=False)}, 10.0
+    )
+    added = Stop("new", (new[0], new[1]), new[2], None, new[3])
+    for found in insertions(route, added, euclidean, rules=RULES, promises=promises):
+        order = list(stops)
+        order.insert(found.position, added)
+        after = {leg.id: leg for leg in Route(0.0, (0.0, 0.0), order, shift_end).plan(euclidean)}
+        whole = ripple_between(
+            {leg.id: leg for leg in base},
+            after,
+            rules=RULES,
+            promises=promises,
+            shift_end=shift_end,
+            skip="new",
+        )
+        got = found.ripple
+        assert math.isclose(got.added_lateness, whole.added_lateness, abs_tol=1e-6)
+        assert set(got.turned_worse) == set(whole.turned_worse)
+        assert set(got.promises_broken) == set(whole.promises_broken)
+        assert set(got.overtime) == set(whole.overtime)
+        assert set(got.shifted) == set(whole.shifted)
+        assert math.isclose(got.max_shift, whole.max_shift, abs_tol=1e-6)
+        assert math.isclose(found.leg.arrival, after["new"].arrival, abs_tol=1e-9)
+
+
+def test_a_call_pushed_93_minutes_later_is_part_of_the_ripple_even_with_no_risk_change():
+    # Two roomy calls; putting a 90-minute job first pushes both far later, both still on time.
+    stops = [Stop(1, (0.0, 1.0), 600.0, None, 90_000.0), Stop(2, (0.0, 2.0), 600.0, None, 90_000.0)]
+    route = Route(0.0, (0.0, 0.0), stops, 100_000.0)
+    rules = Rules(risk_margin=1800.0, promise_tolerance=900.0, ripple_shift=900.0)
+    (first,) = insertions(
+        route, Stop("x", (0.0, 0.0), 93 * 60.0), euclidean, rules=rules, positions=[0]
+    )
+    assert first.ripple.turned_worse == () and not first.ripple.hurts
+    assert first.ripple.shifted == (1, 2)
+    assert first.ripple.max_shift_minutes == 93.0
+    assert first.ripple.words() == "2 customers later by up to 93 min"
+
+
+def test_a_window_that_absorbs_the_delay_still_counts_its_own_arrival_shift():
+    # The second call waits for a window at 500: arriving later (but before 500) changes
+    # nothing after it, yet its own ETA moved, and its slack under the margin is a risk change.
+    stops = [Stop(1, (0.0, 10.0), 10.0, 500.0, 520.0), Stop(2, (0.0, 20.0), 10.0)]
+    route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+    rules = Rules(risk_margin=30.0, promise_tolerance=10.0, ripple_shift=15.0)
+    (found,) = insertions(
+        route, Stop("x", (0.0, 5.0), 200.0), euclidean, rules=rules, positions=[0]
+    )
+    assert found.ripple.shifted == (1,)
+    assert found.ripple.max_shift == 200.0
+
+
+def test_words_say_nothing_changed_when_nothing_did():
+    assert Ripple().words() == "none"
+    assert Ripple(shifted=(4,), max_shift=31 * 60.0).words() == "1 customer later by up to 31 min"
+
+
+def test_a_promise_breaks_when_a_kept_eta_drifts_past_the_tolerance_or_goes_unassigned():
+    promises = Promises({7: 1000.0}, 60.0)
+    assert promises.broken(7, 1030.0, 1100.0)
+    assert not promises.broken(7, 1030.0, 1050.0)
+    assert promises.broken(7, 1030.0, None)  # back to the unassigned list
+    assert not promises.broken(7, None, 2000.0)  # nothing was being kept
+    assert not promises.broken(7, 1200.0, 1300.0)  # already broken before
+    assert not promises.broken(8, 1000.0, 5000.0)  # never promised
