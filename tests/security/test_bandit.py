@@ -29,4 +29,5 @@ def test_bandit_reports_no_medium_or_high_findings_in_project_code():
     assert findings == []
     assert report["errors"] == []
     scanned = set(report["metrics"]) - {"_totals"}
-    assert any(name.endswith("dispatch/services/moves.py") for name in scanned)
+    assert any(name.endswith("dispatch/services/moves/plan.py") for name in scanned)
+    assert any(name.endswith("dispatch/planning/insertion.py") for name in scanned)

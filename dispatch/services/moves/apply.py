@@ -1,0 +1,143 @@
+"""Applying a planned move: positions, ETA fields, reschedule counts, the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+
+from dispatch.models import ServiceCall
+from dispatch.selectors.planning import (
+    EtaFields,
+)
+from dispatch.services.bulk import objects_update
+from dispatch.services.etas import ETA_FIELDS
+from dispatch.services.events import event_record
+from dispatch.services.moves.result import MovePlan, RippleEntry
+from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
+    call = plan.call
+    before = {
+        "technician": call.technician_id,
+        "position": call.position,
+        "status": call.status,
+        "eta": call.eta,
+    }
+    risks: list[RiskChange] = []
+    _apply_moved_call(plan, now, risks)
+    _rewrite_queues(plan, now, risks)
+    broken = {e.call_id for e in plan.ripple if e.promise_broken}
+    _count_reschedules(broken)
+    # Every other field of `call` was set here and saved above; only the counter moved in SQL.
+    if call.pk in broken:
+        call.refresh_from_db(fields=["reschedule_count"])
+    event_record(
+        call=call,
+        actor=user,
+        kind=plan.kind,
+        reason=reason,
+        before=before,
+        after={
+            "technician": call.technician_id,
+            "position": call.position,
+            "status": call.status,
+            "eta": call.eta,
+        },
+        rescheduled=call.pk in broken,
+        ripple=[_ripple_json(e) for e in plan.ripple if not e.moved],
+    )
+    for entry in plan.ripple:
+        if entry.promise_broken and not entry.moved:
+            event_record(
+                call=ServiceCall(pk=entry.call_id),
+                actor=user,
+                kind="eta_changed",
+                cause=f"call #{call.pk} {plan.kind}",
+                rescheduled=True,
+                before=entry.eta_before,
+                after=entry.eta_after,
+            )
+    risk_transitions_record(risks, actor=user)
+    if plan.takes_from_working_tech:
+        event_record(
+            call=call,
+            actor=user,
+            kind="tech_notified",
+            technician=plan.source_id,
+            message=f"Call #{call.pk} was taken from you: {reason}",
+        )
+
+
+def _set_eta(call: ServiceCall, fields: EtaFields, now: datetime, risks: list[RiskChange]) -> None:
+    """Store planned ETA fields on a call, noting a risk transition for the audit log."""
+    risks.append(RiskChange(call.pk, call.risk, fields.risk, fields.slack_minutes, fields.eta))
+    call.risk_since = risk_since_after(call.risk, fields.risk, call.risk_since, now)
+    for name in ETA_FIELDS:
+        setattr(call, name, getattr(fields, name))
+    call.eta_computed_at = now
+
+
+def _apply_moved_call(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> None:
+    call = plan.call
+    call.technician_id = plan.target_id
+    call.status = (
+        "new"
+        if plan.target_id is None
+        else ("assigned" if plan.takes_from_working_tech or call.status == "new" else call.status)
+    )
+    if plan.takes_from_working_tech:
+        call.en_route_at = call.started_at = None
+    call.position = plan.queues[plan.target_id].index(call) if plan.target_id else None
+    call.version += 1
+    _set_eta(call, plan.after[call.pk], now, risks)
+    call.save(
+        update_fields=[
+            "technician",
+            "status",
+            "en_route_at",
+            "started_at",
+            "position",
+            "version",
+            *ETA_FIELDS,
+            "eta_computed_at",
+            "risk_since",
+            "updated_at",
+        ]
+    )
+
+
+def _rewrite_queues(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> None:
+    # Positions are rewritten densely (0..n-1); the unique (technician, day, position) constraint
+    # is deferred to commit, so the intermediate duplicates of a shift are fine.
+    changed = []
+    for queue in plan.queues.values():
+        for index, queued in enumerate(queue):
+            queued.position = index
+            if queued.pk != plan.call.pk:  # the moved call was stored already
+                _set_eta(queued, plan.after[queued.pk], now, risks)
+            changed.append(queued)
+    if changed:
+        fields = ["position", *ETA_FIELDS, "eta_computed_at", "risk_since"]
+        objects_update(changed, fields)
+
+
+def _count_reschedules(call_ids: set[int]) -> None:
+    if call_ids:
+        from django.db.models import F
+
+        ServiceCall.objects.filter(pk__in=call_ids).update(
+            reschedule_count=F("reschedule_count") + 1
+        )
+
+
+def _ripple_json(entry: RippleEntry) -> dict:
+    # No summaries in the log: a technician reading their call's history must not learn
+    # about calls outside their own queue.
+    # A shallow copy: asdict deep-copied every datetime (a twentieth of a move's time).
+    data = {f.name: getattr(entry, f.name) for f in fields(entry) if f.name != "summary"}
+    for key in ("eta_before", "eta_after"):
+        data[key] = data[key].isoformat() if data[key] else None
+    return data

@@ -1,0 +1,81 @@
+"""What a move planned and did: the ripple entries, the plan, the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from dispatch import roles
+from dispatch.models import ServiceCall
+from dispatch.planning.ripple import Ripple
+from dispatch.planning.risk import RISK_RANK
+from dispatch.selectors.planning import (
+    EtaFields,
+)
+from technicians.models import Technician
+
+
+@dataclass(frozen=True)
+class RippleEntry:
+    call_id: int
+    summary: str
+    technician_id: int | None
+    eta_before: datetime | None
+    eta_after: datetime | None
+    risk_before: str
+    risk_after: str
+    shift_minutes: float | None
+    promise_broken: bool = False
+    moved: bool = False
+
+    @property
+    def worsened(self) -> bool:
+        return RISK_RANK[self.risk_after] > RISK_RANK[self.risk_before]
+
+
+@dataclass
+class MovePlan:
+    call: ServiceCall
+    source_id: int | None
+    target_id: int | None
+    queues: dict[int, list[ServiceCall]]  # technician id -> calls in their new order
+    after: dict[int, EtaFields]
+    ripple: list[RippleEntry]
+    takes_from_working_tech: bool
+    kind: str
+    version_before: int = 0
+    warnings: list[str] = field(default_factory=list)  # eligibility, in words: a dispatcher's
+    # override needs confirming ("missing skill: plumbing", "shift ends 17:00")
+    target: Technician | None = None
+    summary: Ripple = field(
+        default_factory=Ripple
+    )  # the planning core's ripple to every other call
+    promised_shifted: list[int] = field(default_factory=list)  # promised ETAs moved past the
+    # ripple-shift setting (the moved call's own included)
+
+    def ripple_for(self, user) -> list[RippleEntry]:
+        """The ripple as this user may see it: a technician sees other queues anonymously."""
+        if roles.is_office(user):
+            return self.ripple
+        me = roles.technician_of(user)
+        own = me.pk if me else None
+        return [
+            e if e.moved or e.technician_id == own else replace(e, summary="A teammate's call")
+            for e in self.ripple
+        ]
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """A drop that hurts someone must be confirmed; a harmless one commits at once."""
+        hurts = any(e.worsened or e.promise_broken for e in self.ripple)
+        return hurts or self.takes_from_working_tech or bool(self.warnings or self.promised_shifted)
+
+
+@dataclass
+class MoveResult:
+    plan: MovePlan
+    applied: bool
+
+    @property
+    def call(self) -> ServiceCall:
+        return self.plan.call
