@@ -7,6 +7,7 @@ wait is on the DOM or the network, never a fixed sleep.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -87,9 +88,16 @@ def drag(page: Page, call: ServiceCall, to: str, *, before: ServiceCall | None =
     page.wait_for_function(_HELD_AT_JS, arg=[to, call.pk, before.pk if before else None])
 
 
+def moved(call: ServiceCall) -> re.Pattern:
+    """The toast of a move: where the call went, when it arrives, and any ripple."""
+    return re.compile(
+        rf"^Moved call #{call.pk} (to \w+, arriving \d\d:\d\d|back to the unassigned list)"
+    )
+
+
 def drop_and_wait(page: Page, call: ServiceCall) -> None:
     page.mouse.up()
-    expect(page.locator(".notice.ok")).to_have_text(f"Moved call #{call.pk}.")
+    expect(page.locator(".notice.ok")).to_have_text(moved(call))
 
 
 # --- dragging -----------------------------------------------------------------------------------
@@ -160,7 +168,9 @@ def test_keyboard_path_moves_a_call_without_a_mouse(open_board, dispatcher, tom,
     page.keyboard.type("1")
     page.keyboard.press("Enter")
 
-    expect(page.locator(".notice.ok")).to_have_text(f"Moved call #{other.pk}.")
+    expect(page.locator(".notice.ok")).to_have_text(
+        re.compile(rf"^Moved call #{other.pk} to Tina, arriving \d\d:\d\d")
+    )
     expect(panel).to_have_count(0)
     expect(page.locator(f"#call-{other.pk}")).to_be_focused()  # the keyboard user keeps the place
     assert queue(tina) == [other.pk, theirs.pk] and queue(tom) == [mine.pk]
@@ -248,7 +258,7 @@ def test_a_move_in_one_context_appears_in_the_other_within_a_second(
     def move_and_time(mover: Page, watcher: Page, tech) -> None:
         drag(mover, call, cards(tech))
         mover.mouse.up()
-        expect(mover.locator(".notice.ok")).to_have_text(f"Moved call #{call.pk}.")
+        expect(mover.locator(".notice.ok")).to_have_text(moved(call))
         committed = commits[-1]
         budget_ms = 1_000 - (time.perf_counter() - committed) * 1_000
         watcher.wait_for_selector(f"{cards(tech)} #call-{call.pk}", timeout=max(budget_ms, 1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -34,11 +36,15 @@ def test_suggest_lists_candidates_with_reasons_and_one_click_sends_the_best(
 
     best.locator("button.apply").click()
 
-    expect(page.locator(".notice.ok")).to_have_text(f"Moved call #{call.pk}.")
+    expect(page.locator(".notice.ok")).to_have_text(
+        re.compile(rf"^Moved call #{call.pk} to Tom, arriving \d\d:\d\d")
+    )
     expect(panel).to_have_count(0)
     moved = ServiceCall.objects.get(pk=call.pk)
     assert moved.technician_id == tom.pk
-    # The suggested place: first, since the boiler has hours to spare and the leak is due at noon.
-    assert moved.position == expected.position == 0
-    assert ids_in(page, cards(tom)) == [call.pk, waiting.pk]
+    # The suggested place: after the boiler. Both are on time either way, and going second the
+    # leak keeps the boiler customer's ETA where it was (when all else ties, less shift wins).
+    assert moved.position == expected.position == 1
+    assert expected.shifted_calls == 0 and expected.max_shift_minutes == 0
+    assert ids_in(page, cards(tom)) == [waiting.pk, call.pk]
     assert CallEvent.objects.filter(call=call, kind="assigned").count() == 1
