@@ -1,7 +1,7 @@
 """`manage.py seed_demo [--seed N] [--day YYYY-MM-DD]`: a demo company and its day.
 
 Wipes the dispatch data (calls, events, escalations, sites, customers, technicians, teams,
-skills) and the demo logins, then builds them again; the generation lives in dispatch/demo.py.
+skills) and the demo logins, then builds them again; the generation lives in dispatch/demo/.
 """
 
 from __future__ import annotations
