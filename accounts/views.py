@@ -10,7 +10,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 
 from accounts.forms import ThrottledAuthenticationForm
 from dispatch import clock
-from dispatch.api.serializers import ErrorSerializer
+from dispatch.api.common import ErrorSerializer
 
 
 class LoginView(auth_views.LoginView):

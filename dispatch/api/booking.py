@@ -17,16 +17,12 @@ from rest_framework.views import APIView
 
 from customers.models import Customer, Site
 from dispatch import clock, roles, selectors
+from dispatch.api.background import BackgroundDelayHeaderMixin
+from dispatch.api.calls import CallSerializer
+from dispatch.api.common import ERRORS, ErrorSerializer, StrictInputSerializer, validated
+from dispatch.api.fields import ExistingPkField, SkillCodesField
 from dispatch.api.filters import MAX_ID
 from dispatch.api.permissions import HasDispatchRole
-from dispatch.api.serializers import (
-    CallSerializer,
-    ErrorSerializer,
-    ExistingPkField,
-    SkillCodesField,
-    StrictInputSerializer,
-)
-from dispatch.api.views import ERRORS, BackgroundDelayHeaderMixin, validated
 from dispatch.errors import InvalidInput, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.selectors.capacity import capacity_get

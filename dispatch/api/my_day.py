@@ -15,16 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch import roles, selectors
+from dispatch.api.background import BackgroundDelayHeaderMixin
+from dispatch.api.calls import CONFLICT, CallSerializer, conflict_response
+from dispatch.api.common import ERRORS, STAFF_PERMISSIONS, StrictInputSerializer, validated
 from dispatch.api.filters import HandoffFilter
-from dispatch.api.serializers import CallSerializer, StrictInputSerializer
-from dispatch.api.views import (
-    CONFLICT,
-    ERRORS,
-    STAFF_PERMISSIONS,
-    BackgroundDelayHeaderMixin,
-    conflict_response,
-    validated,
-)
 from dispatch.errors import MoveConflict
 from dispatch.services.call_status import ACTIONS, MAX_ACTUAL_MINUTES, call_status_update
 from dispatch.services.claims import call_claim

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatch.api.serializers import StrictInputSerializer
+from dispatch.api.common import StrictInputSerializer
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTIONS = {

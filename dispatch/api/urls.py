@@ -2,42 +2,52 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.views import TokenView
-from dispatch.api import booking, my_day, views
+from dispatch.api import (
+    advice,
+    background,
+    booking,
+    calls,
+    escalations,
+    history,
+    moves,
+    my_day,
+    reference,
+)
 
 router = DefaultRouter()
-router.register("customers", views.CustomerViewSet, basename="customer")
-router.register("sites", views.SiteViewSet, basename="site")
-router.register("skills", views.SkillViewSet, basename="skill")
-router.register("technicians", views.TechnicianViewSet, basename="technician")
-router.register("calls", views.CallViewSet, basename="call")
+router.register("customers", reference.CustomerViewSet, basename="customer")
+router.register("sites", reference.SiteViewSet, basename="site")
+router.register("skills", reference.SkillViewSet, basename="skill")
+router.register("technicians", reference.TechnicianViewSet, basename="technician")
+router.register("calls", calls.CallViewSet, basename="call")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("status/", views.BackgroundStatusView.as_view(), name="background-status"),
+    path("status/", background.BackgroundStatusView.as_view(), name="background-status"),
     path(
         "technicians/<int:pk>/status/",
-        views.TechnicianStatusView.as_view(),
+        reference.TechnicianStatusView.as_view(),
         name="technician-status",
     ),
-    path("calls/<int:pk>/move/", views.CallMoveView.as_view(), name="call-move"),
+    path("calls/<int:pk>/move/", moves.CallMoveView.as_view(), name="call-move"),
     path(
         "calls/<int:pk>/move/preview/",
-        views.CallMovePreviewView.as_view(),
+        moves.CallMovePreviewView.as_view(),
         name="call-move-preview",
     ),
-    path("calls/<int:pk>/cancel/", views.CallCancelView.as_view(), name="call-cancel"),
-    path("calls/<int:pk>/candidates/", views.CallCandidatesView.as_view(), name="call-candidates"),
-    path("calls/<int:pk>/rescue/", views.CallRescueView.as_view(), name="call-rescue"),
-    path("calls/<int:pk>/send-now/", views.CallSendNowView.as_view(), name="call-send-now"),
-    path("calls/<int:pk>/swap/", views.CallSwapView.as_view(), name="call-swap"),
-    path("calls/<int:pk>/escalate/", views.CallEscalateView.as_view(), name="call-escalate"),
-    path("escalations/", views.EscalationListView.as_view(), name="escalations"),
+    path("calls/<int:pk>/cancel/", calls.CallCancelView.as_view(), name="call-cancel"),
+    path("calls/<int:pk>/candidates/", advice.CallCandidatesView.as_view(), name="call-candidates"),
+    path("calls/<int:pk>/rescue/", advice.CallRescueView.as_view(), name="call-rescue"),
+    path("calls/<int:pk>/send-now/", advice.CallSendNowView.as_view(), name="call-send-now"),
+    path("calls/<int:pk>/swap/", advice.CallSwapView.as_view(), name="call-swap"),
+    path("calls/<int:pk>/escalate/", escalations.CallEscalateView.as_view(), name="call-escalate"),
+    path("escalations/", escalations.EscalationListView.as_view(), name="escalations"),
     path(
         "escalations/<int:pk>/resolve/",
-        views.EscalationResolveView.as_view(),
+        escalations.EscalationResolveView.as_view(),
         name="escalation-resolve",
     ),
-    path("calls/<int:pk>/events/", views.CallEventListView.as_view(), name="call-events"),
+    path("calls/<int:pk>/events/", history.CallEventListView.as_view(), name="call-events"),
     path("bookings/", booking.BookingCreateView.as_view(), name="booking-create"),
     path("bookings/offers/", booking.BookingOffersView.as_view(), name="booking-offers"),
     path(
@@ -57,7 +67,7 @@ urlpatterns = [
     ),
     path(
         "calls/<int:pk>/messages/",
-        views.CallCustomerMessageListView.as_view(),
+        history.CallCustomerMessageListView.as_view(),
         name="call-customer-messages",
     ),
     path("", include(router.urls)),

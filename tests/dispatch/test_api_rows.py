@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from dispatch import selectors
-from dispatch.api.serializers import CallSerializer
+from dispatch.api.calls import CallSerializer
 from dispatch.models import ServiceCall
 from tests.conftest import DAY, local
 
