@@ -52,9 +52,9 @@ from bench.bench_board import Row, medians, print_table  # noqa: E402
 from bench.fleet import build_fleet, data_wipe, database_prepare  # noqa: E402
 from customers.models import Site  # noqa: E402
 from dispatch.models import ServiceCall  # noqa: E402
-from dispatch.services import booking  # noqa: E402
 from dispatch.selectors.candidates import call_candidates  # noqa: E402
 from dispatch.selectors.capacity import team_load  # noqa: E402
+from dispatch.services import booking  # noqa: E402
 from dispatch.services.etas import etas_refresh_day  # noqa: E402
 from technicians.models import Team, Technician  # noqa: E402
 

@@ -9,8 +9,8 @@ import pytest
 from customers.models import Site
 from dispatch.models import CallEvent, ServiceCall
 from dispatch.selectors.candidates import call_send_now
-from dispatch.services.etas import etas_refresh_day
 from dispatch.selectors.rescue import call_rescue
+from dispatch.services.etas import etas_refresh_day
 from dispatch.services.swaps import calls_swap
 from tests.conftest import DAY, local, make_technician
 
