@@ -21,10 +21,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("technicians.urls")),
-    path("", include("dispatch.desk_urls")),
-    path("", include("dispatch.dashboard_urls")),
-    path("", include("dispatch.booking_urls")),
-    path("", include("dispatch.urls")),
+    path("", include("dispatch.pages.urls")),
 ]
 
 # A database outage met outside a view answers 503 with a message (dispatch/middleware.py).

@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 
 from customers.models import CustomerMessage
 from dispatch.models import ServiceCall
-from dispatch.tracking import first_name
+from dispatch.pages.tracking import first_name
 
 Kind = CustomerMessage.Kind
 

@@ -1,6 +1,6 @@
 """Booking API: offered windows with capacity, booking through them, turned-away callers.
 
-Its own module (serializers and views together, as the booking page has booking_views.py) so
+Its own module (serializers and views together, as the booking page has pages/booking.py) so
 the call API's files stay about calls. The services decide; these translate.
 """
 

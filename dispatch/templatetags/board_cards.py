@@ -1,11 +1,11 @@
-"""The board's columns and cards in one call each (see dispatch/cards.py)."""
+"""The board's columns and cards in one call each (see dispatch/pages/cards.py)."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.safestring import SafeString
 
-from dispatch.cards import column_html, unassigned_html
+from dispatch.pages.cards import column_html, unassigned_html
 
 register = template.Library()
 

@@ -14,8 +14,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from dispatch import views
 from dispatch.models import CallEvent, ServiceCall
+from dispatch.pages import board as board_pages
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.moves import call_move
 from tests.conftest import DAY, local, make_technician
@@ -251,7 +251,7 @@ def test_a_move_in_one_context_appears_in_the_other_within_a_second(
             commits.append(time.perf_counter())
         return result
 
-    monkeypatch.setattr(views, "call_move", call_move_noting_commit)
+    monkeypatch.setattr(board_pages, "call_move", call_move_noting_commit)
     call, other = make_call(summary="Leaking pipe"), make_call(summary="Dripping tap")
     first, second = open_board(dispatcher), open_board(manager)
 

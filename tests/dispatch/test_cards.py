@@ -2,7 +2,7 @@
 
 tests/data/card_template_spec.html is the card template as it was (templates/dispatch/partials/
 _card.html, rendered inside the columns' `{% localize off %}`): it is the specification of
-dispatch/cards.py, so the two cannot drift apart unnoticed. The column templates are kept the
+dispatch/pages/cards.py, so the two cannot drift apart unnoticed. The column templates are kept the
 same way (tests/data/column_template_spec.html, unassigned_template_spec.html), with the cards
 they included as a variable.
 """
@@ -16,8 +16,8 @@ from django.db.models import Exists, OuterRef
 from django.template import engines
 
 from dispatch import selectors
-from dispatch.cards import card_html, cards_html, column_html, unassigned_html
 from dispatch.models import Escalation, ServiceCall
+from dispatch.pages.cards import card_html, cards_html, column_html, unassigned_html
 from tests.conftest import DAY, local
 
 # The card template this renderer replaced, as the columns rendered it.

@@ -29,9 +29,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer, Site
-from dispatch import reports
-from dispatch.dashboard_views import csv_safe, format_duration
 from dispatch.models import Escalation, ServiceCall
+from dispatch.pages.dashboard import csv_safe, format_duration
+from dispatch.selectors import reports
 from tests.conftest import DAY, local, make_technician
 
 pytestmark = pytest.mark.django_db

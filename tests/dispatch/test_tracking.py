@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from customers.models import Customer, Site
 from dispatch.models import Escalation, ServiceCall
+from dispatch.pages.tracking import margin_for, tracking_for
 from dispatch.services.calls import call_cancel
-from dispatch.tracking import margin_for, tracking_for
 from tests.conftest import DAY, local
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""HTML views: thin; they ask selectors and services and pick a template or fragment."""
+"""The board's HTML views: the board, its live poll, and moves and swaps from it; thin: they ask
+selectors and services and pick a template or fragment."""
 
 from __future__ import annotations
 
@@ -6,23 +7,17 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from customers.selectors import messages_for_call
 from dispatch import clock, roles, selectors
-from dispatch.errors import DispatchError, NotFound
-from dispatch.models import Escalation
-from dispatch.selectors.candidates import call_candidates, call_send_now
-from dispatch.selectors.rescue import call_rescue
+from dispatch.errors import DispatchError
 from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
-from dispatch.services.escalations import call_escalate
 from dispatch.services.moves import call_move
 from dispatch.services.swaps import calls_swap
-from dispatch.tracking import tracking_for
 from technicians.models import Team
 
 
@@ -248,85 +243,6 @@ def _confirm(request, plan, args: dict, day: date, team) -> HttpResponse:
 
 
 @login_required
-@require_GET
-def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
-    try:
-        call = selectors.call_get_for_user(user=request.user, call_id=call_id)
-    except NotFound:
-        raise Http404("Call not found") from None
-    events = selectors.call_events_for_user(user=request.user, call_id=call_id)
-    context = {
-        "call": call,
-        "events": events,
-        "open_escalation": call.escalations.filter(status="open").first(),
-        "escalation_reasons": Escalation.Reason.choices,
-        **_customer_contact(request, call),
-    }
-    return render(request, "dispatch/call_detail.html", context)
-
-
-def _customer_contact(request: HttpRequest, call) -> dict:
-    """The tracking link and what the customer was sent: office staff only (the link opens the
-    customer's page without a login), as in the API."""
-    if not roles.is_office(request.user):
-        return {}
-    return {
-        "tracking_url": request.build_absolute_uri(reverse("track", args=[call.tracking_token])),
-        "customer_messages": messages_for_call(call_id=call.pk),
-    }
-
-
-@login_required
-@require_GET
-def call_move_form(request: HttpRequest, call_id: int) -> HttpResponse:
-    """The keyboard and no-JavaScript path: pick a technician and a position."""
-    try:
-        call = selectors.call_get_for_user(user=request.user, call_id=call_id)
-    except NotFound:
-        raise Http404("Call not found") from None
-    day, team = call.scheduled_day, _team(request)
-    techs = (
-        selectors.technicians_visible_to(request.user).filter(team=team)
-        if team
-        else (selectors.technicians_visible_to(request.user))
-    )
-    template = "dispatch/partials/_move_form.html" if request.htmx else "dispatch/move_form.html"
-    return render(request, template, {"call": call, "technicians": techs, "day": day, "team": team})
-
-
-@login_required
-@require_GET
-def call_suggest(request: HttpRequest, call_id: int) -> HttpResponse:
-    """Who should go: ranked candidates with their ripple and exclusions in words; for the office
-    also the rescue of a call at risk or late and, for an emergency, the nearest technician now.
-    Every option applies through the board's move (or swap) post, so a harmful one still asks."""
-    try:
-        context = _suggestions(request.user, call_id)
-    except NotFound:
-        raise Http404("Call not found") from None
-    except DispatchError as exc:
-        return HttpResponse(exc.message, status=exc.status_code)
-    context |= {"day": context["call"].scheduled_day, "team": _team(request)}
-    template = "dispatch/partials/_suggest.html" if request.htmx else "dispatch/suggest.html"
-    return render(request, template, context)
-
-
-def _suggestions(user, call_id: int) -> dict:
-    now = clock.now()
-    candidates, excluded = call_candidates(user=user, call_id=call_id, now=now)
-    call = selectors.call_get_for_user(user=user, call_id=call_id)
-    # A technician sees how many teammates' calls a choice hurts, not which ones.
-    office = roles.is_office(user)
-    context = {"call": call, "candidates": candidates, "excluded": excluded, "show_ids": office}
-    if office:
-        rescue = call_rescue(user=user, call_id=call_id, now=now)
-        context["rescue"] = rescue if rescue.needed else None
-        if call.priority == "emergency":
-            context["send_now"] = call_send_now(user=user, call_id=call_id, now=now)[0][:3]
-    return context
-
-
-@login_required
 @require_POST
 def board_swap(request: HttpRequest) -> HttpResponse:
     """A rescue's swap: two waiting calls trade places (two moves of the move service)."""
@@ -348,47 +264,3 @@ def board_swap(request: HttpRequest) -> HttpResponse:
         messages.success(request, toast)
         return redirect(_board_url(day, team))
     return _changed_columns(request, first.plan, day, team, {"toast": toast})
-
-
-@require_GET
-def track(request: HttpRequest, token: str) -> HttpResponse:
-    """What the customer sees from their link: status and arrival window, nothing internal."""
-    now = clock.now()
-    try:
-        call = selectors.call_get_for_tracking(token=token, now=now)
-    except NotFound:
-        raise Http404("This tracking link is not valid.") from None
-    context = {
-        "call": call,
-        "tracking": tracking_for(call, now),
-        "today": timezone.localdate(now),
-    }
-    response = render(request, "dispatch/track.html", context)
-    response["Cache-Control"] = "no-store"
-    # The token is the key: it must not leak to other sites through Referer, or into a search
-    # engine's index.
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-@login_required
-@require_POST
-def call_escalate_view(request: HttpRequest, call_id: int) -> HttpResponse:
-    """Escalate from the call page; the same service as the API."""
-    try:
-        escalation = call_escalate(
-            user=request.user,
-            call_id=call_id,
-            reason=request.POST.get("reason", ""),
-            note=request.POST.get("note", "")[:2000],
-        )
-    except NotFound:
-        raise Http404("Call not found") from None
-    except DispatchError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, f"Escalated: a manager is in charge (escalation #{escalation.pk})."
-        )
-    return redirect("call-detail", call_id=call_id)

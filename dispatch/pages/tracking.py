@@ -1,4 +1,5 @@
-"""What the customer's tracking page says: a pure function of the call and the time.
+"""The customer's tracking page (`track`) and what it says: a pure function of the call and the
+time (`tracking_for`).
 
 The arrival window narrows as the day goes: early on (more than two hours out) the customer sees
 the window we promised; as arrival nears it becomes the ETA plus or minus a margin that shrinks
@@ -14,6 +15,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dispatch import clock, selectors
+from dispatch.errors import NotFound
 from dispatch.models import ServiceCall
 
 MIN_MARGIN = timedelta(minutes=10)
@@ -102,3 +110,25 @@ def tracking_for(call: ServiceCall, now: datetime) -> Tracking:
     if call.status in ("completed", "cancelled", "on_site"):
         return Tracking(call.status, first_name(call), None, False, False)
     return _planned_window(call, now)
+
+
+@require_GET
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    """What the customer sees from their link: status and arrival window, nothing internal."""
+    now = clock.now()
+    try:
+        call = selectors.call_get_for_tracking(token=token, now=now)
+    except NotFound:
+        raise Http404("This tracking link is not valid.") from None
+    context = {
+        "call": call,
+        "tracking": tracking_for(call, now),
+        "today": timezone.localdate(now),
+    }
+    response = render(request, "dispatch/track.html", context)
+    response["Cache-Control"] = "no-store"
+    # The token is the key: it must not leak to other sites through Referer, or into a search
+    # engine's index.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -18,9 +18,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch import clock, reports, roles, selectors
+from dispatch import clock, roles, selectors
 from dispatch.errors import DispatchError, InvalidInput, NotAllowed, NotFound
 from dispatch.models import Escalation, ServiceCall
+from dispatch.selectors import reports
 from dispatch.selectors.candidates import call_candidates
 from dispatch.selectors.rescue import call_rescue
 from dispatch.services.escalations import (

@@ -1,0 +1,37 @@
+"""Every HTML page's URL, in the order they are matched: the manager's desk, the dashboard, the
+booking page, then the board, calls and the customer's tracking page."""
+
+from django.urls import path
+
+from dispatch.pages import board, booking, calls, dashboard, desk, tracking
+
+urlpatterns = [
+    # The manager's desk
+    path("escalations/", desk.escalation_queue, name="escalation-queue"),
+    path(
+        "escalations/<int:escalation_id>/",
+        desk.escalation_detail,
+        name="escalation-detail",
+    ),
+    path(
+        "escalations/<int:escalation_id>/resolve/",
+        desk.escalation_resolve_view,
+        name="escalation-resolve",
+    ),
+    # The dashboard
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("reports/concessions/", dashboard.concessions, name="report-concessions"),
+    # Booking
+    path("book/", booking.book, name="book"),
+    # The board, calls and tracking
+    path("", board.home, name="home"),
+    path("board/", board.board, name="board"),
+    path("board/columns/", board.board_columns, name="board-columns"),
+    path("board/move/", board.board_move, name="board-move"),
+    path("calls/<int:call_id>/", calls.call_detail, name="call-detail"),
+    path("track/<str:token>/", tracking.track, name="track"),
+    path("calls/<int:call_id>/escalate/", calls.call_escalate_view, name="call-escalate"),
+    path("calls/<int:call_id>/move/", calls.call_move_form, name="call-move-form"),
+    path("calls/<int:call_id>/suggest/", calls.call_suggest, name="call-suggest"),
+    path("board/swap/", board.board_swap, name="board-swap"),
+]
