@@ -125,6 +125,28 @@ def leaving_ripple(world: World, call_id: object) -> Ripple:
     )
 
 
+def _choose(
+    world: World, stop: Stop, needs: Iterable[str], *, emergency: bool, home_team, place_in
+) -> tuple[list[Choice], list[tuple[object, str]]]:
+    """Every able technician (the call's own excepted) placed by ``place_in(route, worker)``, an
+    Insertion or a reason in words; the eligibility rule decides who is asked at all."""
+    needs = frozenset(needs)
+    owner = world.owner_of(stop.id)
+    leaving = leaving_ripple(world, stop.id)
+    found, excluded = [], []
+    for tech_id, worker in world.workers.items():
+        if tech_id == owner:
+            continue
+        reasons = unable(worker, needs, now=world.now, emergency=emergency)
+        place = "; ".join(reasons) if reasons else place_in(world.routes[tech_id], worker)
+        if isinstance(place, str):
+            excluded.append((tech_id, place))
+            continue
+        other = home_team is not None and worker.team != home_team
+        found.append(Choice(tech_id, place, place.ripple + leaving, other, worker.name))
+    return found, excluded
+
+
 def candidates(
     world: World,
     stop: Stop,
@@ -135,24 +157,13 @@ def candidates(
 ) -> tuple[list[Choice], list[tuple[object, str]]]:
     """Every able technician's best place, ranked, and every other technician with the reason.
     The call's current technician (if any) is neither."""
-    needs = frozenset(needs)
-    owner = world.owner_of(stop.id)
-    leaving = leaving_ripple(world, stop.id)
-    found, excluded = [], []
-    for tech_id, worker in world.workers.items():
-        if tech_id == owner:
-            continue
-        reasons = unable(worker, needs, now=world.now, emergency=emergency)
-        place = "; ".join(reasons) if reasons else None
-        if place is None:
-            place = best_place(
-                world.routes[tech_id], stop, world, worker=worker, emergency=emergency
-            )
-        if isinstance(place, str):
-            excluded.append((tech_id, place))
-            continue
-        other = home_team is not None and worker.team != home_team
-        found.append(Choice(tech_id, place, place.ripple + leaving, other, worker.name))
+
+    def best(route: Route, worker: Worker) -> Insertion | str:
+        return best_place(route, stop, world, worker=worker, emergency=emergency)
+
+    found, excluded = _choose(
+        world, stop, needs, emergency=emergency, home_team=home_team, place_in=best
+    )
     found.sort(key=Choice.rank)
     return found, excluded
 
@@ -162,19 +173,9 @@ def send_now(
 ) -> tuple[list[Choice], list[tuple[object, str]]]:
     """For an emergency: every able technician with the call right after their current work,
     soonest arrival first, then the candidate ranking. Late arrivals are offered: nearest wins."""
-    needs = frozenset(needs)
-    owner = world.owner_of(stop.id)
-    leaving = leaving_ripple(world, stop.id)
-    found, excluded = [], []
-    for tech_id, worker in world.workers.items():
-        if tech_id == owner:
-            continue
-        reasons = unable(worker, needs, now=world.now, emergency=True)
-        if reasons:
-            excluded.append((tech_id, "; ".join(reasons)))
-            continue
-        route = world.routes[tech_id]
-        (now_slot,) = insertions(
+
+    def right_after_current_work(route: Route, worker: Worker) -> Insertion:
+        (slot,) = insertions(
             route,
             stop,
             world.travel,
@@ -182,7 +183,10 @@ def send_now(
             promises=world.promises,
             positions=[route.floor],
         )
-        other = home_team is not None and worker.team != home_team
-        found.append(Choice(tech_id, now_slot, now_slot.ripple + leaving, other, worker.name))
+        return slot
+
+    found, excluded = _choose(
+        world, stop, needs, emergency=True, home_team=home_team, place_in=right_after_current_work
+    )
     found.sort(key=lambda c: (round(c.insertion.leg.arrival), c.rank()))
     return found, excluded
