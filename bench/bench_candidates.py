@@ -14,7 +14,8 @@ one keeps its booked window and deadline (most positions are then late and prune
   queue planned once by the engine (no insertion tried at all);
 - **naive insertion**: the service's reads, then every position of every queue priced by
   planning the whole new queue from scratch (what an obvious implementation does);
-- **engine only**: the service's pricing (dispatch.insertion) on preloaded routes, no reads.
+- **engine only**: the service's pricing (dispatch.planning.insertion) on preloaded routes, no
+  reads.
 
 Measures are interleaved run by run after one warm-up run each; medians over --runs, the fastest
 run, and the median CPU time of this process (less sensitive to a loaded machine).
@@ -57,15 +58,10 @@ from django.utils import timezone
 
 from bench.fleet import build_fleet, data_wipe, database_prepare
 from dispatch.eta import Stop, plan_route
-from dispatch.insertion import insertions
 from dispatch.models import ServiceCall
-from dispatch.selectors.candidates import (
-    call_candidates,
-    stop_of_call,
-    team_plan_load,
-    team_technicians,
-)
-from dispatch.selectors.planning import risk_margin_seconds, travel_provider
+from dispatch.planning.insertion import insertions
+from dispatch.selectors.candidates import call_candidates, call_world
+from dispatch.selectors.planning import stop_of_call, travel_provider
 from technicians.models import Technician
 
 
@@ -107,14 +103,13 @@ def _ts(value):
 
 def _naive(user, call: ServiceCall, now: datetime) -> Callable[[], object]:
     def run() -> int:
-        techs = team_technicians(user, call)
-        plan = team_plan_load(techs=techs, day=call.scheduled_day, now=now)
+        world = call_world(user, call, now)[0].world
         new, tried = stop_of_call(call), 0
-        for route in plan.routes.values():
+        for route in world.routes.values():
             for p in range(route.floor, len(route.stops) + 1):
                 stops = list(route.stops)
                 stops.insert(p, new)
-                plan_route(route.start_at, route.origin, stops, plan.travel,
+                plan_route(route.start_at, route.origin, stops, world.travel,
                            first_on_site_since=route.first_on_site_since)  # fmt: skip
                 tried += 1
         return tried
@@ -123,13 +118,13 @@ def _naive(user, call: ServiceCall, now: datetime) -> Callable[[], object]:
 
 
 def _engine_only(user, call: ServiceCall, now: datetime) -> Callable[[], object]:
-    plan = team_plan_load(techs=team_technicians(user, call), day=call.scheduled_day, now=now)
-    new, margin = stop_of_call(call), risk_margin_seconds()
+    world = call_world(user, call, now)[0].world
+    new = stop_of_call(call)
 
     def run() -> int:
         return sum(
-            len(insertions(route, new, plan.travel, margin=margin, promises=plan.promises))
-            for route in plan.routes.values()
+            len(insertions(route, new, world.travel, rules=world.rules, promises=world.promises))
+            for route in world.routes.values()
         )
 
     return run

@@ -83,6 +83,7 @@ def test_a_drop_that_moves_a_promised_eta_half_an_hour_opens_the_panel(
     )
     row = panel.locator("tr", has_text=f"#{promised.pk} Annual service")
     expect(row).to_contain_text("(+30 min)")
+    expect(row).to_contain_text("moves a promised time")
     page.screenshot(path=artifacts / "promised-shift-panel.png")
     page.locator("#confirm-move").click()
 
