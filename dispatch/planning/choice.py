@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from dispatch.planning.eligibility import Worker, unable
 from dispatch.planning.eta import Stop, Travel
@@ -32,8 +33,12 @@ class World:
     now: float
     call_skills: Mapping[object, frozenset[str]] | None = None  # queued call id -> needs
 
+    @cached_property
+    def _owners(self) -> dict[object, object]:
+        return {stop.id: tech for tech, route in self.routes.items() for stop in route.stops}
+
     def owner_of(self, call_id: object) -> object | None:
-        return next((t for t, r in self.routes.items() if r.index_of(call_id) is not None), None)
+        return self._owners.get(call_id)
 
 
 @dataclass(slots=True)
@@ -107,9 +112,9 @@ def _overtime_reason(first: Insertion) -> str:
     return f"would push {which} into overtime"
 
 
-def leaving_ripple(world: World, call_id: object) -> Ripple:
+def leaving_ripple(world: World, call_id: object, owner: object = None) -> Ripple:
     """What taking a call out of its current queue does to the calls left there."""
-    owner = world.owner_of(call_id)
+    owner = owner if owner is not None else world.owner_of(call_id)
     if owner is None:
         return EMPTY
     route = world.routes[owner]
@@ -132,7 +137,7 @@ def _choose(
     Insertion or a reason in words; the eligibility rule decides who is asked at all."""
     needs = frozenset(needs)
     owner = world.owner_of(stop.id)
-    leaving = leaving_ripple(world, stop.id)
+    leaving = leaving_ripple(world, stop.id, owner)
     found, excluded = [], []
     for tech_id, worker in world.workers.items():
         if tech_id == owner:

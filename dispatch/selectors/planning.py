@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -204,14 +205,34 @@ def route_of(
 ) -> Route:
     """One technician's queue as a route: the one start rule, work under way pinned first."""
     on_site = calls[0].started_at if calls and calls[0].status == "on_site" else None
+    stops = [stop_of(c) for c in calls]
+    return _route(place, stops, [c.status for c in calls], _ts(on_site), day, now)
+
+
+def _route(place, stops, statuses, on_site_since, day: date, now: datetime) -> Route:
     return route_build(
         start_of(place, day),
-        [stop_of(c) for c in calls],
-        [c.status for c in calls],
+        stops,
+        statuses,
         now=now.timestamp(),
         fresh_for=settings.LOCATION_FRESH_MINUTES * 60.0,
-        on_site_since=_ts(on_site),
+        on_site_since=on_site_since,
     )
+
+
+# A big day is thousands of queued calls: read as tuples, straight into stops (no dict, no
+# QueuedCall per row: a fifth of answering "who should go" at 200 technicians).
+_ROW = (*QUEUED_COLUMNS, "promised_eta", "version")
+_ID, _TECH, _LAT, _LNG, _MINUTES, _READY, _DUE, _STATUS, _STARTED, _PROMISED, _VERSION = range(11)
+
+
+def _route_of_rows(place: TechnicianPlace, rows: list[tuple], day: date, now: datetime) -> Route:
+    stops = [
+        Stop(r[_ID], (r[_LAT], r[_LNG]), r[_MINUTES] * 60.0, _ts(r[_READY]), _ts(r[_DUE]))
+        for r in rows
+    ]
+    on_site = rows[0][_STARTED] if rows and rows[0][_STATUS] == "on_site" else None
+    return _route(place, stops, [r[_STATUS] for r in rows], _ts(on_site), day, now)
 
 
 def fields_of(leg: Leg, margin: float, shift_end: float) -> EtaFields:
@@ -253,6 +274,11 @@ def unassigned_fields(deadline: datetime | None, now: datetime) -> EtaFields:
 # --- eligibility facts --------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _shift_words(start: time, end: time) -> tuple[str, str]:
+    return start.strftime("%H:%M"), end.strftime("%H:%M")
+
+
 def worker_of(tech: Technician, skills: Iterable[str], day: date, now: datetime) -> Worker:
     start, end = shift_bounds(day, tech.shift_start, tech.shift_end)
     # "Off" is a live status: it marks someone off only on the day it is said, during the shift.
@@ -262,7 +288,7 @@ def worker_of(tech: Technician, skills: Iterable[str], day: date, now: datetime)
         skills=frozenset(skills),
         shift_start=start.timestamp(),
         shift_end=end.timestamp(),
-        shift_words=(tech.shift_start.strftime("%H:%M"), tech.shift_end.strftime("%H:%M")),
+        shift_words=_shift_words(tech.shift_start, tech.shift_end),
         marked_off=marked_off,
         team=tech.team_id,
         name=tech.name,
@@ -308,28 +334,25 @@ def world_load(
     """Queues, skills, promises and routes of these technicians on a day (two or three queries)."""
     ids = [t.pk for t in techs]
     skills = technician_skills(ids)
-    rows: dict[int, list[dict]] = defaultdict(list)
+    rows: dict[int, list[tuple]] = defaultdict(list)
     for row in (
         ServiceCall.objects.filter(
             technician_id__in=ids, scheduled_day=day, status__in=ServiceCall.QUEUED_STATUSES
         )
         .order_by("technician_id", "position", "id")
-        .values(*QUEUED_COLUMNS, "promised_eta", "version")
+        .values_list(*_ROW)
     ):
-        rows[row["technician_id"]].append(row)
+        rows[row[_TECH]].append(row)
     every = [r for queue in rows.values() for r in queue]
     world = World(
-        routes={
-            t.pk: route_of(place_of(t), [queued_of_row(r) for r in rows[t.pk]], day, now)
-            for t in techs
-        },
+        routes={t.pk: _route_of_rows(place_of(t), rows[t.pk], day, now) for t in techs},
         workers={t.pk: worker_of(t, skills[t.pk], day, now) for t in techs},
-        promises=promises_of((r["id"], r["promised_eta"]) for r in every),
+        promises=promises_of((r[_ID], r[_PROMISED]) for r in every),
         rules=planning_rules(),
         travel=travel_provider(),
         now=now.timestamp(),
-        call_skills=call_skills(r["id"] for r in every) if with_call_skills else None,
+        call_skills=call_skills(r[_ID] for r in every) if with_call_skills else None,
     )
     return PlanningWorld(
-        day, now, world, {t.pk: t for t in techs}, {r["id"]: r["version"] for r in every}
+        day, now, world, {t.pk: t for t in techs}, {r[_ID]: r[_VERSION] for r in every}
     )
