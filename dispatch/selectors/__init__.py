@@ -157,17 +157,31 @@ CALL_ROW_FIELDS = (
 
 def _skill_codes():
     """A call's skill codes, sorted, read in the same query as the call (no query per call)."""
-    codes = Skill.objects.filter(calls=OuterRef("pk")).order_by("code").values("code")
+    return skill_codes_subquery(ServiceCall)
+
+
+# SQLite (`make run` without DATABASE_URL) has no ARRAY(): the same sorted list as a JSON array,
+# one constant statement per model (nothing is formatted into SQL).
+_SQLITE_SKILL_CODES = {
+    "servicecall": "SELECT json_group_array(code) FROM (SELECT s.code FROM technicians_skill s"
+    " JOIN dispatch_servicecall_skills cs ON cs.skill_id = s.id"
+    " WHERE cs.servicecall_id = dispatch_servicecall.id ORDER BY s.code)",
+    "technician": "SELECT json_group_array(code) FROM (SELECT s.code FROM technicians_skill s"
+    " JOIN technicians_technician_skills ts ON ts.skill_id = s.id"
+    " WHERE ts.technician_id = technicians_technician.id ORDER BY s.code)",
+}
+_SKILL_LOOKUP = {"servicecall": "calls", "technician": "technicians"}
+
+
+def skill_codes_subquery(model):
+    """A call's or a technician's skill codes, sorted, as a column of the same query."""
+    name = model._meta.model_name
+    codes = Skill.objects.filter(**{_SKILL_LOOKUP[name]: OuterRef("pk")}).order_by("code")
     if connection.vendor == "postgresql":
-        return ArraySubquery(codes)
-    # SQLite (`make run` without DATABASE_URL) has no ARRAY(): the same list as a JSON array.
-    return RawSQL(
-        "SELECT json_group_array(code) FROM (SELECT s.code FROM technicians_skill s"
-        " JOIN dispatch_servicecall_skills cs ON cs.skill_id = s.id"
-        " WHERE cs.servicecall_id = dispatch_servicecall.id ORDER BY s.code)",
-        [],
-        output_field=JSONField(),
-    )
+        return ArraySubquery(codes.values("code"))
+    # A constant statement from the table above: nothing from a request reaches it.
+    sql = _SQLITE_SKILL_CODES[name]
+    return RawSQL(sql, [], output_field=JSONField())  # noqa: S611  # nosec B611
 
 
 def call_rows(calls: QuerySet[ServiceCall]) -> QuerySet:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Value
 from django.utils import timezone
 
 from dispatch import roles
@@ -12,6 +11,7 @@ from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.planning.eligibility import unable
 from dispatch.planning.routes import WORKING_STATUSES
+from dispatch.selectors import skill_codes_subquery
 from dispatch.selectors.planning import (
     worker_of,
 )
@@ -54,12 +54,22 @@ def _lock_technicians(ids: set[int | None]) -> dict[int, Technician]:
     wanted = sorted(i for i in ids if i is not None)
     if not wanted:
         return {}
-    locked = Technician.objects.select_for_update().filter(id__in=wanted).order_by("id")
+    locked = (
+        Technician.objects.select_for_update()
+        .filter(id__in=wanted)
+        .annotate(skill_codes=skill_codes_subquery(Technician))  # for the eligibility rule
+        .order_by("id")
+    )
     return {t.pk: t for t in locked}
 
 
 def _relock_call(call_id: int) -> ServiceCall:
-    return ServiceCall.objects.select_for_update().select_related("site").get(pk=call_id)
+    return (
+        ServiceCall.objects.select_for_update()
+        .select_related("site")
+        .annotate(skill_codes=skill_codes_subquery(ServiceCall))  # for the eligibility rule
+        .get(pk=call_id)
+    )
 
 
 def _check_version(call: ServiceCall, expected_version: int) -> None:
@@ -170,27 +180,13 @@ def _check_claim_keeps_own_calls(user, plan: MovePlan) -> None:
 # --- eligibility ------------------------------------------------------------------------------
 
 
-def _skills_of(call: ServiceCall, tech: Technician) -> tuple[set[str], set[str]]:
-    """The call's needs and the technician's skills, in one query."""
-    needs = ServiceCall.skills.through.objects.filter(servicecall_id=call.pk).values_list(
-        Value("call"), "skill__code"
-    )
-    has = Technician.skills.through.objects.filter(technician_id=tech.pk).values_list(
-        Value("tech"), "skill__code"
-    )
-    found: dict[str, set[str]] = {"call": set(), "tech": set()}
-    for side, code in needs.union(has, all=True):
-        found[side].add(code)
-    return found["call"], found["tech"]
-
-
 def _check_eligible(user, plan: MovePlan, target: Technician | None, now: datetime) -> None:
     """One eligibility rule for every move to another technician: a dispatcher's override is
     warned and must be confirmed; anyone else is refused with the reason."""
     call = plan.call
     if target is None or target.pk == plan.source_id:
         return
-    needs, skills = _skills_of(call, target)
+    needs, skills = call.skill_codes, target.skill_codes  # read with the locks
     worker = worker_of(target, skills, call.scheduled_day, now)
     arrival = plan.after[call.pk].eta
     reasons = unable(
