@@ -55,6 +55,8 @@ def unable(
         return reasons  # on call: sent out whatever the shift says
     if worker.marked_off and worker.shift_start <= now < worker.shift_end:
         reasons.append("marked off today")
+    elif now >= worker.shift_end:
+        reasons.append(f"shift ended {worker.shift_words[1]}".rstrip())
     elif when >= worker.shift_end:
         reasons.append(f"shift ends {worker.shift_words[1]}".rstrip())
     return reasons

@@ -123,6 +123,9 @@ def _earlier(world: World, call_id: object) -> list[RescueOption]:
     if waiting is None:
         return []
     owner, route, index = waiting
+    worker = world.workers.get(owner)
+    if worker is None or unable(worker, (), now=world.now):
+        return []  # nobody works that queue now: moving the call up in it rescues nothing
     before = {leg.id: leg for leg in route.plan(world.travel)}
     mine, rest = route.stops[index], [s for s in route.stops if s.id != call_id]
     options = []

@@ -66,16 +66,21 @@ class Ripple:
             )
         if self.turned_worse:
             n = len(self.turned_worse)
-            parts.append(f"{n} call{'s' if n > 1 else ''} turn at risk or late")
+            verb = "calls turn" if n > 1 else "call turns"
+            parts.append(f"{n} {verb} at risk or late ({_ids(self.turned_worse)})")
         if self.promises_broken:
             n = len(self.promises_broken)
-            parts.append(f"{n} promise{'s' if n > 1 else ''} broken")
+            parts.append(f"{n} promise{'s' if n > 1 else ''} broken ({_ids(self.promises_broken)})")
         if self.overtime:
-            parts.append("runs into overtime")
+            parts.append(f"pushes {_ids(self.overtime)} into overtime")
         return "; ".join(parts) or "none"
 
 
 EMPTY = Ripple()
+
+
+def _ids(ids: tuple) -> str:
+    return ", ".join(f"#{i}" for i in ids)
 
 
 def lateness(leg: Leg) -> float:

@@ -88,7 +88,9 @@ class Rescue:
             return f"Rescue: {self.options[0].description}."
         if any(o.on_time for o in self.options):
             return "No rescue without breaking another promise; the least-bad options are below."
-        return "No change brings this call back on time; the least-late options are below."
+        if self.options:
+            return "No change brings this call back on time; the least-late options are below."
+        return "No change brings this call back on time, and nobody else can take it (why below)."
 
 
 def call_rescue(*, user, call_id: int, now: datetime | None = None) -> Rescue:
@@ -147,7 +149,7 @@ def _option(plan: PlanningWorld, call: ServiceCall, found: rescue.RescueOption) 
 def _description(plan: PlanningWorld, call: ServiceCall, found: rescue.RescueOption) -> str:
     tech = plan.techs[found.technician_id]
     first = found.moves[0]
-    team = f" ({tech.team.name} team)" if found.other_team else ""
+    team = f" of the {tech.team.name} team" if found.other_team else ""
     if found.kind == "earlier":
         return f"move #{call.pk} up to place {first.position + 1} in {tech.name}'s queue"
     if found.kind == "reassign":

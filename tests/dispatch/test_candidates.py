@@ -60,7 +60,7 @@ def test_exclusions_say_why_in_words(dispatcher, tom, tina, north, skills, make_
     _, excluded = call_candidates(user=dispatcher, call_id=call.pk, now=local(8, 5))
     reasons = {e.technician.name: e.reason for e in excluded}
     assert reasons["Olga"] == "marked off today"
-    assert reasons["Ed"] == "shift ends 08:00"
+    assert reasons["Ed"] == "shift ended 08:00"
 
 
 def test_candidates_api(api, dispatcher, tom, tina, make_call, skills):

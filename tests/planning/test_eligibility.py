@@ -21,7 +21,7 @@ def worker(i, skills=("plumbing",), **kw) -> Worker:
 def test_reasons_name_the_missing_skill_and_the_hours():
     w = worker(1, ("electrical",))
     assert unable(w, {"plumbing", "gas"}, now=9 * H) == ["missing skill: gas, plumbing"]
-    assert unable(w, (), now=17 * H) == ["shift ends 17:00"]
+    assert unable(w, (), now=17 * H) == ["shift ended 17:00"]
     assert unable(w, (), now=9 * H, at=18 * H) == ["shift ends 17:00"]
     assert unable(w, (), now=6 * H) == []  # before the shift: they start on time
 
@@ -31,7 +31,7 @@ def test_marked_off_counts_only_during_the_shift_and_on_call_covers_an_emergency
     assert unable(off, (), now=7 * H) == []
     assert unable(off, (), now=9 * H) == ["marked off today"]
     on_call = worker(2, on_call=((17 * H, 32 * H),))
-    assert unable(on_call, (), now=22 * H) == ["shift ends 17:00"]
+    assert unable(on_call, (), now=22 * H) == ["shift ended 17:00"]
     assert unable(on_call, (), now=22 * H, emergency=True) == []
 
 

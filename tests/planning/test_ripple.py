@@ -117,3 +117,10 @@ def test_a_promise_breaks_when_a_kept_eta_drifts_past_the_tolerance_or_goes_unas
     assert not promises.broken(7, None, 2000.0)  # nothing was being kept
     assert not promises.broken(7, 1200.0, 1300.0)  # already broken before
     assert not promises.broken(8, 1000.0, 5000.0)  # never promised
+
+
+def test_words_name_the_calls_turned_worse_broken_or_pushed_into_overtime():
+    ripple = Ripple(turned_worse=(30,), promises_broken=(51, 52), overtime=(77,))
+    assert ripple.words() == (
+        "1 call turns at risk or late (#30); 2 promises broken (#51, #52); pushes #77 into overtime"
+    )
