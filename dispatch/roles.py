@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dispatch.errors import NotAllowed, NotFound
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from technicians.models import Technician
+    from dispatch.models import ServiceCall
+    from technicians.models import HandoffOffer, Technician
 
     User = AbstractBaseUser | AnonymousUser
 
@@ -69,6 +72,19 @@ def can_edit_reference_data(user: User) -> bool:
     return MANAGER in roles_of(user)
 
 
+def can_see_escalations(user: User) -> bool:
+    """The escalation queue and each escalation in it are the office's (no technician's)."""
+    return is_office(user)
+
+
+def can_escalate(user: User, call: ServiceCall) -> bool:
+    """Office staff may escalate any call they can see; a technician only their own."""
+    if is_office(user):
+        return True
+    me = technician_of(user)
+    return me is not None and call.technician_id == me.pk
+
+
 def can_resolve_escalations(user: User) -> bool:
     return MANAGER in roles_of(user)
 
@@ -85,3 +101,63 @@ def technician_of(user: User) -> Technician | None:
         return user.technician
     except Exception:  # RelatedObjectDoesNotExist: a technician login without a record
         return None
+
+
+def is_offered_by(user: User, offer: HandoffOffer) -> bool:
+    """The user is the technician who made the hand-off offer."""
+    me = technician_of(user)
+    return me is not None and offer.from_technician_id == me.pk
+
+
+def is_offered_to(user: User, offer: HandoffOffer) -> bool:
+    """The user is the teammate the hand-off offer was made to."""
+    me = technician_of(user)
+    return me is not None and offer.to_technician_id == me.pk
+
+
+# --- refusals: the one line a service or selector calls, with the words the user is shown -----
+
+
+def require_can_see_escalations(user: User) -> None:
+    if not can_see_escalations(user):
+        raise NotAllowed("Only CSRs, dispatchers and managers see the escalation queue.")
+
+
+def require_can_escalate(user: User, call: ServiceCall) -> None:
+    if not can_escalate(user, call):
+        raise NotAllowed("A technician can escalate only calls in their own queue.")
+
+
+def require_can_resolve_escalations(user: User) -> None:
+    if not can_resolve_escalations(user):
+        raise NotAllowed("Only a manager can resolve an escalation.")
+
+
+def require_can_hand_off(user: User, call: ServiceCall) -> Technician:
+    """Only the technician whose queue holds the call may offer it; returns that technician."""
+    me = technician_of(user)
+    if me is None:
+        raise NotAllowed("Only the technician on a call can offer it to a teammate.")
+    if call.technician_id != me.pk:
+        raise NotAllowed(f"Call #{call.pk} is not in your queue, so you can't hand it off.")
+    return me
+
+
+def require_can_hand_to(me: Technician, target: Technician) -> None:
+    """A call is handed only to a teammate (the target's existence and identity are checked
+    first, by the service)."""
+    if target.team_id != me.team_id:
+        raise NotAllowed(f"You can hand a call only to a teammate; {target} is on another team.")
+
+
+def require_offered_to(user: User, offer: HandoffOffer) -> None:
+    """Only the teammate an offer was made to may answer it; to anyone else it does not exist
+    (the offerer and office staff may see it, but not answer it)."""
+    if not is_offered_to(user, offer):
+        raise NotFound(f"Hand-off offer {offer.pk} was not found.")
+
+
+def require_offered_by(user: User, offer: HandoffOffer) -> None:
+    """Only the offerer may withdraw an offer; to anyone else it does not exist."""
+    if not is_offered_by(user, offer):
+        raise NotFound(f"Hand-off offer {offer.pk} was not found.")

@@ -23,12 +23,12 @@ from dispatch.api.common import (
     validated,
 )
 from dispatch.models import Escalation
+from dispatch.selectors.escalations import escalations_visible_to
 from dispatch.services.escalations import (
     Concession,
     MoveOrder,
     call_escalate,
     escalation_resolve,
-    escalations_visible_to,
 )
 
 

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import roles, selectors
+from dispatch import selectors
 from dispatch.api.background import BackgroundDelayHeaderMixin
 from dispatch.api.calls import CONFLICT, CallSerializer, conflict_response
 from dispatch.api.common import ERRORS, STAFF_PERMISSIONS, StrictInputSerializer, validated
 from dispatch.api.filters import HandoffFilter
 from dispatch.errors import MoveConflict
+from dispatch.selectors.handoffs import handoffs_visible_to
 from dispatch.services.call_status import ACTIONS, MAX_ACTUAL_MINUTES, call_status_update
 from dispatch.services.claims import call_claim
 from dispatch.services.handoffs import (
@@ -163,17 +163,6 @@ class CallHandoffView(BackgroundDelayHeaderMixin, APIView):
         except MoveConflict as exc:
             return conflict_response(request, pk, exc)
         return Response(HandoffOfferSerializer(offer).data, status=status.HTTP_201_CREATED)
-
-
-def handoffs_visible_to(user) -> QuerySet[HandoffOffer]:
-    """Office staff see every offer; a technician sees offers made by or to them."""
-    offers = HandoffOffer.objects.select_related("from_technician", "to_technician")
-    if roles.is_office(user):
-        return offers
-    me = roles.technician_of(user)
-    if me is None:
-        return offers.none()
-    return offers.filter(Q(from_technician=me) | Q(to_technician=me))
 
 
 class HandoffListView(BackgroundDelayHeaderMixin, generics.ListAPIView):

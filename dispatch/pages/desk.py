@@ -1,8 +1,9 @@
 """HTML views for the manager's desk: thin; selectors read, services write.
 
 The escalation queue (`/escalations/`), one escalation with its call's context and history, and
-the manager's resolve form. Permissions come from `escalations_visible_to` (office roles) and
-`escalation_resolve` (managers); the views only turn their refusals into pages.
+the manager's resolve form. Permissions come from the selectors' `escalations_visible_to` and
+`escalation_get_for_user` (office roles) and from `escalation_resolve` (managers); the views
+only turn their refusals into pages.
 """
 
 from __future__ import annotations
@@ -23,13 +24,9 @@ from dispatch.errors import DispatchError, InvalidInput, NotAllowed, NotFound
 from dispatch.models import Escalation, ServiceCall
 from dispatch.selectors import reports
 from dispatch.selectors.candidates import call_candidates
+from dispatch.selectors.escalations import escalation_get_for_user, escalations_visible_to
 from dispatch.selectors.rescue import call_rescue
-from dispatch.services.escalations import (
-    Concession,
-    MoveOrder,
-    escalation_resolve,
-    escalations_visible_to,
-)
+from dispatch.services.escalations import Concession, MoveOrder, escalation_resolve
 
 RECENTLY_RESOLVED = 10
 STALE_LIMIT = 50
@@ -84,13 +81,6 @@ def _stale_low_priority(user, now: datetime) -> list[ServiceCall]:
         .exclude(escalations__status=Escalation.Status.OPEN)
         .order_by("created_at", "id")[:STALE_LIMIT]
     )
-
-
-def _escalation_get(user, escalation_id: int) -> Escalation:
-    try:
-        return _with_call_context(escalations_visible_to(user)).get(pk=escalation_id)
-    except Escalation.DoesNotExist:
-        raise NotFound(f"Escalation {escalation_id} was not found.") from None
 
 
 def _move_choices(user, call: ServiceCall):
@@ -149,7 +139,7 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
     try:
-        escalation = _escalation_get(request.user, escalation_id)
+        escalation = escalation_get_for_user(user=request.user, escalation_id=escalation_id)
     except NotAllowed as exc:
         return HttpResponse(exc.message, status=exc.status_code)
     except NotFound:

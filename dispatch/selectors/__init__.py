@@ -1,4 +1,5 @@
-"""Reads for pages and the API; every permission-checked object comes through a door here."""
+"""Reads for pages and the API; every permission-checked object comes through a door here
+(escalations and hand-off offers through theirs in `escalations.py` and `handoffs.py`)."""
 
 from __future__ import annotations
 

@@ -12,14 +12,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, When
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.messaging import customer_update_queue
 from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
+from dispatch.errors import InvalidInput, MoveConflict
 from dispatch.models import Escalation, ServiceCall
 from dispatch.selectors import call_get_for_user
+from dispatch.selectors.escalations import escalation_get_for_user
 from dispatch.services.events import event_record
 from dispatch.services.moves import call_move_within, with_retries
 
@@ -134,10 +135,7 @@ def call_escalate(
 ) -> Escalation:
     """A person escalates a call: office staff any call, a technician only their own."""
     call = call_get_for_user(user=user, call_id=call_id)
-    if not roles.is_office(user):
-        me = roles.technician_of(user)
-        if me is None or call.technician_id != me.pk:
-            raise NotAllowed("A technician can escalate only calls in their own queue.")
+    roles.require_can_escalate(user, call)
     if not call.is_open:
         raise InvalidInput(f"Call #{call.pk} is {call.status}; there is nothing to escalate.")
     if reason not in Escalation.Reason.values:
@@ -152,15 +150,6 @@ def call_escalate(
             f"{open_one.get_reason_display().lower()}); a manager is on it."
         )
     return escalation
-
-
-def escalations_visible_to(user):
-    """The escalation queue: office staff see it; open ones first, safety first, then oldest."""
-    if not roles.is_office(user):
-        raise NotAllowed("Only CSRs, dispatchers and managers see the escalation queue.")
-    return Escalation.objects.select_related("call", "call__customer", "raised_by").order_by(
-        "status", Case(When(reason="safety", then=0), default=1), "created_at"
-    )
 
 
 # --- resolving: the manager's decision ----------------------------------------------------------
@@ -232,8 +221,7 @@ def escalation_resolve(
     now: datetime | None = None,
 ) -> Escalation:
     """A manager resolves an escalation: rescue, triage or accept, all in one transaction."""
-    if not roles.can_resolve_escalations(user):
-        raise NotAllowed("Only a manager can resolve an escalation.")
+    roles.require_can_resolve_escalations(user)
     _check_decision(strategy, customer_message, move)
     now = now or clock.now()
 
@@ -247,7 +235,7 @@ def escalation_resolve(
 
 
 def _resolve(user, escalation_id, strategy, resolution, customer_message, move, concession, now):
-    escalation = _lock_open_escalation(escalation_id)
+    escalation = _lock_open_escalation(user, escalation_id)
     call = escalation.call
     _check_concession(call.customer.contract, concession)
     if move is not None:
@@ -270,15 +258,9 @@ def _resolve(user, escalation_id, strategy, resolution, customer_message, move, 
     return escalation
 
 
-def _lock_open_escalation(escalation_id: int) -> Escalation:
-    try:
-        escalation = (
-            Escalation.objects.select_for_update(of=("self",))
-            .select_related("call__customer")
-            .get(pk=escalation_id)
-        )
-    except (Escalation.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Escalation {escalation_id} was not found.") from None
+def _lock_open_escalation(user, escalation_id: int) -> Escalation:
+    """The escalation through its door, its row locked (not its call's); 409 once resolved."""
+    escalation = escalation_get_for_user(user=user, escalation_id=escalation_id, for_update=True)
     if escalation.status != Escalation.Status.OPEN:
         raise MoveConflict(f"Escalation #{escalation.pk} is already resolved.")
     return escalation

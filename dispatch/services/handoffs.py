@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
+from dispatch.errors import InvalidInput, MoveConflict, NotFound
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
 from dispatch.selectors.candidates import Candidate, Excluded, call_candidates
+from dispatch.selectors.handoffs import handoff_offer_get_for_user
 from dispatch.services.events import event_record
 from dispatch.services.moves import call_move_within, with_retries
 from technicians.models import HandoffOffer, Technician
@@ -97,11 +98,9 @@ def handoff_decline(
 def handoff_withdraw(*, user, offer_id: int, now: datetime | None = None) -> HandoffOffer:
     """The offerer changes their mind before anyone answered."""
     now = now or clock.now()
-    me = roles.technician_of(user)
     with transaction.atomic():
-        offer = _locked_offer(offer_id)
-        if me is None or offer.from_technician_id != me.pk:
-            raise NotFound(f"Hand-off offer {offer_id} was not found.")
+        offer = handoff_offer_get_for_user(user=user, offer_id=offer_id, for_update=True)
+        roles.require_offered_by(user, offer)
         _require_open(offer)
         offer.status, offer.responded_at = "withdrawn", now
         offer.save(update_fields=["status", "responded_at"])
@@ -153,11 +152,7 @@ def handoff_offers_expire(*, now: datetime | None = None) -> int:
 
 
 def _require_owner(user, call: ServiceCall) -> Technician:
-    me = roles.technician_of(user)
-    if me is None:
-        raise NotAllowed("Only the technician on a call can offer it to a teammate.")
-    if call.technician_id != me.pk:
-        raise NotAllowed(f"Call #{call.pk} is not in your queue, so you can't hand it off.")
+    me = roles.require_can_hand_off(user, call)
     if call.status != "assigned":
         raise InvalidInput(
             f"Call #{call.pk} is {call.get_status_display().lower()}; only a call you have not "
@@ -175,8 +170,7 @@ def _teammate(me: Technician, technician_id) -> Technician:
         ) from None
     if target.pk == me.pk:
         raise InvalidInput("Pick a teammate; the call is already yours.", field="technician")
-    if target.team_id != me.team_id:
-        raise NotAllowed(f"You can hand a call only to a teammate; {target} is on another team.")
+    roles.require_can_hand_to(me, target)
     return target
 
 
@@ -195,23 +189,10 @@ def _lock_call(me: Technician, call_id: int, expected_version: int) -> ServiceCa
     return call
 
 
-def _locked_offer(offer_id) -> HandoffOffer:
-    try:
-        return (
-            HandoffOffer.objects.select_for_update()
-            .select_related("from_technician__user", "to_technician", "call")
-            .get(pk=offer_id)
-        )
-    except (HandoffOffer.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"Hand-off offer {offer_id} was not found.") from None
-
-
 def _offer_for_response(user, offer_id, now: datetime) -> HandoffOffer:
     """Only the teammate it was offered to may answer; to anyone else it does not exist."""
-    me = roles.technician_of(user)
-    offer = _locked_offer(offer_id)
-    if me is None or offer.to_technician_id != me.pk:
-        raise NotFound(f"Hand-off offer {offer_id} was not found.")
+    offer = handoff_offer_get_for_user(user=user, offer_id=offer_id, for_update=True)
+    roles.require_offered_to(user, offer)
     _require_open(offer)
     if offer.expires_at <= now:
         at = timezone.localtime(offer.expires_at).strftime("%H:%M")

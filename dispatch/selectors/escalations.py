@@ -1,0 +1,39 @@
+"""Escalations as a user may read them: the queue, and the one door to a single escalation."""
+
+from __future__ import annotations
+
+from django.db.models import Case, QuerySet, When
+
+from dispatch import roles
+from dispatch.errors import NotFound
+from dispatch.models import Escalation
+
+
+def escalations_visible_to(user) -> QuerySet[Escalation]:
+    """The escalation queue: office staff see it; open ones first, safety first, then oldest.
+
+    Anyone else is refused the queue itself (NotAllowed, 403): no technician sees escalations,
+    not even those of their own calls.
+    """
+    roles.require_can_see_escalations(user)
+    return Escalation.objects.select_related("call", "call__customer", "raised_by").order_by(
+        "status", Case(When(reason="safety", then=0), default=1), "created_at"
+    )
+
+
+def escalation_get_for_user(*, user, escalation_id: int, for_update: bool = False) -> Escalation:
+    """The only way a page, an API view or a service gets one escalation, with its call's
+    context (customer, technician) and who raised and resolved it.
+
+    Office staff (CSR, dispatcher, manager) may get any escalation; anyone else is refused as
+    `escalations_visible_to` refuses them (403); an id that names no escalation is NotFound.
+    `for_update` locks the escalation's row alone (`of=("self",)`): the call, its technician
+    and its customer are locked, if at all, by the move service in its own order.
+    """
+    escalations = escalations_visible_to(user).select_related("call__technician", "resolved_by")
+    if for_update:
+        escalations = escalations.select_for_update(of=("self",))
+    try:
+        return escalations.get(pk=escalation_id)
+    except (Escalation.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"Escalation {escalation_id} was not found.") from None
