@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from accounts.services import login_lock_get
-from dispatch import clock
+from common import clock
 
 
 def client_address(request) -> str | None:

@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from accounts.backends import client_address
 from accounts.services import login_failure_record, login_failures_clear
-from dispatch import clock
+from common import clock
 
 
 @receiver(user_login_failed)

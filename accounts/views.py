@@ -9,7 +9,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
 
 from accounts.forms import ThrottledAuthenticationForm
-from dispatch import clock
+from common import clock
 from dispatch.api.common import ErrorSerializer
 
 

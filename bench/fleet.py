@@ -24,8 +24,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 
+from common import roles
 from customers.models import Customer, Site
-from dispatch import roles
 from dispatch.models import ServiceCall
 from technicians.models import Skill, Team, Technician
 

@@ -24,11 +24,11 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Max
 
+from common import clock
 from customers import sms
 from customers.models import CustomerMessage
 from customers.selectors import DueMessage, messages_due
 from customers.texts import message_compose, update_compose
-from dispatch import clock
 from dispatch.services.background import enqueue
 from dispatch.services.calls import MESSAGES_FOR_CALL_TASK
 from dispatch.services.events import event_record

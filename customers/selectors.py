@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from common import roles
+from common.errors import NotAllowed
 from customers.models import CustomerMessage
-from dispatch import roles
-from dispatch.errors import NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from common import clock
 from customers.messaging import customer_messages_sweep
-from dispatch import clock
 from dispatch.tasks import TASK_OPTIONS
 
 

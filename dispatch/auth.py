@@ -9,7 +9,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import OuterRef
 
-from dispatch import roles
+from common import roles
 
 
 class RoleAwareBackend(ModelBackend):

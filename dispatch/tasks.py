@@ -12,7 +12,7 @@ from datetime import date, datetime
 from celery import shared_task
 from django.utils import timezone
 
-from dispatch import clock
+from common import clock
 from dispatch.services.background import (
     RECOMPUTE,
     RECOMPUTE_TECHNICIANS,

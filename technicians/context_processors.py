@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from dispatch import roles
+from common import roles
 
 
 def nav(request: HttpRequest) -> dict:

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from django.db.models import Count, F, Max, Q
 
-from dispatch import roles
-from dispatch.errors import NotAllowed
+from common import roles
+from common.errors import NotAllowed
 from dispatch.models import CallEvent, ServiceCall
 from dispatch.selectors.candidates import call_candidates
 from technicians.models import HandoffOffer, Skill, Technician

@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch import clock
-from dispatch.errors import DispatchError, InvalidInput
+from common import clock
+from common.errors import DispatchError, InvalidInput
 from dispatch.selectors import call_get_for_user
 from dispatch.services.call_status import call_status_update
 from dispatch.services.claims import call_claim

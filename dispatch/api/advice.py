@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import MoveConflict
 from dispatch import selectors
 from dispatch.api.background import BackgroundDelayHeaderMixin
 from dispatch.api.calls import CONFLICT, CallSerializer, conflict_response
 from dispatch.api.common import ERRORS, STAFF_PERMISSIONS, StrictInputSerializer, validated
-from dispatch.errors import MoveConflict
 from dispatch.selectors.candidates import call_candidates, call_send_now
 from dispatch.selectors.rescue import call_rescue
 from dispatch.services.swaps import calls_swap

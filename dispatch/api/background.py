@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import clock
+from common import clock
 from dispatch.api.common import ERRORS, STAFF_PERMISSIONS
 from dispatch.services.background import NEVER, background_status, heartbeat_delayed_since
 

@@ -15,15 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common import clock, roles
+from common.errors import InvalidInput, NotAllowed
 from customers.models import Customer, Site
-from dispatch import clock, roles, selectors
+from dispatch import selectors
 from dispatch.api.background import BackgroundDelayHeaderMixin
 from dispatch.api.calls import CallSerializer
 from dispatch.api.common import ERRORS, ErrorSerializer, StrictInputSerializer, validated
 from dispatch.api.fields import ExistingPkField, SkillCodesField
 from dispatch.api.filters import MAX_ID
 from dispatch.api.permissions import HasDispatchRole
-from dispatch.errors import InvalidInput, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.selectors.capacity import capacity_get
 from dispatch.services.booking import (

@@ -21,8 +21,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common import clock, roles
+from common.errors import MoveConflict
 from customers.models import Customer, Site
-from dispatch import clock, roles, selectors
+from dispatch import selectors
 from dispatch.api import filters
 from dispatch.api.background import BackgroundDelayHeaderMixin
 from dispatch.api.common import ERRORS, StrictInputSerializer, validated
@@ -33,7 +35,6 @@ from dispatch.api.fields import (
     ZonedDateTimeField,
 )
 from dispatch.api.permissions import CanBookCalls
-from dispatch.errors import MoveConflict
 from dispatch.models import ServiceCall
 from dispatch.selectors.planning import unassigned_fields
 from dispatch.services.calls import call_book, call_cancel, call_update

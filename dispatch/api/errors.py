@@ -13,7 +13,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from dispatch.errors import DispatchError
+from common.errors import DispatchError
 
 log = logging.getLogger(__name__)
 UNIQUE_VIOLATION = "23505"

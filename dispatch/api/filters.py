@@ -11,8 +11,8 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
+from common import clock
 from customers.models import Site
-from dispatch import clock
 from dispatch.models import ServiceCall
 from technicians.models import HandoffOffer, Technician
 

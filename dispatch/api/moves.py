@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import MoveConflict
 from dispatch import selectors
 from dispatch.api.background import BackgroundDelayHeaderMixin
 from dispatch.api.calls import CONFLICT, CallSerializer, conflict_response
 from dispatch.api.common import ERRORS, STAFF_PERMISSIONS, StrictInputSerializer, validated
-from dispatch.errors import MoveConflict
 from dispatch.models import ServiceCall
 from dispatch.services.moves import call_move, call_move_preview
 

@@ -13,12 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import MoveConflict
 from dispatch import selectors
 from dispatch.api.background import BackgroundDelayHeaderMixin
 from dispatch.api.calls import CONFLICT, CallSerializer, conflict_response
 from dispatch.api.common import ERRORS, STAFF_PERMISSIONS, StrictInputSerializer, validated
 from dispatch.api.filters import HandoffFilter
-from dispatch.errors import MoveConflict
 from dispatch.selectors.handoffs import handoffs_visible_to
 from dispatch.services.call_status import ACTIONS, MAX_ACTUAL_MINUTES, call_status_update
 from dispatch.services.claims import call_claim

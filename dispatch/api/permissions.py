@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from dispatch import roles
+from common import roles
 
 
 class HasDispatchRole(BasePermission):

@@ -12,8 +12,8 @@ from datetime import date, datetime
 
 from django.db import transaction
 
+from common import clock
 from customers.models import Customer, Site
-from dispatch import clock
 from dispatch.demo.day import plan_demo
 from dispatch.demo.history import save_calls
 from dispatch.demo.plan import company_tz

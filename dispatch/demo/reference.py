@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
-from dispatch import roles
+from common import roles
 
 PASSWORD = "demo-pass-2026"
 

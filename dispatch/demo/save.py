@@ -11,8 +11,8 @@ import functools
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 
+from common import roles
 from customers.models import Customer, Site
-from dispatch import roles
 from dispatch.demo.plan import DemoPlan
 from dispatch.demo.reference import (
     OFFICE_USERS,

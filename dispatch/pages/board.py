@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch import clock, roles, selectors
-from dispatch.errors import DispatchError
+from common import clock, roles
+from common.errors import DispatchError
+from dispatch import selectors
 from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
 from dispatch.services.moves import call_move
 from dispatch.services.swaps import calls_swap

@@ -17,9 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from common import clock, roles
+from common.errors import DispatchError, InvalidInput
 from customers.models import Customer, Site
-from dispatch import clock, roles, selectors
-from dispatch.errors import DispatchError, InvalidInput
+from dispatch import selectors
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.selectors.capacity import capacity_get, reserve_percent
 from dispatch.services.booking import (

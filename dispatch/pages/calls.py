@@ -10,9 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from common import clock, roles
+from common.errors import DispatchError, NotFound
 from customers.selectors import messages_for_call
-from dispatch import clock, roles, selectors
-from dispatch.errors import DispatchError, NotFound
+from dispatch import selectors
 from dispatch.models import Escalation
 from dispatch.pages.board import _team
 from dispatch.selectors.candidates import call_candidates, call_send_now

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dispatch import clock, roles
+from common import clock, roles
 from dispatch.selectors import reports
 
 FORBIDDEN = "Dashboards and reports are for dispatchers and managers."

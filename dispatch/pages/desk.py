@@ -19,8 +19,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from dispatch import clock, roles, selectors
-from dispatch.errors import DispatchError, InvalidInput, NotAllowed, NotFound
+from common import clock, roles
+from common.errors import DispatchError, InvalidInput, NotAllowed, NotFound
+from dispatch import selectors
 from dispatch.models import Escalation, ServiceCall
 from dispatch.selectors import reports
 from dispatch.selectors.candidates import call_candidates

@@ -20,8 +20,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dispatch import clock, selectors
-from dispatch.errors import NotFound
+from common import clock
+from common.errors import NotFound
+from dispatch import selectors
 from dispatch.models import ServiceCall
 
 MIN_MARGIN = timedelta(minutes=10)

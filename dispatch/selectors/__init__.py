@@ -11,9 +11,9 @@ from django.db import connection
 from django.db.models import F, JSONField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from common import roles
+from common.errors import NotFound
 from customers.models import Customer, Site
-from dispatch import roles
-from dispatch.errors import NotFound
 from dispatch.models import CallEvent, ServiceCall
 from technicians.models import Skill, Technician
 

@@ -15,8 +15,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from dispatch import roles
-from dispatch.errors import NotAllowed
+from common import roles
+from common.errors import NotAllowed
 from dispatch.models import CallEvent, Escalation, ServiceCall
 
 # What a board card shows; everything else stays in the database. The board reads these as

@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, NotAllowed
+from common import clock, roles
+from common.errors import InvalidInput, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.planning.booking import window_fit
 from dispatch.planning.eligibility import unable

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, NotAllowed
+from common import clock, roles
+from common.errors import InvalidInput, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.planning import choice
 from dispatch.planning.choice import Choice

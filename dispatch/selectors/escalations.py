@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Case, QuerySet, When
 
-from dispatch import roles
-from dispatch.errors import NotFound
+from common import roles
+from common.errors import NotFound
 from dispatch.models import Escalation
 
 

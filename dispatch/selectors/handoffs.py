@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from dispatch import roles
-from dispatch.errors import NotFound
+from common import roles
+from common.errors import NotFound
 from technicians.models import HandoffOffer
 
 

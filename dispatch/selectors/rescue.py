@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dispatch import clock
+from common import clock
 from dispatch.models import ServiceCall
 from dispatch.planning import rescue
 from dispatch.planning.eta import classify_risk

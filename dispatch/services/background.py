@@ -29,8 +29,8 @@ from kombu.pools import producers
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from common import clock
 from config.celery import app as celery_app
-from dispatch import clock
 from dispatch.models import Heartbeat
 from dispatch.services.etas import etas_refresh_technicians
 from technicians.models import Technician

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from common import clock, roles
+from common.errors import InvalidInput, MoveConflict, NotAllowed
 from customers.models import Customer, Site
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.selectors.booking import BookingNeed, Offer, Offers, booking_offers  # noqa: F401
 from dispatch.services.calls import call_book

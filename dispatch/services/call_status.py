@@ -13,8 +13,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
+from common import clock, roles
+from common.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors import call_get_for_user

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db import transaction
 
+from common import clock, roles
+from common.errors import InvalidInput, MoveConflict, NotAllowed
 from customers.models import Customer, Site
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors.planning import unassigned_fields

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from django.db import transaction
 
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, NotAllowed
+from common import clock, roles
+from common.errors import InvalidInput, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
 from dispatch.selectors.candidates import call_candidates

@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from common import clock, roles
+from common.errors import InvalidInput, MoveConflict
 from customers.messaging import customer_update_queue
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict
 from dispatch.models import Escalation, ServiceCall
 from dispatch.selectors import call_get_for_user
 from dispatch.selectors.escalations import escalation_get_for_user

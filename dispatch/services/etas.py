@@ -13,7 +13,7 @@ from itertools import groupby
 from django.conf import settings
 from django.db import transaction
 
-from dispatch import clock
+from common import clock
 from dispatch.models import ServiceCall
 from dispatch.selectors.planning import (
     QUEUED_COLUMNS,

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, MoveConflict, NotFound
+from common import clock, roles
+from common.errors import InvalidInput, MoveConflict, NotFound
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
 from dispatch.selectors.candidates import Candidate, Excluded, call_candidates

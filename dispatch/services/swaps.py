@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from dispatch.errors import InvalidInput
+from common.errors import InvalidInput
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
 from dispatch.services.moves import MoveResult, call_move_within, with_retries

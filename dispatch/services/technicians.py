@@ -7,8 +7,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from dispatch import clock, roles
-from dispatch.errors import InvalidInput, NotAllowed
+from common import clock, roles
+from common.errors import InvalidInput, NotAllowed
 from dispatch.services import background
 from dispatch.services.etas import etas_refresh_technicians
 from technicians.models import Technician

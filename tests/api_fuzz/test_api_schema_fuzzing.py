@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
-from dispatch import clock
+from common import clock
 from dispatch.models import Escalation
 from tests.conftest import DAY, make_technician, make_user
 

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
+from common import clock
 from customers.models import Customer, Site
-from dispatch import clock
 from dispatch.models import CallEvent, ServiceCall
 from tests.conftest import DAY, PASSWORD, local
 
@@ -59,7 +59,7 @@ RIPPLE_FIELDS = {
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch, morning):
-    """The API asks `dispatch.clock` for the time: 07:30 on DAY, before shifts start."""
+    """The API asks `common.clock` for the time: 07:30 on DAY, before shifts start."""
     monkeypatch.setattr(clock, "now", lambda: morning)
     return morning
 

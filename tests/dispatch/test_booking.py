@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 
+from common.errors import InvalidInput, MoveConflict, NotAllowed
 from customers.models import Site
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import CallCategory, CallEvent, ServiceCall, TurnedAwayCall
 from dispatch.services.booking import (
     BookingNeed,

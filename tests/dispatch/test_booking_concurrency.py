@@ -9,7 +9,7 @@ from datetime import time
 import pytest
 from django.db import connection
 
-from dispatch.errors import MoveConflict
+from common.errors import MoveConflict
 from dispatch.models import ServiceCall
 from dispatch.services.booking import (
     BookingNeed,

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from dispatch.errors import Busy, MoveConflict
+from common.errors import Busy, MoveConflict
 from dispatch.models import CallEvent, ServiceCall
 from dispatch.services.moves import call_move
 from tests.conftest import DAY, local

@@ -16,8 +16,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dispatch import roles
-from dispatch.errors import MoveConflict, NotAllowed, NotFound
+from common import roles
+from common.errors import MoveConflict, NotAllowed, NotFound
 from dispatch.models import Escalation
 from dispatch.selectors.escalations import escalation_get_for_user
 from dispatch.selectors.handoffs import handoff_offer_get_for_user

@@ -14,8 +14,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
+from common import clock
 from customers.models import Customer
-from dispatch import clock
 from dispatch.models import ServiceCall
 from tests.conftest import DAY, local
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
+from common.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import CallEvent, ServiceCall
 from dispatch.services.call_status import call_status_update
 from dispatch.services.claims import call_claim

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
-from dispatch import clock
+from common import clock
 from dispatch.models import ServiceCall
 from tests.conftest import DAY, local, make_user
 

@@ -90,7 +90,7 @@ def test_applying_the_swap_moves_both_calls_and_logs_both(
 
 
 def test_a_stale_swap_changes_nothing(dispatcher, tom, fay, make_call, far_site):
-    from dispatch.errors import MoveConflict
+    from common.errors import MoveConflict
 
     tight = make_call(tom, deadline=local(8, 35), site=far_site)
     loose = make_call(fay, deadline=local(14))

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed
+from common.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import CallEvent, ServiceCall
 from dispatch.services.etas import etas_refresh_day, etas_refresh_technicians
 from dispatch.services.moves import call_move, call_move_preview
@@ -405,7 +405,7 @@ def test_a_serialization_failure_that_clears_is_retried_transparently(
 def test_a_move_costs_the_same_queries_whatever_the_queue_length(
     dispatcher, north, make_call, morning
 ):
-    from dispatch.roles import roles_of
+    from common.roles import roles_of
     from tests.conftest import make_technician
 
     roles_of(dispatcher)  # roles are read once per request; keep that out of the comparison

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PLANNING = Path(__file__).resolve().parents[2] / "dispatch" / "planning"
-FORBIDDEN = ("django", "config", "rest_framework", "celery", "customers", "technicians")
+FORBIDDEN = ("django", "config", "common", "rest_framework", "celery", "customers", "technicians")
 # Inside the project only the planning package itself may be imported from here.
 PROJECT_OUTSIDE = ("dispatch.",)
 

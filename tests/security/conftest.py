@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 
+from common import clock
 from customers.models import Customer, Site
-from dispatch import clock
 from dispatch.models import Escalation
 from technicians.models import HandoffOffer
 from tests.conftest import make_user

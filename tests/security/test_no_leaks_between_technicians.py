@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from common import clock
 from customers.models import Customer, Site
-from dispatch import clock
 from tests.conftest import DAY
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from common import clock
 from customers.messaging import customer_messages_sweep
-from dispatch import clock
 from dispatch.services.background import (
     RECOMPUTE,
     heartbeat_beat,

@@ -19,8 +19,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import OperationalError, transaction
 
-from dispatch import clock, roles
-from dispatch.errors import Busy, InvalidInput, NotAllowed
+from common import clock, roles
+from common.errors import Busy, InvalidInput, NotAllowed
 from dispatch.services.background import enqueue
 from dispatch.services.moves.apply import _apply
 from dispatch.services.moves.checks import _require_reason

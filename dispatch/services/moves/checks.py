@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from dispatch import roles
-from dispatch.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
+from common import roles
+from common.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.planning.eligibility import unable
 from dispatch.planning.routes import WORKING_STATUSES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dispatch import clock
+from common import clock
 from dispatch.models import ServiceCall
 from dispatch.planning.eta import Leg
 from dispatch.planning.ripple import at_door, ripple_between

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from dispatch import roles
+from common import roles
 from dispatch.models import ServiceCall
 from dispatch.planning.ripple import Ripple
 from dispatch.planning.risk import RISK_RANK
