@@ -169,7 +169,7 @@ def in_minutes(dt: datetime, minutes: float) -> datetime:
 @pytest.fixture
 def clock_at(monkeypatch):
     """Set the services' clock: `clock_at(local(9))`; pages then see that time as now."""
-    from dispatch import clock
+    from common import clock
 
     def set_now(when: datetime) -> None:
         monkeypatch.setattr(clock, "now", lambda: when)

@@ -138,9 +138,13 @@ def call_candidates(
     *, user, call_id: int, now: datetime | None = None, only_team: int | None = None
 ):
     """Ranked candidates (on time, least ripple, own team, least travel) and every exclusion.
-    Every team's technicians are asked, or only ``only_team``'s (a hand-off stays in the team)."""
+    The office asks every team; a technician sees only their own team's (as for a hand-off),
+    or ``only_team``'s when the caller says."""
     now = now or clock.now()
     call = call_open_get(user=user, call_id=call_id)
+    if only_team is None and not roles.is_office(user):
+        me = roles.technician_of(user)
+        only_team = me.team_id if me else None
     plan, home = call_world(user, call, now, only_team=only_team)
     return candidates_in(plan, call, home)
 

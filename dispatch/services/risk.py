@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.models import CallEvent
+from dispatch.planning.risk import RISK_RANK, risk_worse
 from dispatch.services.events import jsonable
-
-RISK_RANK = {"": 0, "ok": 0, "at_risk": 1, "late": 2}
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def risk_since_after(before: str, after: str, since: datetime | None, now: datet
 
 
 def _worse(change: RiskChange) -> bool:
-    return RISK_RANK[change.risk_after] > RISK_RANK[change.risk_before]
+    return risk_worse(change.risk_before, change.risk_after)
 
 
 def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> list[CallEvent]:
@@ -44,9 +43,7 @@ def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> lis
         CallEvent(
             call_id=c.call_id,
             actor=actor if actor is not None and actor.is_authenticated else None,
-            kind="risk_raised"
-            if RISK_RANK[c.risk_after] > RISK_RANK[c.risk_before]
-            else "risk_cleared",
+            kind="risk_raised" if risk_worse(c.risk_before, c.risk_after) else "risk_cleared",
             payload=jsonable(
                 {
                     "before": c.risk_before or "ok",

@@ -217,3 +217,15 @@ def test_a_drop_that_moves_a_promised_eta_half_an_hour_asks_first(
     )
     assert again.promised_shifted == [] and not again.needs_confirmation
     assert again.summary.max_shift_minutes == pytest.approx(30, abs=1)
+
+
+def test_a_technician_asking_for_candidates_sees_only_their_own_team(
+    api, tom, tina, otto, skills, make_call, clock_at
+):
+    clock_at(local(9))
+    call = make_call(skills=[skills["electrical"]], deadline=local(16))
+    body = api.as_user(tina.user).get(f"{CALLS}{call.pk}/candidates/").json()
+    names = {c["technician_name"] for c in body["candidates"]} | {
+        e["technician_name"] for e in body["excluded"]
+    }
+    assert names == {"Tom", "Tina"}  # Otto, of team South, is the office's to see

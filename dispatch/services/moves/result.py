@@ -8,7 +8,7 @@ from datetime import datetime
 from common import roles
 from dispatch.models import ServiceCall
 from dispatch.planning.ripple import Ripple
-from dispatch.planning.risk import RISK_RANK
+from dispatch.planning.risk import risk_worse
 from dispatch.selectors.planning import (
     EtaFields,
 )
@@ -30,7 +30,7 @@ class RippleEntry:
 
     @property
     def worsened(self) -> bool:
-        return RISK_RANK[self.risk_after] > RISK_RANK[self.risk_before]
+        return risk_worse(self.risk_before, self.risk_after)
 
 
 @dataclass
