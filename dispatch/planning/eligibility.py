@@ -57,7 +57,8 @@ def unable(
         reasons.append("marked off today")
     elif now >= worker.shift_end:
         reasons.append(f"shift ended {worker.shift_words[1]}".rstrip())
-    elif when >= worker.shift_end:
+    elif when >= worker.shift_end and not emergency:
+        # For an emergency, arriving after the shift end is overtime: a cost shown, not a bar.
         reasons.append(f"shift ends {worker.shift_words[1]}".rstrip())
     return reasons
 

@@ -148,7 +148,10 @@ def _swaps(world: World, call_id: object, needs: frozenset, home_team) -> list[R
     if waiting is None:
         return []
     me, my_route, index = waiting
-    my_skills = world.workers[me].skills if me in world.workers else frozenset()
+    mine = world.workers.get(me)
+    if mine is None or unable(mine, (), now=world.now):
+        return []  # the call's technician must be working to take a call in trade
+    my_skills = mine.skills
     call_skills = world.call_skills or {}
     mine_before = my_route.plan(world.travel)
     options = []
@@ -189,6 +192,8 @@ def _swap_with(world: World, call_id, side, tech_id, both: dict, j: int) -> Resc
     ripple += _ripple(world, both, ours, my_route, call_id)
     if ripple.overtime or theirs[j].finish > route.shift_end:
         return None  # nobody is pushed past the end of their shift by a rescue
+    if ours[index].finish > my_route.shift_end:
+        return None  # nor is the call that comes back in trade
     moves = (Move(call_id, tech_id, j), Move(other.id, me, index))
     return RescueOption(
         "swap", tech_id, moves, theirs[j], _risk(world, theirs[j]), ripple, other.id

@@ -39,7 +39,17 @@ class Route:
         return next((i for i, s in enumerate(self.stops) if s.id == stop_id), None)
 
     def without(self, stop_id: object) -> Route:
-        return self.with_stops([s for s in self.stops if s.id != stop_id])
+        """The queue with one call taken out. Taking out work under way (the call on site, or
+        one set out for) frees the technician from it: the next call is then planned from the
+        start, not as on site, and the floor drops by one."""
+        index = self.index_of(stop_id)
+        if index is None:
+            return self
+        stops = [s for s in self.stops if s.id != stop_id]
+        if index >= self.floor:
+            return self.with_stops(stops)
+        on_site = None if index == 0 else self.first_on_site_since
+        return replace(self, stops=stops, floor=self.floor - 1, first_on_site_since=on_site)
 
 
 @dataclass(frozen=True, slots=True)

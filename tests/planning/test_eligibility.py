@@ -64,3 +64,31 @@ def test_another_teams_equally_good_technician_ranks_after_the_own_team():
     job = Stop(99, (5.0, 0.0), 600.0, None, 12 * H)
     found, _ = candidates(_world(routes, workers, 8 * H), job, ["plumbing"], home_team="north")
     assert [(c.technician_id, c.other_team) for c in found] == [(2, False), (1, True)]
+
+
+def test_an_emergency_arriving_after_the_shift_end_is_overtime_not_a_reason():
+    w = worker(1)
+    assert unable(w, (), now=16 * H, at=17.5 * H) == ["shift ends 17:00"]
+    assert unable(w, (), now=16 * H, at=17.5 * H, emergency=True) == []
+    assert unable(w, (), now=17.5 * H, emergency=True) == ["shift ended 17:00"]
+
+
+def test_a_rescue_swap_never_sends_the_traded_call_into_the_other_technicians_overtime():
+    from dispatch.planning.rescue import rescue_options
+
+    tight = Stop("A", (0.0, 10.0), 10.0, None, 15.0)  # at risk where it is
+    first, long = Stop("X", (0.0, 1.0), 100.0), Stop("B", (0.0, 2.0), 110.0, None, 1000.0)
+    routes = {
+        1: Route(0.0, (0.0, 0.0), [tight], 100.0),
+        2: Route(0.0, (0.0, 0.0), [first, long], 1000.0),
+    }
+    shift = dict(shift_start=0.0, shift_words=("00:00", ""))
+    workers = {
+        1: Worker(1, frozenset(), shift_end=100.0, **shift),
+        2: Worker(2, frozenset(), shift_end=1000.0, **shift),
+    }
+    world = World(routes, workers, Promises(), Rules(risk_margin=30.0), euclidean, 0.0, {})
+    options = rescue_options(world, tight, ())
+    # B would finish at 112 in a queue whose day ends at 100: no swap is offered.
+    assert [o for o in options if o.kind == "swap"] == []
+    assert any(o.kind == "reassign" for o in options)

@@ -124,3 +124,14 @@ def test_words_name_the_calls_turned_worse_broken_or_pushed_into_overtime():
     assert ripple.words() == (
         "1 call turns at risk or late (#30); 2 promises broken (#51, #52); pushes #77 into overtime"
     )
+
+
+def test_taking_out_the_call_on_site_frees_the_technician_for_the_next_one():
+    on_site = Stop(1, (0.0, 0.0), 100.0)
+    nxt = Stop(2, (0.0, 10.0), 10.0)
+    route = Route(50.0, (0.0, 0.0), [on_site, nxt], 1000.0, floor=1, first_on_site_since=0.0)
+    left = route.without(1)
+    assert left.floor == 0 and left.first_on_site_since is None
+    (leg,) = left.plan(euclidean)
+    assert leg.arrival == 60.0  # from now (50) and where they are, not "on site since 0"
+    assert route.without(2).first_on_site_since == 0.0 and route.without(2).floor == 1

@@ -66,9 +66,18 @@ class MovePlan:
 
     @property
     def needs_confirmation(self) -> bool:
-        """A drop that hurts someone must be confirmed; a harmless one commits at once."""
+        """A drop that hurts someone must be confirmed; a harmless one commits at once. Hurting
+        includes running into overtime: the moved call's own (unless an emergency, where
+        overtime is the price of going) or another call's."""
         hurts = any(e.worsened or e.promise_broken for e in self.ripple)
-        return hurts or self.takes_from_working_tech or bool(self.warnings or self.promised_shifted)
+        asks = self.takes_from_working_tech or bool(self.warnings or self.promised_shifted)
+        return hurts or asks or bool(self.summary.overtime) or self._own_overtime
+
+    @property
+    def _own_overtime(self) -> bool:
+        if self.call.priority == "emergency" or self.target_id is None:
+            return False
+        return self.after[self.call.pk].overtime and not self.call.overtime
 
 
 @dataclass
