@@ -54,8 +54,9 @@ class Ripple:
             max(self.max_shift, other.max_shift),
         )
 
-    def words(self) -> str:
-        """The ripple as a dispatcher reads it: "3 customers later by up to 93 min"."""
+    def words(self, ids: bool = True) -> str:
+        """The ripple as a dispatcher reads it: "3 customers later by up to 93 min"; with
+        ``ids=False`` the calls are not named (a technician's view of a teammate's day)."""
         parts = []
         if self.added_lateness >= 30:
             parts.append(f"+{self.added_lateness / 60:.0f} min late to others")
@@ -67,12 +68,16 @@ class Ripple:
         if self.turned_worse:
             n = len(self.turned_worse)
             verb = "calls turn" if n > 1 else "call turns"
-            parts.append(f"{n} {verb} at risk or late ({_ids(self.turned_worse)})")
+            parts.append(f"{n} {verb} at risk or late" + _named(self.turned_worse, ids))
         if self.promises_broken:
             n = len(self.promises_broken)
-            parts.append(f"{n} promise{'s' if n > 1 else ''} broken ({_ids(self.promises_broken)})")
+            parts.append(
+                f"{n} promise{'s' if n > 1 else ''} broken" + _named(self.promises_broken, ids)
+            )
         if self.overtime:
-            parts.append(f"pushes {_ids(self.overtime)} into overtime")
+            parts.append(
+                f"pushes {_ids(self.overtime)} into overtime" if ids else "runs into overtime"
+            )
         return "; ".join(parts) or "none"
 
 
@@ -81,6 +86,10 @@ EMPTY = Ripple()
 
 def _ids(ids: tuple) -> str:
     return ", ".join(f"#{i}" for i in ids)
+
+
+def _named(ids: tuple, shown: bool) -> str:
+    return f" ({_ids(ids)})" if shown else ""
 
 
 def lateness(leg: Leg) -> float:

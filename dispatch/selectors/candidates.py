@@ -36,6 +36,7 @@ class Candidate:
     overtime: bool = False  # a cost shown (for an emergency it never excludes)
     other_team: bool = False
     ripple_words: str = "none"
+    ripple_words_unnamed: str = "none"  # the same without call numbers, for technicians
 
     @property
     def hurts(self) -> bool:
@@ -57,6 +58,7 @@ def ripple_figures(ripple: Ripple) -> dict:
         "shifted_calls": ripple.shifted_calls,
         "max_shift_minutes": ripple.max_shift_minutes,
         "ripple_words": ripple.words(),
+        "ripple_words_unnamed": ripple.words(ids=False),
     }
 
 

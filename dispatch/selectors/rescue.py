@@ -53,6 +53,7 @@ class RescueOption:
     shifted_calls: int = 0
     max_shift_minutes: float = 0.0
     ripple_words: str = "none"
+    ripple_words_unnamed: str = "none"  # the same without call numbers, for technicians
     other_team: bool = False
     swap_with: int | None = None
 

@@ -135,3 +135,10 @@ def test_taking_out_the_call_on_site_frees_the_technician_for_the_next_one():
     (leg,) = left.plan(euclidean)
     assert leg.arrival == 60.0  # from now (50) and where they are, not "on site since 0"
     assert route.without(2).first_on_site_since == 0.0 and route.without(2).floor == 1
+
+
+def test_a_technicians_words_do_not_name_a_teammates_calls():
+    ripple = Ripple(turned_worse=(30,), promises_broken=(51,), overtime=(77,))
+    assert ripple.words(ids=False) == (
+        "1 call turns at risk or late; 1 promise broken; runs into overtime"
+    )
