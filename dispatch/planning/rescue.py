@@ -73,9 +73,23 @@ def rescue_options(
     home_team: object = None,
 ) -> list[RescueOption]:
     """Every rescue option for the call, best first (see the module docstring)."""
+    options, _ = rescue_search(world, stop, needs, emergency=emergency, home_team=home_team)
+    return options
+
+
+def rescue_search(
+    world: World,
+    stop: Stop,
+    needs: Iterable[str],
+    *,
+    emergency: bool = False,
+    home_team: object = None,
+) -> tuple[list[RescueOption], list[tuple[object, str]]]:
+    """The rescue options, best first, and the technicians who cannot take the call, with why
+    (the candidates' exclusions: asked once for both)."""
     needs = frozenset(needs)
     options = _earlier(world, stop.id) + _swaps(world, stop.id, needs, home_team)
-    found, _ = candidates(world, stop, needs, emergency=emergency, home_team=home_team)
+    found, excluded = candidates(world, stop, needs, emergency=emergency, home_team=home_team)
     for c in found:
         move = Move(stop.id, c.technician_id, c.position)
         leg = c.insertion.leg
@@ -90,7 +104,7 @@ def rescue_options(
                 other_team=c.other_team,
             )  # fmt: skip
         )
-    return sorted(options, key=RescueOption.rank)
+    return sorted(options, key=RescueOption.rank), excluded
 
 
 def _risk(world: World, leg: Leg) -> str:

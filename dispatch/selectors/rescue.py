@@ -20,7 +20,7 @@ from dispatch.selectors.candidates import (
     Excluded,
     call_open_get,
     call_world,
-    candidates_in,
+    excluded_of,
     needs_of,
     ripple_figures,
 )
@@ -102,16 +102,15 @@ def call_rescue(*, user, call_id: int, now: datetime | None = None) -> Rescue:
     risk = _current_risk(plan, call)
     if risk not in ("at_risk", "late"):
         return Rescue(call, risk, [], [])
-    found = rescue.rescue_options(
+    found, excluded = rescue.rescue_search(
         plan.world,
         stop_of_call(call),
         needs_of(call),
         emergency=call.priority == "emergency",
         home_team=home,
     )
-    _, excluded = candidates_in(plan, call, home)
     options = [_option(plan, call, o) for o in found[:SHOWN]]
-    return Rescue(call, risk, options, excluded)
+    return Rescue(call, risk, options, excluded_of(plan, excluded))
 
 
 def _current_risk(plan: PlanningWorld, call: ServiceCall) -> str:
