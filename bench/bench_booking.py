@@ -10,7 +10,7 @@ scenarios). Scenarios: the demo company (team North) and a synthetic team of --t
   the capacity meter and every offered window of today and tomorrow);
 - booking_offers: the service alone (no HTTP, no template);
 - team_load: its reads alone (technicians, both days' open calls, skills): the database part;
-- call_candidates: the existing search of every teammate's best place for one unassigned call of
+- call_candidates: the existing search of every technician's best place for one unassigned call of
   today (one day, no windows), the nearest thing the product already does.
 
     python bench/bench_booking.py [--runs 7] [--techs 60] [--calls 600] [--skip-demo]

@@ -159,7 +159,7 @@ def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
         "technicians": _move_choices(request.user, call) if can_resolve else [],
     }
     if escalation.status == Escalation.Status.OPEN and call.is_open:
-        # Rescue options: every teammate's best place for the call, with what it costs others.
+        # Who could go: every able technician's best place (every team), with what it costs others.
         context["candidates"], context["excluded"] = call_candidates(
             user=request.user, call_id=call.pk
         )

@@ -128,7 +128,7 @@ def _timed(stop: Stop, arrival: float) -> Leg:
 
 def _replay_tail(route, base, hops, p, clock, hop, rules: Rules, promises: Promises) -> Ripple:
     # Inline on purpose, like eta.plan_route: this loop runs for every position of every
-    # technician of a team, and a Leg or a helper call per stop would double its cost. The
+    # technician asked, and a Leg or a helper call per stop would double its cost. The
     # rules are ripple.ripple_between's, stop by stop.
     stops, shift_end = route.stops, route.shift_end
     margin, shift_rule = rules.risk_margin, rules.ripple_shift

@@ -2,9 +2,11 @@
 
 Three kinds of change, smallest first: move it earlier in its own queue, give it to another
 technician (the candidates' best places), or swap it with another technician's waiting call
-that has slack and that this call's technician can do. Every option carries its ripple; options
-that push anyone past the end of their shift are left out. Ranked: on time first, then harmless,
-then safe (not even at risk), then least harm, own team, smallest kind, least shift, most slack.
+that has slack and that this call's technician can do. Every option carries its ripple; moves in
+a queue and swaps that push anyone past the end of their shift are left out, and so are reassigns
+for a normal call (an emergency may be given to someone who then works overtime: a cost shown).
+Ranked: on time first, then harmless, then safe (not even at risk), then least harm, own team,
+smallest kind, least shift, most slack.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def planning_rules() -> Rules:
 
 def promises_of(promised: Iterable[tuple[int, datetime | None]]) -> Promises:
     at = {pk: when.timestamp() for pk, when in promised if when is not None}
-    return Promises(at, settings.PROMISE_TOLERANCE_MINUTES * 60.0)
+    return Promises(at, planning_rules().promise_tolerance)
 
 
 def shift_bounds(day: date, start: time, end: time) -> tuple[datetime, datetime]:
