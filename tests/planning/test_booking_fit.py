@@ -1,0 +1,57 @@
+"""Booking windows fit only where nobody else pays: one example per feasibility rule.
+
+Each test builds one queue where the only place that would take the new call breaks exactly one
+rule, and a control where the same place is fine; so each fails on its own if that rule is lost.
+"""
+
+from __future__ import annotations
+
+from dispatch.planning.booking import window_fit
+from dispatch.planning.eta import Stop
+from dispatch.planning.promises import Promises
+from dispatch.planning.routes import Route
+from dispatch.planning.rules import Rules
+from dispatch.planning.travel import euclidean
+
+RULES = Rules(risk_margin=10.0, promise_tolerance=5.0, ripple_shift=15.0)
+
+
+def fit(route: Route, new: Stop, promises: Promises | None = None):
+    return window_fit(route, new, euclidean, rules=RULES, promises=promises or Promises())
+
+
+def test_a_window_that_breaks_another_customers_promise_is_not_offered():
+    booked = Stop(1, (0.0, 1.0), 10.0)
+    later = Stop(2, (0.0, 2.0), 10.0)
+    route = Route(0.0, (0.0, 0.0), [booked, later], 1000.0)
+    new = Stop(0, (0.0, 1.0), 30.0, 0.0, 200.0)
+    kept = Promises({2: route.plan(euclidean)[1].start}, 5.0)
+    found = fit(route, new, kept)
+    # Only after call 2 keeps its promise (going first or second pushes it 30 later).
+    assert found is not None and found.position == 2
+    assert fit(route, new).position in (0, 1)  # with no promise, the shorter drive wins
+
+
+def test_a_window_that_turns_another_call_at_risk_is_not_offered():
+    due = Stop(1, (0.0, 5.0), 10.0, None, 60.0)  # arrives at 5, slack 55
+    route = Route(0.0, (0.0, 0.0), [due], 1000.0)
+    new = Stop(0, (0.0, 5.0), 50.0, 0.0, 500.0)
+    found = fit(route, new)
+    assert found is not None and found.position == 1  # first would leave call 1 slack 5 < 10
+    easy = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 600.0)], 1000.0)
+    assert fit(easy, new).position == 0
+
+
+def test_a_window_that_pushes_another_call_into_overtime_is_not_offered():
+    last = Stop(1, (0.0, 5.0), 40.0)  # finishes at 45
+    new = Stop(0, (0.0, 5.0), 40.0, 0.0, 30.0)  # due by 30: it can only go first
+    # First, it pushes call 1 to finish at 85, past a day ending at 80: no window.
+    assert fit(Route(0.0, (0.0, 0.0), [last], 80.0), new) is None
+    # The same with a day ending at 100 fits first.
+    assert fit(Route(0.0, (0.0, 0.0), [last], 100.0), new).position == 0
+
+
+def test_a_window_whose_own_call_runs_into_overtime_is_not_offered():
+    route = Route(0.0, (0.0, 0.0), [], 50.0)
+    assert fit(route, Stop(0, (0.0, 5.0), 60.0, 0.0, 40.0)) is None  # 5 + 60 > 50
+    assert fit(route, Stop(0, (0.0, 5.0), 40.0, 0.0, 40.0)) is not None
