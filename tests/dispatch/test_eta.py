@@ -105,6 +105,12 @@ def test_published_solomon_route_keeps_every_window_and_distance(path):
     assert visited == list(range(1, 101)), "every customer visited exactly once"
     late = [leg.id for legs in all_legs for leg in legs if leg.late]
     assert late == []
+    # Service never starts before the customer's ready time (the window's start is kept).
+    customers = _load_instance(solution["instance"])[2]
+    early = [
+        leg.id for legs in all_legs for leg in legs if leg.start < customers[leg.id].window_start
+    ]
+    assert early == []
     assert distance == pytest.approx(solution["distance"], abs=0.01)
     assert latest_return <= depot_due
 
@@ -352,6 +358,8 @@ def test_plan_route_invariants(start_at, origin, stops, on_site_for):
     assert [leg.id for leg in legs] == [stop.id for stop in stops]
     for leg, stop in zip(legs, stops, strict=True):
         assert leg.finish >= leg.start >= leg.arrival
+        if stop.window_start is not None and (first_on_site_since is None or stop is not stops[0]):
+            assert leg.start >= stop.window_start  # early: wait for the window to open
         assert (leg.slack is None) == (stop.deadline is None)
         assert leg.late == (stop.deadline is not None and leg.arrival > stop.deadline)
     assert all(a.arrival <= b.arrival for a, b in itertools.pairwise(legs))
