@@ -229,3 +229,27 @@ def test_a_technician_asking_for_candidates_sees_only_their_own_team(
         e["technician_name"] for e in body["excluded"]
     }
     assert names == {"Tom", "Tina"}  # Otto, of team South, is the office's to see
+
+
+def test_a_drop_that_runs_into_overtime_asks_first_unless_it_is_an_emergency(
+    dispatcher, tom, make_call
+):
+    tom.shift_end = time(10, 0)
+    tom.save()
+
+    def preview_of(call):
+        return call_move_preview(
+            user=dispatcher,
+            call_id=call.pk,
+            technician_id=tom.pk,
+            position=0,
+            expected_version=call.version,
+            now=local(8),
+        )
+
+    long = make_call(duration_minutes=150, deadline=local(18))  # arrives 08:00, ends 10:30
+    plan = preview_of(long)
+    assert plan.warnings == [] and plan.after[long.pk].overtime
+    assert plan.needs_confirmation
+    gas = make_call(duration_minutes=150, deadline=local(18), priority="emergency")
+    assert not preview_of(gas).needs_confirmation  # overtime is the price of going
