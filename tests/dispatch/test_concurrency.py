@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -18,9 +19,32 @@ THREADS = 8
 MOVES_PER_THREAD = 15
 
 
+def _stale_move(rng, dispatcher, call_ids, tech_ids) -> str:
+    """A move with a version nobody holds: it must be refused whatever else is going on."""
+    call_id = rng.choice(call_ids)
+    current = ServiceCall.objects.get(pk=call_id)
+    try:
+        call_move(
+            user=dispatcher,
+            call_id=call_id,
+            technician_id=rng.choice(tech_ids),
+            position=0,
+            expected_version=current.version + 1000,
+            now=local(7, 30),
+        )
+    except MoveConflict:
+        return "stale refused"
+    except Busy:
+        return "busy"
+    return "error: a stale version was accepted"
+
+
 def _hammer(seed: int, dispatcher, call_ids, tech_ids, outcomes: Counter, lock) -> None:
     rng = random.Random(seed)  # noqa: S311 - test data
     try:
+        stale = _stale_move(rng, dispatcher, call_ids, tech_ids)
+        with lock:
+            outcomes[stale] += 1
         for _ in range(MOVES_PER_THREAD):
             call_id = rng.choice(call_ids)
             current = ServiceCall.objects.get(pk=call_id)
@@ -64,14 +88,21 @@ def test_eight_threads_moving_the_same_calls_keep_every_invariant(dispatcher, to
         )
         for i in range(THREADS)
     ]
+    began = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    elapsed = time.monotonic() - began
 
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     assert outcomes["moved"] > 0
-    assert sum(outcomes.values()) == THREADS * MOVES_PER_THREAD
+    assert outcomes["stale refused"] >= THREADS // 2
+    assert sum(outcomes.values()) == THREADS * (MOVES_PER_THREAD + 1)
+    # Locks in id order keep the moves queueing, not retrying: a board that deadlocks or gives up
+    # answers "busy" far more often, and a move without its technician lock takes minutes here.
+    assert outcomes["busy"] <= THREADS * MOVES_PER_THREAD // 10, outcomes
+    assert elapsed < 60, f"{elapsed:.0f} s for {THREADS * MOVES_PER_THREAD} moves"
     calls = list(ServiceCall.objects.all())
     # Each open call is in exactly one place: a queue with a position, or unassigned.
     assert len(calls) == len(call_ids)
