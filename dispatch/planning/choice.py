@@ -82,7 +82,6 @@ def best_place(
     stop: Stop,
     world: World,
     *,
-    worker: Worker,
     emergency: bool = False,
 ) -> Insertion | str:
     """The best on-time place in one queue, or why there is none, in words."""
@@ -133,7 +132,7 @@ def leaving_ripple(world: World, call_id: object, owner: object = None) -> Rippl
 def _choose(
     world: World, stop: Stop, needs: Iterable[str], *, emergency: bool, home_team, place_in
 ) -> tuple[list[Choice], list[tuple[object, str]]]:
-    """Every able technician (the call's own excepted) placed by ``place_in(route, worker)``, an
+    """Every able technician (the call's own excepted) placed by ``place_in(route)``, an
     Insertion or a reason in words; the eligibility rule decides who is asked at all."""
     needs = frozenset(needs)
     owner = world.owner_of(stop.id)
@@ -143,7 +142,7 @@ def _choose(
         if tech_id == owner:
             continue
         reasons = unable(worker, needs, now=world.now, emergency=emergency)
-        place = "; ".join(reasons) if reasons else place_in(world.routes[tech_id], worker)
+        place = "; ".join(reasons) if reasons else place_in(world.routes[tech_id])
         if isinstance(place, str):
             excluded.append((tech_id, place))
             continue
@@ -163,8 +162,8 @@ def candidates(
     """Every able technician's best place, ranked, and every other technician with the reason.
     The call's current technician (if any) is neither."""
 
-    def best(route: Route, worker: Worker) -> Insertion | str:
-        return best_place(route, stop, world, worker=worker, emergency=emergency)
+    def best(route: Route) -> Insertion | str:
+        return best_place(route, stop, world, emergency=emergency)
 
     found, excluded = _choose(
         world, stop, needs, emergency=emergency, home_team=home_team, place_in=best
@@ -179,7 +178,7 @@ def send_now(
     """For an emergency: every able technician with the call right after their current work,
     soonest arrival first, then the candidate ranking. Late arrivals are offered: nearest wins."""
 
-    def right_after_current_work(route: Route, worker: Worker) -> Insertion:
+    def right_after_current_work(route: Route) -> Insertion:
         (slot,) = insertions(
             route,
             stop,

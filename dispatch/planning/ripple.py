@@ -29,10 +29,6 @@ class Ripple:
     max_shift: float = 0.0  # the most any other call's ETA moves later (0 when none does)
 
     @property
-    def harm(self) -> tuple:
-        return (round(self.added_lateness), len(self.turned_worse), len(self.promises_broken))
-
-    @property
     def hurts(self) -> bool:
         return bool(self.added_lateness or self.turned_worse or self.promises_broken)
 
