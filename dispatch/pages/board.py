@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from common import clock, roles
 from common.errors import DispatchError
 from dispatch import selectors
+from dispatch.selectors.day_plans import plan_waiting
 from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
 from dispatch.services.moves import call_move
 from dispatch.services.swaps import calls_swap
@@ -115,6 +116,9 @@ def board(request: HttpRequest) -> HttpResponse:
         context = _board_context(request, day, team)
     except DispatchError as exc:
         return HttpResponse(exc.message, status=exc.status_code)
+    context["can_plan"] = roles.can_move_any(request.user)
+    if context["can_plan"]:
+        context["waiting_plan"] = plan_waiting(day=day, team_id=team.pk if team else None)
     return render(request, "dispatch/board.html", context)
 
 

@@ -3,7 +3,7 @@ booking page, then the board, calls and the customer's tracking page."""
 
 from django.urls import path
 
-from dispatch.pages import board, booking, calls, dashboard, desk, tracking
+from dispatch.pages import board, booking, calls, dashboard, desk, plans, tracking
 
 urlpatterns = [
     # The manager's desk
@@ -34,4 +34,9 @@ urlpatterns = [
     path("calls/<int:call_id>/move/", calls.call_move_form, name="call-move-form"),
     path("calls/<int:call_id>/suggest/", calls.call_suggest, name="call-suggest"),
     path("board/swap/", board.board_swap, name="board-swap"),
+    # Plan the day
+    path("board/plan/", plans.plan_start, name="plan-start"),
+    path("board/plan/<int:plan_id>/", plans.plan_detail, name="plan-detail"),
+    path("board/plan/<int:plan_id>/apply/", plans.plan_apply_view, name="plan-apply"),
+    path("board/plan/<int:plan_id>/discard/", plans.plan_discard_view, name="plan-discard"),
 ]

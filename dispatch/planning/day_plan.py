@@ -92,7 +92,7 @@ def plan_day(day: DayInput, solver: Callable[..., SolverAnswer], seconds: float,
     stops = {s.id: s for route in world.routes.values() for s in route.stops}
     stops.update({s.id: s for s in day.unassigned})
     routes = {
-        t: route.with_stops([*pinned[t], *(stops[c] for c in answer.routes.get(t, []))])
+        t: _least_change(day, t, route, pinned[t], [stops[c] for c in answer.routes.get(t, [])])
         for t, route in world.routes.items()
         if t in able
     }
@@ -117,6 +117,54 @@ def plan_day(day: DayInput, solver: Callable[..., SolverAnswer], seconds: float,
         legs={leg.id: leg for legs in after.values() for leg in legs},
         solver_seconds=answer.seconds,
         late_placed=[s.id for s in late_placed],
+    )
+
+
+def _least_change(
+    day: DayInput, tech, route: Route, pinned: list[Stop], proposed: list[Stop]
+) -> Route:
+    """The solver's order for one technician, unless keeping their current order (with what is
+    new put where it adds least) is as good: the solver has no reason to prefer the order a
+    technician already knows when two are equally good, and a re-plan should change only what it
+    must. "As good": no more late, at risk, promises broken, overtime, nor travel (to 30 s)."""
+    travel = day.world.travel
+    solver_route = route.with_stops([*pinned, *proposed])
+    mine = {s.id for s in proposed}
+    kept = [s for s in route.stops[route.floor :] if s.id in mine]
+    if not kept:
+        return solver_route
+    current = route.with_stops([*pinned, *kept])
+    for stop in proposed:
+        if stop in kept:
+            continue
+        tries = insertions(
+            current, stop, travel, rules=day.world.rules, promises=day.world.promises
+        )
+        best = min(tries, key=lambda ins: ins.travel_added)
+        stops = list(current.stops)
+        stops.insert(best.position, stop)
+        current = current.with_stops(stops)
+    if _score(day, tech, current) <= _score(day, tech, solver_route):
+        return current
+    return solver_route
+
+
+def _score(day: DayInput, tech, route: Route) -> tuple:
+    world, legs = day.world, route.plan(day.world.travel)
+    margin = world.rules.risk_margin
+    risks = [classify_risk(leg, margin) for leg in legs]
+    broken = sum(
+        1
+        for leg in legs
+        if leg.id in world.promises.at and not world.promises.kept(leg.id, at_door(leg))
+    )
+    return (
+        risks.count("late"),
+        round(sum(lateness(leg) for leg in legs) / 60.0),
+        broken,
+        risks.count("at_risk"),
+        round(overtime(legs, route.shift_end) / 60.0),
+        round(_travel(route, day.homes.get(tech), world.travel, day.costs.drive_home) / 30.0),
     )
 
 

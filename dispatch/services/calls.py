@@ -139,6 +139,10 @@ def call_book(
     # The confirmation goes out from a worker once the booking is committed (never from here:
     # a slow mail server must not hold up a booking).
     transaction.on_commit(partial(enqueue, MESSAGES_FOR_CALL_TASK, call.pk))
+    if priority == "emergency":
+        from dispatch.services.day_plans import replan_soon  # the planner builds on moves
+
+        replan_soon([call.pk], "emergency")
     return call
 
 
