@@ -52,6 +52,7 @@ class Figures:
     overtime_minutes: float = 0.0
     calls_moved: int = 0
     promises_broken: int = 0
+    waiting: int = 0  # calls nobody has (before: the unassigned list; after: nobody able)
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -298,7 +299,8 @@ def figures(day: DayInput, routes, legs_of, waiting: Sequence[Stop], *, moved: i
             slack = stop.deadline - world.now
             late += slack < 0
             at_risk += 0 <= slack < margin
-    return Figures(late, at_risk, round(travel / 60.0, 1), round(over / 60.0, 1), moved, broken)
+    minutes = round(travel / 60.0, 1), round(over / 60.0, 1)
+    return Figures(late, at_risk, *minutes, moved, broken, len(waiting))
 
 
 def _travel(route: Route, home: Location | None, travel, drive_home: bool) -> float:

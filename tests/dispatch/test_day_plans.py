@@ -73,8 +73,9 @@ def test_a_dispatcher_plans_the_day_reads_the_proposal_and_applies_it(
     for figures in (plan["before"], plan["after"]):
         assert set(figures) == {
             "late", "at_risk", "travel_minutes", "overtime_minutes", "calls_moved",
-            "promises_broken",
+            "promises_broken", "waiting",
         }  # fmt: skip
+    assert (plan["before"]["waiting"], plan["after"]["waiting"]) == (6, 0)
     planned = sorted(c for r in plan["routes"] for c in r["calls"])
     assert planned == sorted(c.pk for c in waiting_day)
     assert plan["after"]["late"] == 0 and plan["unplanned"] == []
