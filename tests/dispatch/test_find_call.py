@@ -111,3 +111,73 @@ def test_the_schema_documents_the_new_parameters(tmp_path: Path):
     calls = text[text.index("  /api/v1/calls/:") : text.index("  /api/v1/calls/{id}/:")]
     for name in ("search", "skill", "reschedules_min", "risk", "priority", "status"):
         assert f"name: {name}\n" in calls, name
+
+
+# --- the "Find a call" page, the header box, the booking page ------------------------------------
+
+
+def test_find_page_lists_open_and_recent_calls_with_links(client, csr, callers, make_call):
+    recent = make_call(
+        customer=callers["bakery"].customer,
+        site=callers["bakery"].site,
+        status="completed",
+        scheduled_day=DAY - timedelta(days=3),
+    )
+    client.force_login(csr)
+    response = client.get("/calls/find/", {"q": "(312) 555-0162"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="/calls/{callers["bakery"].pk}/"' in html
+    assert f'href="/calls/{recent.pk}/"' in html
+    # Closed 90 days ago: not "recent", so not listed; the dentist never matched.
+    assert f'href="/calls/{callers["old"].pk}/"' not in html
+    assert f'href="/calls/{callers["dentist"].pk}/"' not in html
+    # Open first, then the recently closed.
+    assert html.index(f"found-{callers['bakery'].pk}") < html.index(f"found-{recent.pk}")
+
+
+def test_find_page_by_call_number_and_no_match(client, dispatcher, callers):
+    client.force_login(dispatcher)
+    html = client.get("/calls/find/", {"q": f"#{callers['dentist'].pk}"}).content.decode()
+    assert f'href="/calls/{callers["dentist"].pk}/"' in html
+    html = client.get("/calls/find/", {"q": "<b>zzz</b>"}).content.decode()
+    assert "No call matches" in html
+    assert "<b>zzz</b>" not in html and "&lt;b&gt;zzz&lt;/b&gt;" in html  # escaped
+
+
+def test_find_page_is_for_the_office_only(client, tom):
+    client.force_login(tom.user)
+    assert client.get("/calls/find/", {"q": "acme"}).status_code == 403
+
+
+@pytest.mark.parametrize("persona", ["csr", "dispatcher", "manager"])
+def test_every_office_page_header_has_the_search_box(client, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    html = client.get("/board/").content.decode()
+    assert 'action="/calls/find/"' in html and 'name="q"' in html
+
+
+def test_a_csrs_menu_links_only_to_pages_a_csr_may_open(client, csr):
+    client.force_login(csr)
+    html = client.get("/board/").content.decode()
+    assert 'href="/dashboard/"' not in html  # dashboards are a dispatcher's and a manager's
+    for link in ("/book/", "/escalations/", "/board/"):
+        assert f'href="{link}"' in html
+        assert client.get(link).status_code == 200
+
+
+def test_a_technicians_menu_has_no_office_links_or_search(client, tom):
+    client.force_login(tom.user)
+    html = client.get("/me/").content.decode()
+    assert 'href="/me/"' in html
+    for office in ("/api/docs/", "/book/", "/dashboard/", "/escalations/", "/calls/find/"):
+        assert office not in html, office
+
+
+def test_booking_customer_search_matches_phone_and_address(client, csr, callers):
+    client.force_login(csr)
+    bakery, dentist = callers["bakery"].customer, callers["dentist"].customer
+    by_phone = client.get("/book/", {"q": "312.555.0162"}).content.decode()
+    assert f"?customer={bakery.pk}&" in by_phone and f"?customer={dentist.pk}&" not in by_phone
+    by_address = client.get("/book/", {"q": "lake shore"}).content.decode()
+    assert f"?customer={dentist.pk}&" in by_address and f"?customer={bakery.pk}&" not in by_address
