@@ -174,3 +174,25 @@ class CallFilters:
         if self.reschedules_min is not None:
             query &= Q(reschedule_count__gte=self.reschedules_min)
         return query
+
+
+FILTER_PARAMS = ("skill", "priority", "risk", "status", "reschedules_min")
+
+
+def call_filters_from(params) -> CallFilters:
+    """The board's filters from a query string (the API's names). A page is lenient where the
+    API answers 400: an unknown choice is dropped, as a hand-edited URL should not break the
+    board."""
+
+    def choices(name: str, allowed) -> tuple[str, ...]:
+        wanted = [v.strip() for v in ",".join(params.getlist(name)).split(",") if v.strip()]
+        return tuple(v for v in wanted if allowed is None or v in allowed)
+
+    raw = (params.get("reschedules_min") or "").strip()
+    return CallFilters(
+        skills=choices("skill", None),
+        priorities=choices("priority", ServiceCall.Priority.values),
+        risks=choices("risk", ServiceCall.Risk.values),
+        statuses=choices("status", ServiceCall.Status.values),
+        reschedules_min=int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None,
+    )

@@ -181,3 +181,74 @@ def test_booking_customer_search_matches_phone_and_address(client, csr, callers)
     assert f"?customer={bakery.pk}&" in by_phone and f"?customer={dentist.pk}&" not in by_phone
     by_address = client.get("/book/", {"q": "lake shore"}).content.decode()
     assert f"?customer={dentist.pk}&" in by_address and f"?customer={bakery.pk}&" not in by_address
+
+
+# --- the board's filters, capacity shown honestly, "Live" only with JavaScript --------------------
+
+
+def test_board_filters_hide_the_cards_they_leave_out(client, dispatcher, tom, make_call, skills):
+    plumbing = make_call(tom, skills=[skills["plumbing"]], reschedule_count=2)
+    hvac = make_call(tom, skills=[skills["hvac"]], priority="high")
+    client.force_login(dispatcher)
+    html = client.get("/board/", {"day": DAY.isoformat(), "skill": "plumbing"}).content.decode()
+    assert f'id="call-{plumbing.pk}" data-call="{plumbing.pk}"' in html
+    card = html[html.index(f'id="call-{hvac.pk}"') :]
+    assert card[: card.index(">")].endswith(" hidden")  # still in Tom's queue, unseen
+    # Booked minutes stay the whole queue's, whatever is filtered.
+    assert "120 / 540 min booked" in html
+    # The poll fetches filtered columns too.
+    assert "skill=plumbing" in html[html.index("data-columns-url") :][:200]
+    for query, shown in [
+        ({"priority": "high"}, hvac),
+        ({"reschedules_min": "1"}, plumbing),
+        ({"status": "assigned", "risk": "ok,late", "skill": "hvac"}, hvac),
+    ]:
+        html = client.get("/board/", {"day": DAY.isoformat(), **query}).content.decode()
+        other = plumbing if shown == hvac else hvac
+        tag = html[html.index(f'id="call-{other.pk}"') :]
+        assert tag[: tag.index(">")].endswith(" hidden"), query
+        tag = html[html.index(f'id="call-{shown.pk}"') :]
+        assert not tag[: tag.index(">")].endswith(" hidden"), query
+
+
+def test_bad_board_filters_do_not_break_the_board(client, dispatcher, make_call):
+    make_call()
+    client.force_login(dispatcher)
+    query = {"risk": "doomed", "reschedules_min": "-3", "priority": "<x>"}
+    assert client.get("/board/", query).status_code == 200
+
+
+def test_the_columns_poll_is_filtered_like_the_page(client, dispatcher, tom, make_call, skills):
+    hvac = make_call(tom, skills=[skills["hvac"]])
+    client.force_login(dispatcher)
+    html = client.get(
+        "/board/columns/", {"day": DAY.isoformat(), "team": tom.team_id, "skill": "plumbing"}
+    ).content.decode()
+    tag = html[html.index(f'id="call-{hvac.pk}"') :]
+    assert tag[: tag.index(">")].endswith(" hidden")
+
+
+def test_an_overbooked_column_reads_as_over(client, dispatcher, tom, make_call):
+    make_call(tom, duration_minutes=600)
+    client.force_login(dispatcher)
+    html = client.get("/board/", {"day": DAY.isoformat()}).content.decode()
+    assert '<span class="over">600 / 540 min booked: over by 60 min</span>' in html
+
+
+def test_an_overbooked_capacity_meter_is_not_a_full_green_bar():
+    from dispatch.selectors.capacity import SkillCapacity
+
+    over = SkillCapacity(
+        "", "All work", available_minutes=90, booked_minutes=1470, reserve_minutes=9
+    )
+    assert over.over_minutes == 1380
+    # The meter's value reaches past `high` (the capacity): the browser draws it red, not green.
+    assert over.meter_max == 1470 and over.meter_high == 81
+    fits = SkillCapacity("", "All work", available_minutes=90, booked_minutes=30, reserve_minutes=9)
+    assert (fits.over_minutes, fits.meter_max) == (0, 90)
+
+
+def test_live_is_hidden_until_the_script_shows_it(client, dispatcher):
+    client.force_login(dispatcher)
+    html = client.get("/board/").content.decode()
+    assert 'id="live-status" aria-live="polite" hidden>Live<' in html
