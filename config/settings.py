@@ -104,6 +104,9 @@ LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=60)
 # How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 ignores it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# An API token is refused this many days after it was issued; POST /api/v1/auth/token/ then
+# issues a new one (accounts/tokens.py).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -129,7 +132,8 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication with an expiry (accounts/tokens.py).
+        "accounts.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "dispatch.api.pagination.PageNumberPagination",
@@ -275,6 +279,8 @@ AGING_HOURS = {
     "normal": env.float("AGING_HOURS_NORMAL", default=24),
     "low": env.float("AGING_HOURS_LOW", default=72),
 }
+# The escalation desk lists low-priority calls left open longer than this for review.
+STALE_LOW_PRIORITY_DAYS = env.int("STALE_LOW_PRIORITY_DAYS", default=3)
 
 # Customer messages (customers/messaging.py). Email goes through Django's email backend; SMS
 # through SMS_BACKEND (customers/sms.py). Development prints both to the console; production
