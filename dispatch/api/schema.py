@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.api.common import StrictInputSerializer
+from dispatch.selectors import TECHNICIAN_LOCATION_FIELDS
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTIONS = {
@@ -39,7 +40,23 @@ def document_error_responses(result: dict[str, Any], generator, request, public)
     components = result.get("components", {}).get("schemas", {})
     _close_strict_inputs(components)
     _refuse_nul_in_text(components)
+    _hidden_location_is_null(components)
     return result
+
+
+LOCATION_HIDDEN = (
+    "Null unless you may see where this technician is: the technician themselves, a "
+    "dispatcher of their team, or a manager."
+)
+
+
+def _hidden_location_is_null(components: dict[str, Any]) -> None:
+    """A technician as read (not as written) answers its location as null to most readers
+    (selectors.technician_fields_hidden_from); the schema says so."""
+    properties = components.get("Technician", {}).get("properties", {})
+    for name in TECHNICIAN_LOCATION_FIELDS & set(properties):
+        properties[name]["nullable"] = True
+        properties[name]["description"] = LOCATION_HIDDEN
 
 
 NO_NUL = "^[^\\u0000]*$"

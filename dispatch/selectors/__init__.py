@@ -154,6 +154,20 @@ def technicians_visible_to(user) -> QuerySet[Technician]:
     return Technician.objects.select_related("team", "user").prefetch_related("skills")
 
 
+# A technician's home and whereabouts: shown only to those roles.can_see_location allows.
+TECHNICIAN_LOCATION_FIELDS = frozenset(
+    {"home_lat", "home_lng", "last_lat", "last_lng", "last_seen_at"}
+)
+
+
+def technician_fields_hidden_from(*, user, technician: Technician) -> frozenset[str]:
+    """The door for what of a technician a user may read: every serializer of a technician asks
+    here, and answers the fields named as null."""
+    if roles.can_see_location(user, technician):
+        return frozenset()
+    return TECHNICIAN_LOCATION_FIELDS
+
+
 def technician_get_for_user(*, user, technician_id: int) -> Technician:
     try:
         return technicians_visible_to(user).get(pk=technician_id)
