@@ -41,7 +41,20 @@ def document_error_responses(result: dict[str, Any], generator, request, public)
     _close_strict_inputs(components)
     _refuse_nul_in_text(components)
     _hidden_location_is_null(components)
+    _tracking_url_is_optional(components)
     return result
+
+
+def _tracking_url_is_optional(components: dict[str, Any]) -> None:
+    """A call's `tracking_url` is left out for technicians (it opens the customer's page
+    without a login: office staff only), so no schema may call it required (issue 19)."""
+    for component in components.values():
+        if "tracking_url" in component.get("properties", {}):
+            required = [name for name in component.get("required", []) if name != "tracking_url"]
+            if required:
+                component["required"] = required
+            else:
+                component.pop("required", None)
 
 
 LOCATION_HIDDEN = (

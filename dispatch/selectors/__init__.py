@@ -10,6 +10,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import F, JSONField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 
 from common import roles
 from common.errors import NotFound
@@ -191,6 +192,12 @@ def _done_at(call: ServiceCall) -> datetime | None:
         )
         return cancelled or call.updated_at
     return None
+
+
+def tracking_url(token: str) -> str:
+    """The customer's tracking link, the same in messages, pages and the API: built on
+    PUBLIC_BASE_URL, never the request's Host header (which the client chooses)."""
+    return settings.PUBLIC_BASE_URL + reverse("track", args=[token])
 
 
 def call_get_for_tracking(*, token: str, now: datetime) -> ServiceCall:
