@@ -95,15 +95,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# The lockout gate refuses locked accounts and addresses before any password is checked; then
+# The lockout gate refuses throttled accounts and addresses before any password is checked; then
 # a ModelBackend whose session user comes with its roles in one query (dispatch/auth.py).
 # Sessions signed in through django.contrib.auth.backends.ModelBackend before it sign in again.
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutGate",
     "dispatch.auth.RoleAwareBackend",
 ]
-LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
-LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
+# Throttling by growing delays, never a long lockout (accounts/services.py): after the free
+# failures each further one makes the next sign-in wait, doubling from the first delay up to
+# the cap; failures are forgotten after the window.
+LOGIN_FREE_FAILURES_PER_ACCOUNT = env.int("LOGIN_FREE_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FREE_FAILURES_PER_ADDRESS = env.int("LOGIN_FREE_FAILURES_PER_ADDRESS", default=20)
+LOGIN_DELAY_FIRST_SECONDS = env.int("LOGIN_DELAY_FIRST_SECONDS", default=5)
+LOGIN_DELAY_MAX_SECONDS = env.int("LOGIN_DELAY_MAX_SECONDS", default=300)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=60)
 # How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 ignores it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
