@@ -215,8 +215,15 @@ validate_compose() {
             return 0
         fi
     fi
-    docker-compose -f docker-compose.yml config -q ||
+    # The file refuses to start without its secrets: check it validates with them, and that it
+    # refuses without SECRET_KEY (a deployment must never run on a default key).
+    SECRET_KEY=compose-check POSTGRES_PASSWORD=compose-check \
+        docker-compose -f docker-compose.yml config -q ||
         die "docker-compose.yml does not validate (docker-compose config -q)"
+    if env -u SECRET_KEY POSTGRES_PASSWORD=compose-check \
+        docker-compose -f docker-compose.yml config -q >/dev/null 2>&1; then
+        die "docker-compose.yml starts without SECRET_KEY; it must refuse"
+    fi
     note "valid"
 }
 
