@@ -17,7 +17,7 @@ Rules of the proposal:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dispatch.planning.choice import World
 from dispatch.planning.eligibility import unable, works_after
@@ -196,11 +196,15 @@ def _problem(day: DayInput, able: set) -> tuple[SolverProblem, dict, dict]:
         start_at = legs[-1].finish if legs else route.start_at
         origin = pinned[t][-1].location if pinned[t] else route.origin
         worker = world.workers[t]
+        planned = route.plan(world.travel)
+        # A queue already running further into overtime than the limit stays plannable: the
+        # limit bounds what a plan adds, not what the day already holds.
+        allowed = max(day.costs.max_overtime, overtime(planned, route.shift_end))
         vehicles.append(
             Vehicle(t, place(origin), place(day.homes.get(t, origin)), start_at,
-                    worker.shift_end, worker.skills)
+                    worker.shift_end, worker.skills, allowed)
         )  # fmt: skip
-        current = {leg.id: leg for leg in route.plan(world.travel)}
+        current = {leg.id: leg for leg in planned}
         for stop in free[t]:
             jobs.append(_job(day, stop, place(stop.location), t, current.get(stop.id)))
     for stop in [s for t in world.routes if t not in able for s in free[t]] + list(day.unassigned):
@@ -208,8 +212,26 @@ def _problem(day: DayInput, able: set) -> tuple[SolverProblem, dict, dict]:
     # A call nobody planned has the skills for goes straight to the core's placing (unplanned).
     skilled = [v.skills for v in vehicles]
     jobs = [j for j in jobs if j.keep_with is not None or any(j.needs <= s for s in skilled)]
-    problem = SolverProblem(vehicles, jobs, travel_matrix(world.travel, places), day.costs)
+    matrix = travel_matrix(world.travel, places)
+    problem = SolverProblem(vehicles, _hopeless_relaxed(jobs, vehicles, matrix), matrix, day.costs)
     return problem, pinned, free
+
+
+def _hopeless_relaxed(jobs: list[Job], vehicles: list[Vehicle], matrix) -> list[Job]:
+    """A call nobody can reach by its deadline any more is late whatever the plan: given to the
+    solver without its window, it is routed where it costs least instead of making every plan
+    infeasible (an over-full day's search otherwise never leaves the queues as they are). The
+    proposal is judged by the engine, which still counts it late."""
+    if not vehicles:
+        return jobs
+    out = []
+    for job in jobs:
+        if job.due is not None:
+            earliest = min(v.start_at + matrix[v.start, job.place] for v in vehicles)
+            if earliest > job.due:
+                job = replace(job, due=None, promise_due=None)
+        out.append(job)
+    return out
 
 
 def _job(day: DayInput, stop: Stop, place: int, owner, leg: Leg | None) -> Job:

@@ -163,7 +163,7 @@ class _Build:
             tw_early=begin,
             start_late=begin,
             shift_duration=nominal,
-            max_overtime=round(costs.max_overtime),
+            max_overtime=round(costs.max_overtime if v.max_overtime is None else v.max_overtime),
             unit_overtime_cost=max(0, round(costs.overtime)),
         )
 

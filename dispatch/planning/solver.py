@@ -47,6 +47,7 @@ class Vehicle:
     start_at: float
     shift_end: float
     skills: frozenset[str] = frozenset()
+    max_overtime: float | None = None  # None: Costs.max_overtime (a queue already past it: more)
 
 
 @dataclass(frozen=True, slots=True)

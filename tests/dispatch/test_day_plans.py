@@ -317,3 +317,29 @@ def test_an_emergency_booked_prepares_a_proposal_for_the_teams_that_ask(
                   scheduled_day=DAY, duration_minutes=30, priority="emergency")  # fmt: skip
     (plan,) = DayPlan.objects.all()
     assert (plan.team_id, plan.trigger) == (south.pk, "emergency")
+
+
+def test_the_command_prints_before_and_after_and_applies_when_asked(
+    north, tom, tina, waiting_day, manager
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("plan_day", "--day", DAY.isoformat(), "--team", str(north.pk), "--seconds", "1",
+                 stdout=out)  # fmt: skip
+    text = out.getvalue()
+    assert "Waiting for a technician" in text and "Late calls" in text
+    assert "6 calls change" in text
+    assert ServiceCall.objects.filter(technician__isnull=True, scheduled_day=DAY).count() == 6
+    out = StringIO()
+    call_command("plan_day", "--day", DAY.isoformat(), "--team", str(north.pk), "--seconds", "1",
+                 "--apply", stdout=out)  # fmt: skip
+    assert "Applied: 6 waiting calls given out" in out.getvalue()
+    assert ServiceCall.objects.filter(technician__isnull=True, scheduled_day=DAY).count() == 0
+    with pytest.raises(CommandError, match="1 to 120"):
+        call_command("plan_day", "--day", DAY.isoformat(), "--seconds", "0")
+    with pytest.raises(CommandError, match="date like"):
+        call_command("plan_day", "--day", "tomorrow")
