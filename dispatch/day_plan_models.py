@@ -40,6 +40,9 @@ class DayPlan(models.Model):
     changes = models.JSONField(default=list, blank=True)
     # What the plan was made from: {"queues": {tech: [[call, version], ...]}, "waiting": [...]}.
     snapshot = models.JSONField(default=dict, blank=True)
+    # Why each unplanned call is, how many technicians could take calls, whether the solver's
+    # order beat the least change, and (once applied) which calls were.
+    notes = models.JSONField(default=dict, blank=True)
     solver_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -54,6 +57,11 @@ class DayPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Plan #{self.pk} for {self.day} ({self.status})"
+
+    @property
+    def partly_applied(self) -> bool:
+        applied = self.notes.get("applied_calls")
+        return bool(self.applied_at) and applied is not None and len(applied) < len(self.changes)
 
     @property
     def open(self) -> bool:

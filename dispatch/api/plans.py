@@ -71,15 +71,30 @@ class PlanSerializer(serializers.ModelSerializer):
     routes = RouteSerializer(many=True)
     unplanned = serializers.ListField(child=serializers.IntegerField())
     changes = ChangeSerializer(many=True)
+    unplanned_reasons = serializers.SerializerMethodField(
+        help_text="Why each unplanned call is: call id -> words."
+    )
+    technicians_working = serializers.SerializerMethodField(
+        help_text="Technicians the plan could give calls to (0: every shift has ended)."
+    )
 
     class Meta:
         model = DayPlan
         fields = [
             "id", "status", "day", "team", "seconds", "trigger", "routes", "unplanned", "before",
             "after", "changes", "error", "created_at", "started_at", "finished_at", "planned_at",
-            "solver_seconds", "applied_at", "discarded_at",
+            "solver_seconds", "applied_at", "discarded_at", "unplanned_reasons",
+            "technicians_working",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_unplanned_reasons(self, plan: DayPlan) -> dict:
+        return plan.notes.get("unplanned_reasons", {})
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_technicians_working(self, plan: DayPlan) -> int | None:
+        return plan.notes.get("working")
 
     @extend_schema_field(FiguresSerializer(allow_null=True))
     def get_before(self, plan: DayPlan) -> dict | None:

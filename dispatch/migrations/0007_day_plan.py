@@ -54,6 +54,7 @@ class Migration(migrations.Migration):
                 ("unplanned", models.JSONField(blank=True, default=list)),
                 ("changes", models.JSONField(blank=True, default=list)),
                 ("snapshot", models.JSONField(blank=True, default=dict)),
+                ("notes", models.JSONField(blank=True, default=dict)),
                 ("solver_seconds", models.FloatField(blank=True, null=True)),
                 ("error", models.TextField(blank=True)),
                 ("applied_at", models.DateTimeField(blank=True, null=True)),

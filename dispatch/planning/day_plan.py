@@ -83,43 +83,79 @@ class Proposal:
     legs: dict[object, Leg]  # the proposal's timing of every planned call
     solver_seconds: float = 0.0
     late_placed: list[object] = field(default_factory=list)  # placed late by the core
+    reasons: dict[object, str] = field(default_factory=dict)  # why each unplanned call is
+    working: int = 0  # technicians the plan could give calls to
+    solver_kept: bool = True  # False: the solver found nothing better than the least change
 
 
 def plan_day(day: DayInput, solver: Callable[..., SolverAnswer], seconds: float, seed: int = 1):
-    """The proposal for ``day`` after ``seconds`` of search."""
+    """The proposal for ``day`` after ``seconds`` of search.
+
+    Two candidates are judged alike: the solver's order, and the least change (every queue as it
+    is, only the calls waiting, or losing their technician, placed by the core). The solver's is
+    proposed only when it is better in the order a dispatcher weighs a day: fewer late, fewer
+    left waiting, fewer promises broken, fewer at risk, less overtime (by the quarter hour), less
+    driving (by five minutes). Otherwise the least change is, so a re-plan of a planned day
+    settles instead of reshuffling calls for nothing."""
     world = day.world
     able = {t for t, w in world.workers.items() if t in world.routes and works_after(w, world.now)}
     problem, pinned, free = _problem(day, able)
     answer = solver(problem, seconds, seed=seed)
     stops = {s.id: s for route in world.routes.values() for s in route.stops}
     stops.update({s.id: s for s in day.unassigned})
-    routes = {
-        t: _least_change(day, t, route, pinned[t], [stops[c] for c in answer.routes.get(t, [])])
-        for t, route in world.routes.items()
-        if t in able
-    }
-    # Calls not given to the solver stay: pinned work, and the queues of those not working.
-    for t, route in world.routes.items():
-        if t not in able:
-            routes[t] = route.with_stops(list(pinned[t]))
-    routed = {c for ids in answer.routes.values() for c in ids}
     every = [s for t in world.routes for s in free[t]] + list(day.unassigned)
-    left = [s for s in every if s.id not in routed]  # left out, or given to nobody
-    late_placed, unplanned = _place_left(day, routes, able, left)
-    after = {t: r.plan(world.travel) for t, r in routes.items()}
+    solved = _candidate(
+        day, able, pinned, {t: [stops[c] for c in answer.routes.get(t, [])] for t in able}, every
+    )
+    kept = _candidate(day, able, pinned, {t: list(free[t]) for t in able}, every)
+    chosen = solved if _rank(solved) < _rank(kept) else kept
+    routes, late_placed, unplanned, reasons, after, figures_after = chosen
     before = {t: r.plan(world.travel) for t, r in world.routes.items()}
     return Proposal(
         routes={t: [s.id for s in r.stops] for t, r in routes.items()},
         unplanned=[s.id for s in unplanned],
         before=figures(day, world.routes, before, day.unassigned, moved=0),
-        after=figures(
-            day, routes, after, unplanned_unassigned(day, unplanned), moved=_moved(world, routes)
-        ),
+        after=figures_after,
         changes=changes(day, routes, before, after),
         legs={leg.id: leg for legs in after.values() for leg in legs},
         solver_seconds=answer.seconds,
         late_placed=[s.id for s in late_placed],
+        reasons=reasons,
+        working=len(able),
+        solver_kept=chosen is solved,
     )
+
+
+def _candidate(day: DayInput, able: set, pinned: dict, order: dict, every: list[Stop]):
+    """A whole proposal from an order per able technician: routes, the calls the core placed,
+    those nobody takes (and why), the legs and the figures."""
+    world = day.world
+    routes = {
+        t: _least_change(day, t, route, pinned[t], order[t]) if t in able
+        else route.with_stops(list(pinned[t]))
+        for t, route in world.routes.items()
+    }  # fmt: skip
+    given = {s.id for ids in order.values() for s in ids}
+    left = [s for s in every if s.id not in given]  # left out, or given to nobody
+    placed, unplanned, reasons = _place_left(day, routes, able, left)
+    legs = {t: r.plan(world.travel) for t, r in routes.items()}
+    waiting = unplanned_unassigned(day, unplanned)
+    return (
+        routes,
+        placed,
+        unplanned,
+        reasons,
+        legs,
+        figures(day, routes, legs, waiting, moved=_moved(world, routes)),
+    )
+
+
+def _rank(candidate) -> tuple:
+    f = candidate[5]
+    return (
+        f.late, f.waiting, f.promises_broken, f.at_risk,
+        round(f.overtime_minutes / 15.0), round(f.travel_minutes / 5.0),
+    )  # fmt: skip
 
 
 def _least_change(
@@ -253,25 +289,32 @@ def _job(day: DayInput, stop: Stop, place: int, owner, leg: Leg | None) -> Job:
 
 
 def _place_left(day: DayInput, routes: dict[object, Route], able: set, left: list[Stop]):
-    """Place what the solver left out, most urgent first, where it adds least lateness."""
+    """Place what the solver left out, most urgent first, where it harms least: fewest calls late
+    or at risk, then fewest minutes late. Not into more overtime than the plan allows (a call
+    that only fits so stays waiting: nobody has the hours), and an emergency nobody reaches by
+    its deadline stays waiting for a person to send someone now (Suggest, the on-call list)
+    rather than being booked late in the day. Returns (placed, unplanned, reasons)."""
     world = day.world
     order = sorted(
         left,
         key=lambda s: (PRIORITY_ORDER.get(day.priority.get(s.id, "normal"), 2),
                        s.deadline if s.deadline is not None else float("inf")),
     )  # fmt: skip
-    placed, unplanned = [], []
+    limit = {t: _overtime_allowed(day, world.routes[t]) for t in able}
+    placed, unplanned, reasons = [], [], {}
     for stop in order:
         emergency = day.priority.get(stop.id) == "emergency"
         needs = day.needs.get(stop.id, ())
-        best = None
+        best, skilled = None, False
         for t in sorted(able, key=str):
             if unable(world.workers[t], needs, now=world.now, emergency=emergency):
                 continue
+            skilled = True
+            base = routes[t].plan(world.travel)
             for ins in insertions(routes[t], stop, world.travel, rules=world.rules,
-                                  promises=world.promises):  # fmt: skip
-                # Fewest calls late or at risk first, then fewest minutes late: least minutes
-                # alone would turn several on-time calls late to save one call's lateness.
+                                  promises=world.promises, base=base):  # fmt: skip
+                if not emergency and _overtime_after(routes[t], base, ins) > limit[t]:
+                    continue
                 cost = (
                     int(ins.leg.late) + len(ins.ripple.turned_worse),
                     round((lateness(ins.leg) + ins.ripple.added_lateness) / 60.0, 1),
@@ -279,11 +322,12 @@ def _place_left(day: DayInput, routes: dict[object, Route], able: set, left: lis
                     ins.travel_added,
                 )
                 if best is None or cost < best[0]:
-                    best = (cost, t, ins.position)
-        if best is None:
+                    best = (cost, t, ins.position, ins.leg.late)
+        if best is None or (emergency and best[3]):
             unplanned.append(stop)
+            reasons[stop.id] = _why_not(day, able, skilled, emergency, best)
             continue
-        _, t, position = best
+        _, t, position, _ = best
         stops = list(routes[t].stops)
         stops.insert(position, stop)
         routes[t] = routes[t].with_stops(stops)
@@ -293,7 +337,33 @@ def _place_left(day: DayInput, routes: dict[object, Route], able: set, left: lis
         staying = [s for s in route.stops if s in unplanned]
         if staying:
             routes[t] = routes[t].with_stops([*routes[t].stops, *staying])
-    return placed, unplanned
+    return placed, unplanned, reasons
+
+
+def _overtime_allowed(day: DayInput, route: Route) -> float:
+    return max(day.costs.max_overtime, overtime(route.plan(day.world.travel), route.shift_end))
+
+
+def _overtime_after(route: Route, base: list[Leg], ins) -> float:
+    """The queue's overtime with the insertion: the last finish moves by the insertion's shift
+    of the tail, or is the new call's own finish when it goes last."""
+    if ins.position >= len(base):
+        last = ins.leg.finish
+    else:
+        last = base[-1].finish + max(0.0, ins.ripple.max_shift if ins.ripple.max_shift else 0.0)
+        last = max(last, base[-1].finish)
+    return max(0.0, last - route.shift_end)
+
+
+def _why_not(day: DayInput, able: set, skilled: bool, emergency: bool, best) -> str:
+    if not able:
+        return "nobody in this plan is working any more today"
+    if not skilled:
+        return "nobody working has the skills"
+    if emergency:
+        return "an emergency nobody in this plan reaches by its deadline: send someone now"
+    minutes = round(day.costs.max_overtime / 60.0)
+    return f"it only fits with more than {minutes} min of overtime"
 
 
 def unplanned_unassigned(day: DayInput, unplanned: list[Stop]) -> list[Stop]:

@@ -155,8 +155,8 @@ FIGURE_WORDS = (
     ("late", "Late calls", False),
     ("at_risk", "At risk", False),
     ("promises_broken", "Promises not kept", False),
-    ("overtime_minutes", "Overtime (min)", False),
-    ("travel_minutes", "Driving (min)", False),
+    ("overtime_minutes", "Overtime", False),
+    ("travel_minutes", "Driving", False),
     ("calls_moved", "Calls moved to another technician", None),
 )
 
@@ -181,8 +181,9 @@ class PlanReview:
     figures: list[tuple[str, object, object, str]]  # label, before, after, "better"/"worse"/""
     routes: list[tuple[str, list[PlannedCall]]]  # technician's name, their new order
     changes: list[dict]
-    unplanned: list[PlannedCall]
+    unplanned: list[tuple[PlannedCall, str]]  # with the reason, in words
     stale: list[int]
+    moves: int  # changes that move a call (the others only change its time)
 
 
 def plan_review(plan: DayPlan) -> PlanReview:
@@ -215,6 +216,7 @@ def plan_review(plan: DayPlan) -> PlanReview:
         )  # fmt: skip
 
     figures = []
+    minutes = ("travel_minutes", "overtime_minutes")
     for key, label, _ in FIGURE_WORDS:
         before, after = plan.before.get(key, 0), plan.after.get(key, 0)
         trend = (
@@ -222,6 +224,8 @@ def plan_review(plan: DayPlan) -> PlanReview:
             if key == "calls_moved" or before == after
             else ("better" if after < before else "worse")
         )
+        if key in minutes:
+            before, after = _minutes(before), _minutes(after)
         figures.append((label, before, after, trend))
     routes = [
         (names.get(r["technician"], f"#{r['technician']}"), [planned(c) for c in r["calls"]])
@@ -245,11 +249,24 @@ def plan_review(plan: DayPlan) -> PlanReview:
                 "eta_after_at": datetime.fromisoformat(c["eta_after"]) if c["eta_after"] else None,
                 "promised": row.get("promised_eta"),
                 "hands": c["from_technician"] not in (None, c["to_technician"]),
+                # Only its time moves (others around it changed): nothing to apply for it.
+                "time_only": c["from_technician"] == c["to_technician"]
+                and c["position_before"] == c["position_after"],
             }
         )
-    unplanned = [planned(c) for c in plan.unplanned]
+    reasons = plan.notes.get("unplanned_reasons", {})
+    unplanned = [(planned(c), reasons.get(str(c), "")) for c in plan.unplanned]
     stale = plan_stale_calls(plan) if plan.open else []
-    return PlanReview(figures, routes, rows, unplanned, stale)
+    moves = sum(1 for r in rows if not r["time_only"])
+    return PlanReview(figures, routes, rows, unplanned, stale, moves)
+
+
+def _minutes(value: float) -> str:
+    """Minutes as a dispatcher reads them: "95 min (1 h 35 min)"."""
+    whole = round(value or 0)
+    if whole < 60:
+        return f"{whole} min"
+    return f"{whole:,} min ({whole // 60} h {whole % 60:02d} min)"
 
 
 def plan_waiting(*, day: date, team_id: int | None) -> DayPlan | None:

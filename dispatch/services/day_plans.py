@@ -14,7 +14,7 @@ import threading
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common import clock
@@ -96,7 +96,7 @@ def _compute_in_thread(plan_id: int) -> None:
     try:
         plan_compute(plan_id)
     finally:
-        close_old_connections()
+        connection.close()  # this thread's own connection; nobody else will close it
 
 
 # --- computing ------------------------------------------------------------------------------------
@@ -130,6 +130,11 @@ def plan_compute(plan_id: int, *, now: datetime | None = None, solver=None) -> D
         unplanned=proposal.unplanned,
         changes=[_change_json(c) for c in proposal.changes],
         snapshot=made.snapshot,
+        notes={
+            "unplanned_reasons": {str(k): v for k, v in proposal.reasons.items()},
+            "working": proposal.working,
+            "solver_kept": proposal.solver_kept,
+        },
         solver_seconds=round(proposal.solver_seconds, 2),
     )
     return DayPlan.objects.get(pk=plan_id)
@@ -200,7 +205,8 @@ def _apply(user, plan_id: int, calls: list[int] | None) -> dict:
         )  # fmt: skip
     moved = _make_moves(user, plan, chosen)
     plan.applied_at, plan.applied_by = clock.now(), user
-    plan.save(update_fields=["applied_at", "applied_by"])
+    plan.notes = {**plan.notes, "applied_calls": sorted(chosen)}
+    plan.save(update_fields=["applied_at", "applied_by", "notes"])
     return {"id": plan.pk, "moved": moved, "ripple": _ripple_words(moved)}
 
 

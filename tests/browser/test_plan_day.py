@@ -74,6 +74,10 @@ def test_a_stale_proposal_says_so_and_offers_to_plan_again(
     )
     page.reload()
     expect(page.locator("#plan-stale")).to_contain_text(f"#{call.pk}")
-    page.locator("button", has_text="Apply all").click()
-    expect(page.locator(".messages .msg-error")).to_contain_text("changed since this plan was made")
+    # Nothing offers to apply a stale plan; planning again sees the day as it is.
+    expect(page.locator("button", has_text="Apply all")).to_have_count(0)
+    expect(page.locator("#plan-changes input[type=checkbox]")).to_have_count(0)
+    page.locator("#plan-stale button", has_text="Plan again").click()
+    expect(page.locator("#plan[data-status=ready]")).to_have_count(1, timeout=20_000)
+    assert DayPlan.objects.count() == 2
     assert ServiceCall.objects.get(pk=call.pk).technician_id == tina.pk

@@ -99,9 +99,10 @@ def test_work_under_way_stays_first_and_is_never_moved():
 
 def test_an_over_full_day_still_plans_every_call_and_says_who_will_be_late():
     # One technician, twelve hour-long calls due within three hours: most cannot be on time.
-    calls = [Stop(100 + i, (float(i), 0.0), 60 * MIN, None, 180 * MIN) for i in range(12)]
+    # All next door (no driving), so twelve hours fit in the ten-hour day plus two of overtime.
+    calls = [Stop(100 + i, (0.0, 0.0), 60 * MIN, None, 180 * MIN) for i in range(12)]
     world = _world({1: _route()})
-    proposal = _plan(DayInput(world, homes={}, unassigned=calls, costs=Costs(max_overtime=0)))
+    proposal = _plan(DayInput(world, homes={}, unassigned=calls))
     assert sorted(proposal.routes[1]) == [c.id for c in calls]  # nobody dropped
     assert proposal.after.late >= 8
     assert proposal.late_placed  # the planning core placed what the solver could not fit
@@ -227,3 +228,45 @@ def test_solomon_r101_with_20_technicians_nobody_late_and_near_the_published_opt
     distance = proposal.after.travel_minutes  # minutes of driving = Solomon distance
     assert distance <= 1637.7 * 1.03, distance
     assert math.isfinite(distance)
+
+
+def test_a_call_that_only_fits_with_more_overtime_than_allowed_stays_waiting_and_says_why():
+    calls = [Stop(100 + i, (0.0, 0.0), 60 * MIN, None, None) for i in range(12)]
+    world = _world({1: _route()})  # a ten-hour day, no driving: two hours of the twelve do not fit
+    proposal = _plan(DayInput(world, homes={}, unassigned=calls, costs=Costs(max_overtime=0)))
+    assert len(proposal.routes[1]) == 10
+    assert len(proposal.unplanned) == 2 and proposal.after.waiting == 2
+    assert set(proposal.reasons.values()) == {"it only fits with more than 0 min of overtime"}
+
+
+def test_an_emergency_nobody_reaches_in_time_stays_waiting_for_someone_to_be_sent():
+    emergency = Stop(9, (300.0, 0.0), 30 * MIN, None, 30 * MIN)  # five hours away, due in 30 min
+    world = _world({1: _route()})
+    day = DayInput(world, homes={}, unassigned=[emergency], priority={9: "emergency"})
+    proposal = _plan(day)
+    assert proposal.unplanned == [9] and proposal.routes[1] == []
+    assert "send someone now" in proposal.reasons[9]
+
+
+def test_a_worse_solver_answer_is_not_proposed_the_least_change_is():
+    from dispatch.planning.solver import SolverAnswer
+
+    queue = _grid_calls(4, deadline=300 * MIN)
+    world = _world({1: _route(queue[:2]), 2: _route(queue[2:], origin=(5.0, 5.0))})
+
+    def perverse(problem, seconds, seed=1):  # everything to technician 2, backwards
+        ids = [j.id for j in problem.jobs][::-1]
+        return SolverAnswer({1: [], 2: ids}, [], 0.0, True, "perverse")
+
+    proposal = plan_day(DayInput(world, homes={}), perverse, 1.0)
+    assert proposal.solver_kept is False
+    assert proposal.routes == {1: [q.id for q in queue[:2]], 2: [q.id for q in queue[2:]]}
+    assert proposal.changes == []
+
+
+def test_nobody_working_says_so():
+    stops = _grid_calls(2)
+    world = _world({1: _route(end=0.0)}, {1: _worker(1, end=0.0)}, now=10.0)
+    proposal = _plan(DayInput(world, homes={}, unassigned=stops))
+    assert proposal.working == 0
+    assert set(proposal.reasons.values()) == {"nobody in this plan is working any more today"}

@@ -14,16 +14,23 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_worker_computes_a_plan_and_the_board_is_untouched(
-    send_task, north, tom, tina, make_call
+    private_redis, start_worker, north, tom, tina, make_call
 ):
     # Tomorrow by the real clock: the worker plans with the time it reads itself.
     day = timezone.localdate() + timedelta(days=1)
     calls = [make_call(scheduled_day=day, duration_minutes=40) for _ in range(4)]
     plan = DayPlan.objects.create(team=north, day=day, seconds=1)
-    send_task("dispatch.tasks.plan_day", plan.pk)
-    assert wait_for(lambda: DayPlan.objects.get(pk=plan.pk).status != "running", timeout=60), (
-        "the worker did not compute the plan"
-    )
+    # A worker and a broker of its own: nothing else on the machine can take the task.
+    worker = start_worker(private_redis.url)
+    from celery import Celery
+
+    app = Celery(broker=private_redis.url)
+    try:
+        app.send_task("dispatch.tasks.plan_day", args=[plan.pk])
+        computed = wait_for(lambda: DayPlan.objects.get(pk=plan.pk).status != "running", timeout=60)
+    finally:
+        app.close()
+    assert computed, "the worker did not compute the plan:\n" + worker.log()[-2000:]
     plan.refresh_from_db()
     assert plan.status == "ready", plan.error
     assert sorted(c for r in plan.routes for c in r["calls"]) == sorted(c.pk for c in calls)
