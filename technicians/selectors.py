@@ -145,7 +145,7 @@ def notices_for_technician(*, technician: Technician, day: date) -> list[CallEve
     )
     return list(
         CallEvent.objects.filter(addressed, call__scheduled_day=day)
-        .select_related("call", "actor")
+        .select_related("call", "actor", "actor__technician")  # notices name people
         .order_by("-created_at", "-id")[:NOTICE_LIMIT]
     )
 

@@ -319,3 +319,34 @@ def tz():
     from django.utils import timezone
 
     return timezone.get_current_timezone()
+
+
+# --- small items --------------------------------------------------------------------------------
+
+
+def test_a_rescue_verdict_points_at_nothing_that_is_not_shown(tom, make_call):
+    from dispatch.selectors.candidates import Excluded
+    from dispatch.selectors.rescue import Rescue
+
+    call = make_call()
+    alone = Rescue(call, "late", [], []).verdict
+    assert "below" not in alone and alone.endswith("nobody else can take it.")
+    told = Rescue(call, "late", [], [Excluded(tom, "off shift")]).verdict
+    assert "below" not in told and "(Tom: off shift)" in told
+
+
+def test_the_escalation_page_names_people_and_shows_no_api_address(
+    client, manager, tom, make_call, clock_at
+):
+    clock_at(local(7, 30))
+    manager.first_name, manager.last_name = "Mia", "Lopez"
+    manager.save()
+    call = make_call(tom, deadline=local(8, 10))
+    etas_refresh_day(day=DAY, now=local(7, 30))
+    escalation = Escalation.objects.create(call=call, reason="complaint", raised_by=manager)
+    CallEvent.objects.create(call=call, actor=tom.user, kind="status", payload={})
+    client.force_login(manager)
+    html = client.get(f"/escalations/{escalation.pk}/").content.decode()
+    assert "/api/v1/" not in html
+    assert "by Tom" in html and "by tom" not in html  # the technician's name, not the login
+    assert "Mia Lopez" in html
