@@ -162,6 +162,7 @@ SPECTACULAR_SETTINGS = {
         "BookingPriorityEnum": ["normal", "high", "low"],
         "ReasonEnum": "dispatch.models.Escalation.Reason",
         "TurnedAwayReasonEnum": "dispatch.models.TurnedAwayCall.Reason",
+        "PlanStatusEnum": "dispatch.models.DayPlan.Status",
     },
 }
 
@@ -187,6 +188,10 @@ BACKGROUND_DELAY_MINUTES = env.int("BACKGROUND_DELAY_MINUTES", default=2)
 RISK_MARGIN_MINUTES = env.int("RISK_MARGIN_MINUTES", default=30)
 TRAVEL_CIRCUITY = env.float("TRAVEL_CIRCUITY", default=1.3)
 TRAVEL_SPEED_KMH = env.float("TRAVEL_SPEED_KMH", default=40.0)
+# "great_circle" (roads: km x circuity / speed) or "plane" (coordinates on a flat plane, travel =
+# distance x TRAVEL_PLANE_SECONDS_PER_UNIT; how the published Solomon benchmarks are loaded).
+TRAVEL_PROVIDER = env.str("TRAVEL_PROVIDER", default="great_circle")
+TRAVEL_PLANE_SECONDS_PER_UNIT = env.float("TRAVEL_PLANE_SECONDS_PER_UNIT", default=60.0)
 # A technician's last known location older than this is not trusted; home base is used instead.
 LOCATION_FRESH_MINUTES = env.int("LOCATION_FRESH_MINUTES", default=30)
 # A committed move that shifts a promised ETA by more than this counts as a reschedule.
@@ -195,6 +200,16 @@ PROMISE_TOLERANCE_MINUTES = env.int("PROMISE_TOLERANCE_MINUTES", default=15)
 # (and, when its ETA was promised, the change needs confirming).
 RIPPLE_SHIFT_MINUTES = env.int("RIPPLE_SHIFT_MINUTES", default=15)
 RECOMPUTE_BATCH_SIZE = env.int("RECOMPUTE_BATCH_SIZE", default=200)
+
+# The day planner ("Plan the day"): the solver's default time limit, and what a plan pays for, in
+# minutes of driving: taking a call from the technician who has it, breaking a kept promise, and
+# (per minute) overtime, allowed up to PLAN_MAX_OVERTIME_MINUTES; whether the drive home counts.
+PLAN_SECONDS = env.int("PLAN_SECONDS", default=10)
+PLAN_MOVE_COST_MINUTES = env.float("PLAN_MOVE_COST_MINUTES", default=30.0)
+PLAN_PROMISE_COST_MINUTES = env.float("PLAN_PROMISE_COST_MINUTES", default=60.0)
+PLAN_OVERTIME_COST = env.float("PLAN_OVERTIME_COST", default=2.0)
+PLAN_MAX_OVERTIME_MINUTES = env.int("PLAN_MAX_OVERTIME_MINUTES", default=120)
+PLAN_DRIVE_HOME = env.bool("PLAN_DRIVE_HOME", default=True)
 
 # Booking (the CSR's page): the share of each day's working minutes kept for emergencies (normal
 # bookings may not use it), the length of an offered arrival window, and when a team's backlog

@@ -379,3 +379,7 @@ class BacklogAlert(models.Model):
     def __str__(self) -> str:
         state = "open" if self.cleared_at is None else "cleared"
         return f"Backlog alert ({state}) for team {self.team_id} on {self.day}"
+
+
+# Kept in a module of its own (this one is long enough); Django finds it through this import.
+from dispatch.day_plan_models import DayPlan  # noqa: E402, F401

@@ -81,3 +81,12 @@ def check_backlog(now_iso: str | None = None) -> list[int]:
 def expire_handoff_offers(now_iso: str | None = None) -> int:
     """Close hand-off offers nobody answered in time (the dispatcher is told); returns how many."""
     return handoff_offers_expire(now=_now(now_iso))
+
+
+# The solver stops itself at the plan's limit (at most 120 s); this bounds a stuck one.
+@shared_task(**{**TASK_OPTIONS, "max_retries": 2}, soft_time_limit=240, time_limit=300)
+def plan_day(plan_id: int) -> str:
+    """Compute a day plan asked for on the board or the API; returns its status."""
+    from dispatch.services.day_plans import plan_compute
+
+    return plan_compute(plan_id).status

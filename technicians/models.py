@@ -13,6 +13,9 @@ class Team(models.Model):
     region = models.CharField(max_length=100, blank=True)
     # Office staff (CSRs, dispatchers, managers) who work this team's board by default.
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    # Prepare a day plan when a call turns late or an emergency arrives (never applied without a
+    # person: the dispatcher is told a proposal is waiting).
+    replan_on_events = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

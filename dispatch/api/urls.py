@@ -11,6 +11,7 @@ from dispatch.api import (
     history,
     moves,
     my_day,
+    plans,
     reference,
 )
 
@@ -54,6 +55,9 @@ urlpatterns = [
         "bookings/turned-away/", booking.TurnedAwayCreateView.as_view(), name="booking-turned-away"
     ),
     path("capacity/", booking.CapacityView.as_view(), name="capacity"),
+    path("plans/", plans.PlanCreateView.as_view(), name="plan-create"),
+    path("plans/<int:pk>/", plans.PlanDetailView.as_view(), name="plan-detail"),
+    path("plans/<int:pk>/apply/", plans.PlanApplyView.as_view(), name="plan-apply"),
     path("calls/<int:pk>/status/", my_day.CallStatusView.as_view(), name="call-status"),
     path("calls/<int:pk>/claim/", my_day.CallClaimView.as_view(), name="call-claim"),
     path("calls/<int:pk>/handoff/", my_day.CallHandoffView.as_view(), name="call-handoff"),

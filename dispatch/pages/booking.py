@@ -23,6 +23,7 @@ from customers.models import Customer, Site
 from dispatch import selectors
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.selectors.capacity import capacity_get, reserve_percent
+from dispatch.selectors.search import customers_matching, search_text
 from dispatch.services.booking import (
     HAZARDS,
     CallDetails,
@@ -179,14 +180,12 @@ def _offers(request, team, customer, data) -> Offers:
 
 
 def _page(request, form, team, customer, *, offers=None, error=None, status=200) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:100]
+    search = search_text(request.GET.get("q"))
     found = []
     if search:
-        found = list(
-            selectors.customers_visible_to(request.user)
-            .filter(name__icontains=search)
-            .order_by("name", "id")[:SEARCH_LIMIT]
-        )
+        # Name, phone or address: the same rule as "Find a call" (dispatch.selectors.search).
+        customers = selectors.customers_visible_to(request.user)
+        found = list(customers_matching(customers, search).order_by("name", "id")[:SEARCH_LIMIT])
     context = {
         "form": form,
         "team": team,

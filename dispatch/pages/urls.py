@@ -3,7 +3,7 @@ booking page, then the board, calls and the customer's tracking page."""
 
 from django.urls import path
 
-from dispatch.pages import board, booking, calls, dashboard, desk, tracking
+from dispatch.pages import board, booking, calls, dashboard, desk, find, plans, tracking
 
 urlpatterns = [
     # The manager's desk
@@ -28,10 +28,16 @@ urlpatterns = [
     path("board/", board.board, name="board"),
     path("board/columns/", board.board_columns, name="board-columns"),
     path("board/move/", board.board_move, name="board-move"),
+    path("calls/find/", find.call_find, name="call-find"),
     path("calls/<int:call_id>/", calls.call_detail, name="call-detail"),
     path("track/<str:token>/", tracking.track, name="track"),
     path("calls/<int:call_id>/escalate/", calls.call_escalate_view, name="call-escalate"),
     path("calls/<int:call_id>/move/", calls.call_move_form, name="call-move-form"),
     path("calls/<int:call_id>/suggest/", calls.call_suggest, name="call-suggest"),
     path("board/swap/", board.board_swap, name="board-swap"),
+    # Plan the day
+    path("board/plan/", plans.plan_start, name="plan-start"),
+    path("board/plan/<int:plan_id>/", plans.plan_detail, name="plan-detail"),
+    path("board/plan/<int:plan_id>/apply/", plans.plan_apply_view, name="plan-apply"),
+    path("board/plan/<int:plan_id>/discard/", plans.plan_discard_view, name="plan-discard"),
 ]

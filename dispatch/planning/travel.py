@@ -7,7 +7,7 @@ which builds the default provider once and hands it to the engine.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 Location = tuple[float, float]
 Travel = Callable[[Location, Location], float]
@@ -40,6 +40,7 @@ def great_circle(circuity: float, speed_kmh: float) -> Travel:
         return haversine_km(a, b) * seconds_per_km
 
     travel.symmetric = True  # type: ignore[attr-defined]  # a to b takes as long as b to a
+    travel.matrix = lambda points: _haversine_matrix(points) * seconds_per_km  # type: ignore[attr-defined]
     return travel
 
 
@@ -56,3 +57,61 @@ def euclidean_trunc1(a: Location, b: Location) -> float:
 # Both are symmetric: callers that price many positions may ask each pair once.
 euclidean.symmetric = True  # type: ignore[attr-defined]
 euclidean_trunc1.symmetric = True  # type: ignore[attr-defined]
+
+
+def plane(seconds_per_unit: float) -> Travel:
+    """Seconds from a to b on a flat plane: straight-line distance x ``seconds_per_unit``.
+
+    For coordinates that are not the Earth's (the published Solomon benchmarks, where travel
+    time equals distance): with 60, one unit of distance is one minute of driving."""
+    if seconds_per_unit <= 0:
+        raise ValueError(f"seconds_per_unit must be positive, got {seconds_per_unit!r}")
+
+    def travel(a: Location, b: Location) -> float:
+        return math.dist(a, b) * seconds_per_unit
+
+    travel.symmetric = True  # type: ignore[attr-defined]
+    travel.matrix = lambda points: _plane_matrix(points) * seconds_per_unit  # type: ignore[attr-defined]
+    return travel
+
+
+# --- one matrix per plan --------------------------------------------------------------------------
+# A day plan asks every pair of places at once (thousands squared): done in numpy when the
+# provider says how, else pair by pair through the provider itself, so both give the same numbers.
+
+
+def travel_matrix(travel: Travel, points: Sequence[Location]):
+    """Seconds between every ordered pair of ``points`` (a square numpy array of floats)."""
+    import numpy as np
+
+    fast = getattr(travel, "matrix", None)
+    if fast is not None:
+        return np.asarray(fast(points), dtype=float)
+    n = len(points)
+    out = np.zeros((n, n))
+    for i, a in enumerate(points):
+        for j, b in enumerate(points):
+            if i != j:
+                out[i, j] = travel(a, b)
+    return out
+
+
+def _plane_matrix(points: Sequence[Location]):
+    import numpy as np
+
+    p = np.asarray(points, dtype=float).reshape(-1, 2)
+    return np.sqrt(((p[:, None, :] - p[None, :, :]) ** 2).sum(axis=2))
+
+
+def _haversine_matrix(points: Sequence[Location]):
+    import numpy as np
+
+    p = np.radians(np.asarray(points, dtype=float).reshape(-1, 2))
+    lat, lng = p[:, 0], p[:, 1]
+    h = (
+        np.sin((lat[None, :] - lat[:, None]) / 2) ** 2
+        + np.cos(lat[:, None])
+        * np.cos(lat[None, :])
+        * np.sin((lng[None, :] - lng[:, None]) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))

@@ -70,6 +70,8 @@ class EtaFields:
 
 
 def travel_provider() -> eta.Travel:
+    if settings.TRAVEL_PROVIDER == "plane":
+        return travel.plane(settings.TRAVEL_PLANE_SECONDS_PER_UNIT)
     return travel.great_circle(settings.TRAVEL_CIRCUITY, settings.TRAVEL_SPEED_KMH)
 
 

@@ -38,7 +38,9 @@ def _worse(change: RiskChange) -> bool:
 
 
 def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> list[CallEvent]:
-    """One `risk_raised` or `risk_cleared` event per call whose risk moved; one INSERT."""
+    """One `risk_raised` or `risk_cleared` event per call whose risk moved; one INSERT. A call
+    turning late may prepare a day plan (teams that ask for it)."""
+    changes = list(changes)
     events = [
         CallEvent(
             call_id=c.call_id,
@@ -56,4 +58,9 @@ def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> lis
         for c in changes
         if RISK_RANK[c.risk_after] != RISK_RANK[c.risk_before]
     ]
+    turned_late = [c.call_id for c in changes if c.risk_after == "late" and c.risk_before != "late"]
+    if turned_late:
+        from dispatch.services.day_plans import replan_soon  # the planner builds on moves
+
+        replan_soon(turned_late, "late")
     return CallEvent.objects.bulk_create(events) if events else []

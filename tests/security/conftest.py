@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from common import clock
 from customers.models import Customer, Site
-from dispatch.models import Escalation
+from dispatch.models import DayPlan, Escalation
 from technicians.models import HandoffOffer
 from tests.conftest import make_user
 
@@ -66,4 +66,20 @@ def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, custome
         "customer": customer,
         "site": site,
         "newcomer": make_user("nia", None),
+        # A ready plan of tom's team's day that changes nothing (applying it moves no call).
+        "plan": DayPlan.objects.create(
+            team=tom.team,
+            day=morning.date(),
+            seconds=1,
+            status="ready",
+            created_by=dispatcher,
+            before=_FIGURES,
+            after=_FIGURES,
+            planned_at=morning,
+        ),  # fmt: skip
     }
+
+
+_FIGURES = dict.fromkeys(
+    ("late", "at_risk", "travel_minutes", "overtime_minutes", "calls_moved", "promises_broken"), 0
+)

@@ -128,6 +128,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "override_reason": "Customer can only do the afternoon",
     },
     ("/api/v1/bookings/offers/", "POST"): {"site": "{site}", "duration_minutes": 60},
+    # Plan the day: a one-second plan of tom's team's day; the world's plan changes nothing.
+    ("/api/v1/plans/", "POST"): {"day": DAY.isoformat(), "team": "{team}", "seconds": 1},
+    ("/board/plan/", "POST"): {"day": DAY.isoformat(), "team": "{team}", "seconds": 1},
     ("/api/v1/bookings/turned-away/", "POST"): {
         "reason": "no_capacity",
         "customer": "{customer}",
@@ -209,6 +212,7 @@ RESOURCE_OF_PK = {
     "technicians": "tom",
     "escalations": "escalation",
     "handoffs": "offer",
+    "plans": "plan",
 }
 
 
@@ -223,6 +227,8 @@ def url_for(route: Route, world: dict) -> str:
             return str(world["escalation"].pk)
         if name == "offer_id":
             return str(world["offer"].pk)
+        if name == "plan_id":
+            return str(world["plan"].pk)
         if name in ("call_id", "pk") and path in UNASSIGNED_CALL_ROUTES:
             return str(world["unassigned"].pk)
         if name == "call_id":

@@ -125,6 +125,17 @@ MATRIX_TEXT = """
 /api/v1/bookings/offers/                     POST    403  200  200  403  403  200  200
 /api/v1/bookings/turned-away/                POST    403  201  201  403  403  201  201
 /api/v1/capacity/                            GET     403  200  200  403  403  200  200
+/api/v1/plans/                               POST    403  403  201  403  403  201  201
+/api/v1/plans/<pk>/                          GET     403  403  200  403  403  200  200
+/api/v1/plans/<pk>/apply/                    POST    403  403  200  403  403  200  200
+/board/plan/                                 GET     302  403  200  403  403  200  200
+/board/plan/                                 POST    302  403  302  403  403  302  302
+/board/plan/<plan_id>/                       GET     302  403  200  403  403  200  200
+/board/plan/<plan_id>/                       POST    302  403  200  403  403  200  200
+/board/plan/<plan_id>/apply/                 GET     302  405  405  405  405  405  405
+/board/plan/<plan_id>/apply/                 POST    302  403  302  403  403  302  302
+/board/plan/<plan_id>/discard/               GET     302  405  405  405  405  405  405
+/board/plan/<plan_id>/discard/               POST    302  403  302  403  403  302  302
 /api/v1/calls/<pk>/status/                   POST    403  403  200  200  404  200  200
 /api/v1/calls/<pk>/claim/                    POST    403  403  403  200  200  403  403
 /api/v1/calls/<pk>/handoff/                  POST    403  403  403  201  404  403  403
@@ -157,6 +168,8 @@ MATRIX_TEXT = """
 /me/offers/<offer_id>/withdraw/              POST    302  403  403  302  404  403  403
 /book/                                       GET     302  200  200  403  403  200  200
 /book/                                       POST    302  200  200  403  403  200  200
+/calls/find/                                 GET     302  200  200  403  403  200  200
+/calls/find/                                 POST    302  405  405  405  405  405  405
 /calls/<call_id>/suggest/                    GET     302  200  200  200  404  200  200
 /calls/<call_id>/suggest/                    POST    302  405  405  405  405  405  405
 /board/swap/                                 GET     302  405  405  405  405  405  405

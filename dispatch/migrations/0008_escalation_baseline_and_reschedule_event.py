@@ -18,7 +18,7 @@ def baseline_from_the_call(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0006_call_actual_minutes"),
+        ("dispatch", "0007_day_plan"),
     ]
 
     operations = [
