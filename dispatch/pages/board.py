@@ -151,7 +151,11 @@ def board(request: HttpRequest) -> HttpResponse:
     except DispatchError as exc:
         return HttpResponse(exc.message, status=exc.status_code)
     context["can_plan"] = roles.can_move_any(request.user)
-    if context["can_plan"]:
+    # Only teams that ask for proposals get them (the board already holds the teams' rows).
+    replans = (
+        team.replan_on_events if team else any(t.replan_on_events for t in context["board"].teams)
+    )
+    if context["can_plan"] and replans:
         context["waiting_plan"] = plan_waiting(day=day, team_id=team.pk if team else None)
     return render(request, "dispatch/board.html", context)
 

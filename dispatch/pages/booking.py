@@ -62,7 +62,12 @@ class BookingForm(forms.Form):
     lat = forms.FloatField(required=False, min_value=-90, max_value=90)
     lng = forms.FloatField(required=False, min_value=-180, max_value=180)
     summary = forms.CharField(max_length=200, required=False)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        required=False,
+        max_length=ServiceCall.MAX_DESCRIPTION_CHARS,
+        error_messages={"max_length": ServiceCall.DESCRIPTION_TOO_LONG},
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     hazards = forms.MultipleChoiceField(
         choices=list(HAZARDS.items()), required=False, widget=forms.CheckboxSelectMultiple
     )
