@@ -170,6 +170,8 @@ class CallEvent(models.Model):
         RESOLVED = "resolved"
         CONCESSION = "concession"
         CUSTOMER_NOTIFIED = "customer_notified"
+        # A new day or window for the call (a manager accepting a missed deadline).
+        RESCHEDULED = "rescheduled"
         TECH_NOTIFIED = "tech_notified"
         # A technician's own day: offers of a call to a teammate, and claims of unassigned calls.
         HANDOFF_OFFERED = "handoff_offered"
@@ -232,6 +234,10 @@ class Escalation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The call as the manager left it: the automatic rules re-raise it only when something is
+    # new since (a worse risk, another deadline), never for what the manager already decided.
+    risk_at_resolution = models.CharField(max_length=8, blank=True)
+    deadline_at_resolution = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -176,7 +176,7 @@ def notices_for_technician(*, technician: Technician, day: date) -> list[CallEve
     # Twice the limit read, so that after folding duplicates there are still enough to show.
     newest = list(
         CallEvent.objects.filter(addressed, call__scheduled_day=day)
-        .select_related("call", "actor")
+        .select_related("call", "actor", "actor__technician")  # notices name people
         .order_by("-created_at", "-id")[: NOTICE_LIMIT * 2]
     )
     return _one_per_action(reversed(newest))[-NOTICE_LIMIT:]

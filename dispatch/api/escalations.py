@@ -27,6 +27,7 @@ from dispatch.selectors.escalations import escalations_visible_to
 from dispatch.services.escalations import (
     Concession,
     MoveOrder,
+    Reschedule,
     call_escalate,
     escalation_resolve,
 )
@@ -78,6 +79,13 @@ class ResolveMoveInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
+class ResolveRescheduleInput(serializers.Serializer):
+    """Accept's new time: the window we now promise, on one day (the call moves to that day)."""
+
+    window_start = serializers.DateTimeField()
+    deadline = serializers.DateTimeField()
+
+
 # drf-spectacular's decimal pattern made every digit optional, so "-" or "." passed as a number.
 @extend_schema_field(
     {"type": "string", "format": "decimal", "pattern": r"^[0-9]{1,3}(\.[0-9]{1,2})?$"}
@@ -91,6 +99,7 @@ class EscalationResolveInput(StrictInputSerializer):
     resolution = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     customer_message = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     move = ResolveMoveInput(required=False)
+    reschedule = ResolveRescheduleInput(required=False)
     concession_labor_hours = ConcessionAmountField(
         max_digits=5, decimal_places=2, required=False, allow_null=True
     )
@@ -146,7 +155,7 @@ class EscalationResolveView(BackgroundDelayHeaderMixin, APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         data = validated(EscalationResolveInput, request)
-        move = data.get("move")
+        move, reschedule = data.get("move"), data.get("reschedule")
         escalation = escalation_resolve(
             user=request.user,
             escalation_id=pk,
@@ -164,6 +173,11 @@ class EscalationResolveView(BackgroundDelayHeaderMixin, APIView):
             concession=Concession(
                 labor_hours=data.get("concession_labor_hours"),
                 discount_percent=data.get("concession_discount_percent"),
+            ),
+            reschedule=None
+            if reschedule is None
+            else Reschedule(
+                window_start=reschedule["window_start"], deadline=reschedule["deadline"]
             ),
         )
         return Response(EscalationSerializer(escalation).data)

@@ -31,7 +31,9 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     context = {
         "call": call,
         "events": events,
-        "open_escalation": call.escalations.filter(status="open").first(),
+        "open_escalation": call.escalations.select_related("raised_by__technician")
+        .filter(status="open")
+        .first(),
         "escalation_reasons": Escalation.Reason.choices,
         **_customer_contact(request, call),
     }

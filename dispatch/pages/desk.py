@@ -9,7 +9,6 @@ only turn their refusals into pages.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,17 +16,23 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Case, F, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from common import clock, roles
-from common.errors import DispatchError, InvalidInput, NotAllowed, NotFound
+from common.errors import DispatchError, NotAllowed, NotFound
 from dispatch import selectors
 from dispatch.models import Escalation, ServiceCall
+from dispatch.pages import resolve_form
 from dispatch.selectors import reports
 from dispatch.selectors.candidates import call_candidates
-from dispatch.selectors.escalations import escalation_get_for_user, escalations_visible_to
+from dispatch.selectors.escalations import (
+    escalation_get_for_user,
+    escalation_why,
+    escalations_visible_to,
+)
 from dispatch.selectors.rescue import call_rescue
-from dispatch.services.escalations import Concession, MoveOrder, escalation_resolve
+from dispatch.services.escalations import escalation_resolve
 
 RECENTLY_RESOLVED = 10
 STALE_LIMIT = 50
@@ -37,8 +42,15 @@ STALE_LIMIT = 50
 
 
 def _with_call_context(escalations):
+    # Who raised and resolved it with their technician records: the page names people.
     return escalations.select_related(
-        "call", "call__customer", "call__technician", "raised_by", "resolved_by"
+        "call",
+        "call__customer",
+        "call__technician",
+        "raised_by",
+        "raised_by__technician",
+        "resolved_by",
+        "resolved_by__technician",
     )
 
 
@@ -112,6 +124,12 @@ def _with_ages(items, now: datetime, attr: str = "created_at"):
     return items
 
 
+def _with_why(escalations):
+    for escalation in escalations:
+        escalation.why = escalation_why(escalation)
+    return escalations
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 
@@ -125,7 +143,7 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         return HttpResponse(exc.message, status=exc.status_code)
     can_review = _can_review_stale(request.user)
     context = {
-        "queue": _with_ages(queue, now),
+        "queue": _with_why(_with_ages(queue, now)),
         "resolved": _recently_resolved(request.user),
         "can_review_stale": can_review,
         "stale": _with_ages(_stale_low_priority(request.user, now), now) if can_review else [],
@@ -146,17 +164,21 @@ def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
     except NotFound:
         raise Http404("Escalation not found") from None
     call = escalation.call
+    now = clock.now()
     can_resolve = (
         roles.can_resolve_escalations(request.user) and escalation.status == Escalation.Status.OPEN
     )
     context = {
         "escalation": escalation,
-        "age": _age(escalation.created_at, clock.now()),
+        "age": _age(escalation.created_at, now),
+        "why": escalation_why(escalation),
         "call": call,
         "events": selectors.call_events_for_user(user=request.user, call_id=call.pk),
         "can_resolve": can_resolve,
         "strategies": Escalation.Strategy.choices,
         "technicians": _move_choices(request.user, call) if can_resolve else [],
+        "form": resolve_form.form_initial(request, escalation, now) if can_resolve else {},
+        "today": timezone.localdate(now),
     }
     if escalation.status == Escalation.Status.OPEN and call.is_open:
         # Who could go: every able technician's best place (every team), with what it costs others.
@@ -170,79 +192,45 @@ def escalation_detail(request: HttpRequest, escalation_id: int) -> HttpResponse:
     return render(request, "desk/escalation_detail.html", context)
 
 
-def _optional_int(raw: str | None, field: str, label: str) -> int | None:
-    raw = (raw or "").strip()
-    if raw in ("", "none"):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{label} must be a whole number.", field) from None
-
-
-def _optional_decimal(raw: str | None, field: str, label: str) -> Decimal | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidInput(f"{label} must be a number.", field) from None
-    if not value.is_finite():
-        raise InvalidInput(f"{label} must be a number.", field)
-    return value.quantize(Decimal("0.01"))
-
-
-def _move_from(post) -> MoveOrder | None:
-    if post.get("apply_move") != "1":
-        return None
-    shown = _optional_int(post.get("position"), "position", "The queue position")
-    version = _optional_int(post.get("expected_version"), "expected_version", "The version")
-    if version is None:
-        raise InvalidInput("The page is missing the call's version; reload it.", "move")
-    return MoveOrder(
-        technician_id=_optional_int(post.get("technician"), "technician", "The technician"),
-        position=None if shown is None else shown - 1,  # people count from 1
-        expected_version=version,
-    )
-
-
-def _concession_from(post) -> Concession:
-    return Concession(
-        labor_hours=_optional_decimal(post.get("labor_hours"), "concession", "Free labor hours"),
-        discount_percent=_optional_decimal(
-            post.get("discount_percent"), "concession", "The discount"
-        ),
-    )
-
-
 @login_required
 @require_POST
 def escalation_resolve_view(request: HttpRequest, escalation_id: int) -> HttpResponse:
-    """The manager's decision; the service checks the role, the strategy and the goodwill."""
+    """The manager's decision; the service checks the role, the strategy and the goodwill.
+
+    A refusal goes back to the escalation with the reason, and with everything typed kept.
+    """
     if not roles.can_resolve_escalations(request.user):
         return HttpResponse("Only a manager can resolve an escalation.", status=403)
     post = request.POST
     try:
+        concession = resolve_form.concession_from(post)
         escalation = escalation_resolve(
             user=request.user,
             escalation_id=escalation_id,
             strategy=post.get("strategy", ""),
-            resolution=post.get("resolution", "")[:2000],
-            customer_message=post.get("customer_message", "")[:2000],
-            move=_move_from(post),
-            concession=_concession_from(post),
+            resolution=post.get("resolution", "")[: resolve_form.MAX_TEXT],
+            customer_message=post.get("customer_message", "")[: resolve_form.MAX_TEXT],
+            move=resolve_form.move_from(post),
+            concession=concession,
+            reschedule=resolve_form.reschedule_from(post),
         )
     except NotFound:
         raise Http404("Escalation not found") from None
     except NotAllowed as exc:
         return HttpResponse(exc.message, status=exc.status_code)
     except DispatchError as exc:
+        resolve_form.form_keep(request, escalation_id, exc)
         messages.error(request, exc.message)
         return redirect("escalation-detail", escalation_id=escalation_id)
-    messages.success(
-        request,
-        f"Escalation #{escalation.pk} resolved ({escalation.get_strategy_display().lower()}) "
-        f"for call #{escalation.call_id}.",
-    )
+    done = f"Escalation #{escalation.pk} resolved ({escalation.get_strategy_display().lower()}) "
+    done += f"for call #{escalation.call_id}."
+    if concession:
+        done += f" Goodwill recorded: {concession.words()}."
+    if escalation.strategy == escalation.Strategy.ACCEPT:
+        call = escalation.call
+        done += (
+            f" Call moved to {timezone.localtime(call.window_start):%a %d %b %H:%M}–"
+            f"{timezone.localtime(call.deadline):%H:%M}; the customer was told."
+        )
+    messages.success(request, done)
     return redirect("escalation-queue")

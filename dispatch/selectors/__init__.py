@@ -134,7 +134,8 @@ def call_rows(calls: QuerySet[ServiceCall]) -> QuerySet:
 
 def call_events_for_user(*, user, call_id: int) -> QuerySet[CallEvent]:
     call = call_get_for_user(user=user, call_id=call_id)
-    return call.events.select_related("actor").order_by("created_at", "id")
+    # The actor's technician record too: pages name people, and a technician's name is there.
+    return call.events.select_related("actor", "actor__technician").order_by("created_at", "id")
 
 
 def customers_visible_to(user) -> QuerySet[Customer]:

@@ -78,7 +78,18 @@ class BoardCard:
 
 
 # What a board alert shows (templates/dispatch/partials/_columns.html).
-ALERT_FIELDS = ("kind", "created_at", "payload", "call_id", "call__summary", "actor__username")
+# The actor's names too: a notice names the person ("claimed by Tom Reed"), never the login.
+ALERT_FIELDS = (
+    "kind",
+    "created_at",
+    "payload",
+    "call_id",
+    "call__summary",
+    "actor__username",
+    "actor__first_name",
+    "actor__last_name",
+    "actor__technician__name",
+)
 # Risk and escalation notices stay on the board this long.
 ALERT_MINUTES = 30
 # What the dispatcher is told about on the board: risk, escalations, technicians' hand-offs
@@ -291,7 +302,7 @@ def board_alerts(*, user, day: date, team: Team | None, now: datetime, limit: in
             kind__in=BOARD_ALERT_KINDS,
             created_at__gte=now - timedelta(minutes=ALERT_MINUTES),
         )
-        .select_related("call", "actor")
+        .select_related("call", "actor", "actor__technician")
         .only(*ALERT_FIELDS)
         .order_by("-created_at", "-id")[:limit]
     )

@@ -6,6 +6,7 @@ from django.db.models import Case, QuerySet, When
 
 from common import roles
 from common.errors import NotFound
+from common.names import person_name
 from dispatch.models import Escalation
 
 
@@ -30,10 +31,22 @@ def escalation_get_for_user(*, user, escalation_id: int, for_update: bool = Fals
     `for_update` locks the escalation's row alone (`of=("self",)`): the call, its technician
     and its customer are locked, if at all, by the move service in its own order.
     """
-    escalations = escalations_visible_to(user).select_related("call__technician", "resolved_by")
+    escalations = escalations_visible_to(user).select_related(
+        "call__technician", "raised_by__technician", "resolved_by", "resolved_by__technician"
+    )
     if for_update:
         escalations = escalations.select_for_update(of=("self",))
     try:
         return escalations.get(pk=escalation_id)
     except (Escalation.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"Escalation {escalation_id} was not found.") from None
+
+
+def escalation_why(escalation: Escalation) -> str:
+    """Why an escalation is there, in words: the rule's own account ("Deadline at risk: ETA 14:20
+    against 14:00", "Waiting 3 h unassigned"), or who raised it and what they said."""
+    note = escalation.note.strip()
+    if escalation.raised_by_id is not None:
+        who = f"Raised by {person_name(escalation.raised_by)}"
+        return f"{who}: {note}" if note else who
+    return note or escalation.get_reason_display()

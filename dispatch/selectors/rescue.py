@@ -91,7 +91,13 @@ class Rescue:
             return "No rescue without breaking another promise; the least-bad options are below."
         if self.options:
             return "No change brings this call back on time; the least-late options are below."
-        return "No change brings this call back on time, and nobody else can take it (why below)."
+        # The reasons inline: a page may show no list below to point at.
+        nobody = "No change brings this call back on time, and nobody else can take it"
+        if not self.excluded:
+            return f"{nobody}."
+        why = "; ".join(f"{e.technician.name}: {e.reason}" for e in self.excluded[:3])
+        more = f" (and {len(self.excluded) - 3} more)" if len(self.excluded) > 3 else ""
+        return f"{nobody} ({why}{more})."
 
 
 def call_rescue(*, user, call_id: int, now: datetime | None = None) -> Rescue:

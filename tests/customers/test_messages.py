@@ -403,7 +403,12 @@ def test_a_managers_message_on_an_escalation_is_delivered_once(
     clock_at(local(7, 30))
     call = booked_at(make_call(), local(7))
     escalation = escalation_raise(call_id=call.pk, reason="complaint", note="Called twice")
-    body = {"strategy": "accept", "customer_message": "We will be about an hour late; sorry."}
+    body = {
+        "strategy": "accept",
+        "customer_message": "We will be about an hour late; sorry.",
+        # Accept says when instead (issue 15): the window we now promise.
+        "reschedule": {"window_start": local(9).isoformat(), "deadline": local(10).isoformat()},
+    }
     response = api.as_user(manager).post(
         f"/api/v1/escalations/{escalation.pk}/resolve/", body, format="json"
     )

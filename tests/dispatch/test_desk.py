@@ -206,6 +206,10 @@ def test_accept_needs_a_customer_message(client, manager, make_call):
         strategy="accept",
         resolution="Cannot make it",
         customer_message="We will be about an hour late; we are sorry.",
+        # Accept now says when instead (finding 3 of issue 15): the window we promise.
+        new_day=NOW.date().isoformat(),
+        new_from="09:00",
+        new_to="10:00",
     )
     assert done.redirect_chain[-1][0] == "/escalations/"
     assert f"Escalation #{escalation.pk} resolved (accept)" in done.content.decode()

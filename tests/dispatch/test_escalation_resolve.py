@@ -62,6 +62,8 @@ def test_accept_needs_the_honest_message_to_the_customer(api, manager, make_call
         escalation,
         strategy="accept",
         customer_message="We will be about an hour late; we are sorry.",
+        # Accept now says when instead (finding 3 of issue 15): the window we promise.
+        reschedule={"window_start": local(9).isoformat(), "deadline": local(10).isoformat()},
     )
     assert response.status_code == 200
     assert CallEvent.objects.filter(kind="customer_notified").count() == 1

@@ -159,6 +159,11 @@ def world(api, manager, dispatcher, tom, tina, north, clock_at, morning):
                 "resolution": payload("resolution"),
                 "customer_message": payload("customer_message"),
                 "concession_labor_hours": "1.00",
+                # Accept gives the new time (issue 15): the window we now promise.
+                "reschedule": {
+                    "window_start": local(13).isoformat(),
+                    "deadline": local(15).isoformat(),
+                },
             },
             format="json",
         )

@@ -1,0 +1,113 @@
+"""Rescheduling a call to a new day or window, honestly: off today's queue, onto the new day.
+
+The call leaves its technician's queue through the move protocol (the queue closes up, the
+technician is told if they were on it, the ripple is logged), then takes its new day, window and
+promise. The board (which lists a day's unassigned calls by `scheduled_day`) and the customer's
+tracking page (which reads the window) then say the same thing as the message the customer got.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from common.errors import InvalidInput
+from dispatch.models import ServiceCall
+from dispatch.selectors.planning import unassigned_fields
+from dispatch.services.etas import ETA_FIELDS
+from dispatch.services.events import event_record
+from dispatch.services.moves import call_move_within
+from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
+
+# Further ahead than this is a typing mistake (a year, not a day), not a plan.
+FURTHEST_AHEAD = timedelta(days=60)
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """The new window we promise: it starts and ends on the same day."""
+
+    window_start: datetime
+    deadline: datetime
+
+    def words(self) -> str:
+        """The new time as the customer reads it: "Wednesday 11 March, between 09:00 and 11:00"."""
+        start, end = timezone.localtime(self.window_start), timezone.localtime(self.deadline)
+        return f"{start:%A} {start.day} {start:%B}, between {start:%H:%M} and {end:%H:%M}"
+
+
+def reschedule_check(reschedule: Reschedule, now: datetime) -> None:
+    """A real window, on one day, not in the past and not absurdly far ahead."""
+    start, end = reschedule.window_start, reschedule.deadline
+    if end <= start:
+        raise InvalidInput("The new window must end after it starts.", field="reschedule")
+    if timezone.localdate(start) != timezone.localdate(end):
+        raise InvalidInput("The new window must start and end on the same day.", "reschedule")
+    if start < now.replace(second=0, microsecond=0):
+        raise InvalidInput(
+            f"The new window starts {timezone.localtime(start):%a %d %b %H:%M}, which is in the "
+            "past; pick a later time.",
+            field="reschedule",
+        )
+    if start > now + FURTHEST_AHEAD:
+        raise InvalidInput(
+            f"The new window is more than {FURTHEST_AHEAD.days} days ahead; check the date.",
+            field="reschedule",
+        )
+
+
+def call_reschedule_within(
+    *, user, call: ServiceCall, reschedule: Reschedule, reason: str, now: datetime
+) -> ServiceCall:
+    """Move the call to its new window, inside a transaction the caller owns (and retries)."""
+    reschedule_check(reschedule, now)
+    if call.technician_id is not None:
+        # Off today's queue first, as any unassign: the queue closes up and its ETAs follow.
+        call_move_within(
+            user=user,
+            call_id=call.pk,
+            technician_id=None,
+            position=None,
+            expected_version=call.version,
+            reason=reason,
+            now=now,
+        )
+    call = ServiceCall.objects.select_for_update().get(pk=call.pk)
+    before = _snapshot(call)
+    call.scheduled_day = timezone.localdate(reschedule.window_start)
+    call.window_start, call.deadline = reschedule.window_start, reschedule.deadline
+    # The latest arrival we now promise: a plan anywhere inside the window keeps the promise, so
+    # tomorrow's dispatcher is not told they broke it by arriving at 10:30 in a 09:00-11:00 slot.
+    call.promised_eta = reschedule.deadline
+    call.reschedule_count += 1
+    call.version += 1
+    fields = unassigned_fields(call.deadline, now)
+    change = RiskChange(call.pk, call.risk, fields.risk, fields.slack_minutes, fields.eta)
+    call.risk_since = risk_since_after(call.risk, fields.risk, call.risk_since, now)
+    for name in ETA_FIELDS:
+        setattr(call, name, getattr(fields, name))
+    call.eta_computed_at = now
+    call.save()
+    event_record(
+        call=call,
+        actor=user,
+        kind="rescheduled",
+        reason=reason,
+        before=before,
+        after=_snapshot(call),
+    )
+    risk_transitions_record([change], actor=user)
+    return call
+
+
+def _snapshot(call: ServiceCall) -> dict:
+    return {
+        "scheduled_day": call.scheduled_day,
+        "window_start": call.window_start,
+        "deadline": call.deadline,
+        "promised_eta": call.promised_eta,
+        "technician": call.technician_id,
+        "reschedule_count": call.reschedule_count,
+    }
