@@ -368,7 +368,11 @@ class Report:
 
 
 def day_simulate(day: Day, policy: str, travel: Travel, rules: Rules | None = None) -> Report:
-    out = Simulation(day, policy, travel, rules).run()
+    return day_report(day, policy, Simulation(day, policy, travel, rules).run())
+
+
+def day_report(day: Day, policy: str, out: Outcome) -> Report:
+    """The figures of one policy's day (any policy: ``simulation_planner`` reports through it)."""
     late = [max(0.0, out.arrival[c.id] - c.deadline) / MIN for c in day.calls]
     # A customer who booked a 16:00-18:00 window is not waiting at 07:00: wait counts from the
     # later of booking and window start (and is never negative: arriving early is no wait).
