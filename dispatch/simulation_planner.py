@@ -57,6 +57,7 @@ class PlannedSimulation(Simulation):
         self.waiting: list[SimCall] = []  # booked, not placed yet (same-moment bookings)
         self.last_replan: float | None = None
         self.replans = 0
+        self.proposal: Proposal | None = None  # the last one applied
         if policy == "bound":
             # What the clairvoyant plans and the day then runs on: real durations as estimates,
             # and the booking time as the earliest start (``Job.ready`` comes from the window).
@@ -124,7 +125,7 @@ class PlannedSimulation(Simulation):
         for call in new:
             if call.id not in self.owner:  # nobody able to take it: this simulation's fallback
                 self._least_late(self.calls[call.id], now)
-        self.last_replan = now
+        self.last_replan, self.proposal = now, proposal
         self.replans += 1
         return proposal
 
