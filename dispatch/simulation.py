@@ -1,9 +1,9 @@
 """A simulated day: the same calls dispatched by two policies, in memory, with the real engine.
 
 Pure like the planning core (no Django, no database, no clock): a day is generated from a seed,
-then replayed twice, once per policy, through an event loop (calls being booked, technicians
-finishing jobs). Both policies plan with the planning core on *estimated* durations, exactly as the
-product does; the technicians then work the *real* durations, which differ from the estimates.
+then replayed once per policy (``simulation_planner`` adds the day planner's two) through an
+event loop (calls being booked, technicians finishing jobs). Both plan with the planning core on
+*estimated* durations, as the product does; the technicians then work the *real* durations.
 
 - **baseline**: each new call goes to the able technician who is free soonest (the planned finish
   of their whole queue), appended to the end. Nothing is ever moved afterwards.
@@ -368,7 +368,11 @@ class Report:
 
 
 def day_simulate(day: Day, policy: str, travel: Travel, rules: Rules | None = None) -> Report:
-    out = Simulation(day, policy, travel, rules).run()
+    return day_report(day, policy, Simulation(day, policy, travel, rules).run())
+
+
+def day_report(day: Day, policy: str, out: Outcome) -> Report:
+    """The figures of one policy's day (any policy: ``simulation_planner`` reports through it)."""
     late = [max(0.0, out.arrival[c.id] - c.deadline) / MIN for c in day.calls]
     # A customer who booked a 16:00-18:00 window is not waiting at 07:00: wait counts from the
     # later of booking and window start (and is never negative: arriving early is no wait).

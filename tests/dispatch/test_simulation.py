@@ -54,9 +54,29 @@ def test_insertion_replay_agrees_with_planning_the_whole_queue():
 
 
 def test_the_command_prints_both_policies(capsys):
-    call_command("simulate_day", "--techs", "4", "--calls", "20", "--seed", "7")
+    fast = ("--plan-seconds", "0.1", "--bound-seconds", "0.1")  # the solver's time, not the day
+    call_command("simulate_day", "--techs", "4", "--calls", "20", "--seed", "7", *fast)
     out = capsys.readouterr().out
     assert "| 7 | baseline |" in out and "| 7 | ours |" in out
+    assert "| 7 | ours (planner) |" in out and "| 7 | bound |" in out
+    assert "| mean |" not in out  # one seed: nothing to average
+
+
+def test_the_command_prints_every_seed_and_the_mean_of_each_policy(capsys):
+    call_command(
+        "simulate_day", "--techs", "3", "--calls", "12", "--seeds", "2",
+        "--plan-seconds", "0.1", "--bound-seconds", "0.1",
+    )  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    for policy in ("baseline", "ours", "ours (planner)", "bound"):
+        for seed in ("1", "2", "mean"):
+            assert sum(line.startswith(f"| {seed} | {policy} |") for line in lines) == 1
+
+
+def test_the_command_runs_only_the_policies_asked_for(capsys):
+    call_command("simulate_day", "--techs", "3", "--calls", "10", "--policies", "baseline,ours")
+    out = capsys.readouterr().out
+    assert "| 1 | ours |" in out and "planner" not in out.split("\n", 2)[-1]
 
 
 def test_pruned_insertions_keep_the_least_lateness_and_every_on_time_position():
