@@ -7,10 +7,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
 from accounts.forms import ThrottledAuthenticationForm
+from accounts.tokens import token_issue
 from common import clock
 from dispatch.api.common import ErrorSerializer
+from dispatch.api.parsers import BoundedJSONParser
 
 
 class LoginView(auth_views.LoginView):
@@ -34,6 +38,8 @@ class TokenView(ObtainAuthToken):
     # is still CSRF-checked; token authentication goes, so a stray Authorization header cannot
     # turn a sign-in into a 403 (found by fuzzing).
     authentication_classes = [SessionAuthentication]
+    # DRF's view names its own parsers; the API's JSON parser bounds nesting (issue 19).
+    parser_classes = (FormParser, MultiPartParser, BoundedJSONParser)
 
     @extend_schema(
         request=ObtainAuthToken.serializer_class,
@@ -48,10 +54,14 @@ class TokenView(ObtainAuthToken):
         summary="Exchange a username and password for an API token",
     )
     def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except exceptions.ValidationError:
             lock = getattr(request, "login_lock", None)
             if lock is None:
                 raise
             raise SignInLocked(wait=lock.retry_after(clock.now()), detail=lock.message) from None
+        # Not DRF's get_or_create: an expired token is replaced, never handed back.
+        token = token_issue(user=serializer.validated_data["user"], now=clock.now())
+        return Response({"token": token.key})

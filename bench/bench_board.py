@@ -88,7 +88,7 @@ class Scenario:
 
 
 def demo_scenario() -> Scenario:
-    call_command("seed_demo", "--seed", "1", stdout=io.StringIO())
+    call_command("seed_demo", "--seed", "1", "--yes-wipe-everything", stdout=io.StringIO())
     team = Team.objects.get(name="North")
     dispatcher = User.objects.get(username="dispatcher")
     return pick_move("demo seed 1 (North)", timezone.localdate(), team, dispatcher)

@@ -81,7 +81,7 @@ def scenario(name: str, team: Team, user: User) -> Scenario:
 
 
 def demo_scenario() -> Scenario:
-    call_command("seed_demo", "--seed", "1", stdout=io.StringIO())
+    call_command("seed_demo", "--seed", "1", "--yes-wipe-everything", stdout=io.StringIO())
     return scenario(
         "demo seed 1 (North)", Team.objects.get(name="North"), User.objects.get(username="csr")
     )

@@ -93,6 +93,30 @@ def can_see_dashboards(user: User) -> bool:
     return bool(roles_of(user) & {DISPATCHER, MANAGER})
 
 
+def staff_team_ids(user: User) -> frozenset[int]:
+    """The teams the user works as office staff (Team.staff), cached on the user for the
+    request (a roster page asks once per technician)."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_dispatch_team_ids", None)
+    if cached is None:
+        cached = frozenset(user.teams.values_list("pk", flat=True))
+        user._dispatch_team_ids = cached
+    return cached
+
+
+def can_see_location(user: User, technician: Technician) -> bool:
+    """Where a technician lives and is (issue 19: every role read it): the technician
+    themselves, their team's dispatchers, and managers (who oversee every team)."""
+    mine = roles_of(user)
+    if MANAGER in mine:
+        return True
+    me = technician_of(user)
+    if me is not None and me.pk == technician.pk:
+        return True
+    return DISPATCHER in mine and technician.team_id in staff_team_ids(user)
+
+
 def technician_of(user: User) -> Technician | None:
     """The technician record of a user in the technician role, else None."""
     if TECHNICIAN not in roles_of(user):

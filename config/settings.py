@@ -44,6 +44,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL in a path, query string or page form is a 400 with a message, not a 500 from the
+    # database (dispatch/request_guards.py); before anything reads the session.
+    "dispatch.request_guards.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,18 +95,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# The lockout gate refuses locked accounts and addresses before any password is checked; then
+# The lockout gate refuses throttled accounts and addresses before any password is checked; then
 # a ModelBackend whose session user comes with its roles in one query (dispatch/auth.py).
 # Sessions signed in through django.contrib.auth.backends.ModelBackend before it sign in again.
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LockoutGate",
     "dispatch.auth.RoleAwareBackend",
 ]
-LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
-LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
+# Throttling by growing delays, never a long lockout (accounts/services.py): after the free
+# failures each further one makes the next sign-in wait, doubling from the first delay up to
+# the cap; failures are forgotten after the window.
+LOGIN_FREE_FAILURES_PER_ACCOUNT = env.int("LOGIN_FREE_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FREE_FAILURES_PER_ADDRESS = env.int("LOGIN_FREE_FAILURES_PER_ADDRESS", default=20)
+LOGIN_DELAY_FIRST_SECONDS = env.int("LOGIN_DELAY_FIRST_SECONDS", default=5)
+LOGIN_DELAY_MAX_SECONDS = env.int("LOGIN_DELAY_MAX_SECONDS", default=300)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=60)
 # How many reverse proxies of ours stand in front (each appends to X-Forwarded-For); 0 ignores it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# An API token is refused this many days after it was issued; POST /api/v1/auth/token/ then
+# issues a new one (accounts/tokens.py).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -129,9 +140,16 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication with an expiry (accounts/tokens.py).
+        "accounts.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's defaults, with JSON nesting bounded (a 1,000-deep body was a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "dispatch.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "dispatch.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -290,6 +308,8 @@ AGING_HOURS = {
     "normal": env.float("AGING_HOURS_NORMAL", default=24),
     "low": env.float("AGING_HOURS_LOW", default=72),
 }
+# The escalation desk lists low-priority calls left open longer than this for review.
+STALE_LOW_PRIORITY_DAYS = env.int("STALE_LOW_PRIORITY_DAYS", default=3)
 
 # Customer messages (customers/messaging.py). Email goes through Django's email backend; SMS
 # through SMS_BACKEND (customers/sms.py). Development prints both to the console; production

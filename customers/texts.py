@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from customers.models import CustomerMessage
+from dispatch import selectors
 from dispatch.models import ServiceCall
 from dispatch.pages.tracking import first_name
 
@@ -19,7 +18,7 @@ Kind = CustomerMessage.Kind
 
 
 def tracking_url(call: ServiceCall) -> str:
-    return settings.PUBLIC_BASE_URL + reverse("track", args=[call.tracking_token])
+    return selectors.tracking_url(call.tracking_token)
 
 
 def clock_time(value: datetime, day: date) -> str:

@@ -35,6 +35,13 @@ class ServiceCall(models.Model):
         AT_RISK = "at_risk", "At risk"
         LATE = "late", "Late"
 
+    # Issue 19: a 1 MB description was accepted. Every input (API and booking page) bounds it.
+    MAX_DESCRIPTION_CHARS = 5000
+    DESCRIPTION_TOO_LONG = (
+        f"A description can be at most {MAX_DESCRIPTION_CHARS:,} characters; shorten it "
+        "(the details a technician needs fit in that)."
+    )
+
     OPEN_STATUSES = ("new", "assigned", "en_route", "on_site")
     QUEUED_STATUSES = ("assigned", "en_route", "on_site")
     PRIORITY_RANK = {"emergency": 0, "high": 1, "normal": 2, "low": 3}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, Max, Q
 
@@ -17,6 +17,11 @@ HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "han
 # Changes to a technician's queue that someone else made: they hear about them here.
 QUEUE_KINDS = ("assigned", "moved", "reordered", "cancelled")
 NOTICE_LIMIT = 8
+# A wait at the door shorter than this is not worth a second time on the card.
+WAIT_WORTH_SAYING = timedelta(minutes=5)
+# One action writes its events within a transaction: what one person did to one call inside
+# this span is one notice (a call taken away is both its "moved" event and a "tech_notified").
+SAME_ACTION = timedelta(seconds=5)
 CLAIMABLE_LIMIT = 10
 
 
@@ -39,6 +44,21 @@ class MyDay:
     @property
     def next_call(self) -> ServiceCall | None:
         return self.queue[0] if self.queue else None
+
+    @property
+    def later(self) -> list[ServiceCall]:
+        """The queue after the next call."""
+        return self.queue[1:]
+
+    @property
+    def only_one(self) -> bool:
+        return len(self.queue) == 1
+
+    @property
+    def done_minutes(self) -> int | None:
+        """Minutes on the jobs done today, as reported; None when none was (never a "?")."""
+        reported = [c.actual_minutes for c in self.done if c.actual_minutes]
+        return sum(reported) if reported else None
 
 
 def technician_for_me(*, user) -> Technician:
@@ -66,6 +86,7 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
         # "Done" suggests the time on the job so far; the technician corrects it.
         started = call.started_at if call.status == "on_site" else None
         call.minutes_so_far = max(1, round((now - started).total_seconds() / 60)) if started else ""
+        call.starts_at = _starts_after_waiting(call)
     return MyDay(
         technician=tech,
         day=day,
@@ -77,6 +98,14 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
         unassigned=unassigned,
         unassigned_count=unassigned_count,
     )
+
+
+def _starts_after_waiting(call: ServiceCall) -> datetime | None:
+    """When work starts, if the technician would be at the door well before the window opens
+    (an ETA of 07:16 for a 09:00 window reads as a promise nobody made): None otherwise."""
+    if call.eta is None or call.planned_start is None:
+        return None
+    return call.planned_start if call.planned_start - call.eta >= WAIT_WORTH_SAYING else None
 
 
 def _offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
@@ -128,8 +157,9 @@ def _claimable(day: date, tech: Technician) -> tuple[list[ServiceCall], int]:
 
 
 def notices_for_technician(*, technician: Technician, day: date) -> list[CallEvent]:
-    """What others did that concerns this technician, newest first: a call taken from them
-    or moved in their queue by someone else, and hand-offs to or from them."""
+    """What others did that concerns this technician, oldest first, the last NOTICE_LIMIT and one
+    per action: a call taken from them or moved in their queue by someone else, and hand-offs to
+    or from them."""
     tid = technician.pk
     addressed = (
         Q(kind="tech_notified", payload__technician=tid)
@@ -143,11 +173,36 @@ def notices_for_technician(*, technician: Technician, day: date) -> list[CallEve
             & ~Q(payload__reason__startswith="hand-off")
         )
     )
-    return list(
+    # Twice the limit read, so that after folding duplicates there are still enough to show.
+    newest = list(
         CallEvent.objects.filter(addressed, call__scheduled_day=day)
         .select_related("call", "actor")
-        .order_by("-created_at", "-id")[:NOTICE_LIMIT]
+        .order_by("-created_at", "-id")[: NOTICE_LIMIT * 2]
     )
+    return _one_per_action(reversed(newest))[-NOTICE_LIMIT:]
+
+
+def _one_per_action(events) -> list[CallEvent]:
+    """Oldest first, one notice per action: a `tech_notified` written beside the event it tells
+    of (same call, same person, same moment) is dropped, the structured event kept."""
+    kept: list[CallEvent] = []
+    for event in events:
+        twin = next(
+            (
+                k
+                for k in reversed(kept)
+                if k.call_id == event.call_id
+                and k.actor_id == event.actor_id
+                and abs(event.created_at - k.created_at) <= SAME_ACTION
+                and "tech_notified" in (k.kind, event.kind)
+            ),
+            None,
+        )
+        if twin is None:
+            kept.append(event)
+        elif twin.kind == "tech_notified":
+            kept[kept.index(twin)] = event
+    return kept
 
 
 def my_day_version(*, technician: Technician, day: date) -> str:

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -78,6 +79,15 @@ def _refused(request: HttpRequest, exc: DispatchError) -> HttpResponse:
     return _page(request, error=exc)
 
 
+def _back(anchor: str) -> HttpResponse:
+    """Back to `/me/` at the place the technician acted (a fragment), not at the top of the day."""
+    return redirect(f"{reverse('me')}#{anchor}")
+
+
+def _call_anchor(call_id: int) -> str:
+    return f"me-call-{call_id}"
+
+
 @login_required
 @require_GET
 def me(request: HttpRequest) -> HttpResponse:
@@ -122,7 +132,8 @@ def me_call_status(request: HttpRequest, call_id: int) -> HttpResponse:
     except DispatchError as exc:
         return _refused(request, exc)
     messages.success(request, DONE_MESSAGES.get(status, "Updated.").format(id=call_id))
-    return redirect("me")
+    # On my way and arrived keep the call first; done and given back leave the next one there.
+    return _back("me-next")
 
 
 @login_required
@@ -138,7 +149,7 @@ def me_location(request: HttpRequest) -> HttpResponse:
     except DispatchError as exc:
         return _refused(request, exc)
     messages.success(request, "Location updated; ETAs follow.")
-    return redirect("me")
+    return _back("where-title")
 
 
 @login_required
@@ -165,7 +176,7 @@ def me_call_move(request: HttpRequest, call_id: int) -> HttpResponse:
         ripple = result.plan.ripple_for(request.user)
         return _page(request, confirm={"call": result.call, "ripple": ripple, "move": args})
     messages.success(request, f"Call #{call_id} is now number {result.call.position + 1}.")
-    return redirect("me")
+    return _back(_call_anchor(call_id))
 
 
 def _target_position(call, post) -> int | None:
@@ -208,7 +219,7 @@ def me_handoff_offer(request: HttpRequest, call_id: int) -> HttpResponse:
         return _refused(request, exc)
     until = timezone.localtime(offer.expires_at).strftime("%H:%M")
     messages.success(request, f"Offered call #{call_id} to {offer.to_technician} until {until}.")
-    return redirect("me")
+    return _back(_call_anchor(call_id))
 
 
 def _answer(request: HttpRequest, action, done: str, **kwargs) -> HttpResponse:
@@ -217,7 +228,8 @@ def _answer(request: HttpRequest, action, done: str, **kwargs) -> HttpResponse:
     except DispatchError as exc:
         return _refused(request, exc)
     messages.success(request, done.format(call=offer.call_id))
-    return redirect("me")
+    # An accepted call is in my queue now; a declined or withdrawn one leaves me at my next call.
+    return _back(_call_anchor(offer.call_id) if offer.status == "accepted" else "me-next")
 
 
 @login_required
@@ -254,4 +266,4 @@ def me_call_claim(request: HttpRequest, call_id: int) -> HttpResponse:
     messages.success(
         request, f"Call #{call_id} is yours, number {result.call.position + 1} in your queue."
     )
-    return redirect("me")
+    return _back(_call_anchor(call_id))

@@ -22,7 +22,7 @@ from dispatch import selectors
 from dispatch.api.background import BackgroundDelayHeaderMixin
 from dispatch.api.calls import CallSerializer
 from dispatch.api.common import ERRORS, ErrorSerializer, StrictInputSerializer, validated
-from dispatch.api.fields import ExistingPkField, SkillCodesField
+from dispatch.api.fields import ExistingPkField, SkillCodesField, description_field
 from dispatch.api.filters import MAX_ID
 from dispatch.api.permissions import HasDispatchRole
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
@@ -78,7 +78,7 @@ class BookingNeedInput(StrictInputSerializer):
 class BookingInput(BookingNeedInput):
     customer = ExistingPkField("Customer", queryset=Customer.objects.all())
     summary = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = description_field(required=False, allow_blank=True, default="")
     offer_key = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="An offer's `offer_key`."
     )

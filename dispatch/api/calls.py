@@ -33,6 +33,7 @@ from dispatch.api.fields import (
     SkillCodesField,
     WorkingDayField,
     ZonedDateTimeField,
+    description_field,
 )
 from dispatch.api.permissions import CanBookCalls
 from dispatch.models import ServiceCall
@@ -121,15 +122,8 @@ class CallSerializer(serializers.ModelSerializer):
         return waiting.slack_minutes if waiting else call.slack_minutes
 
     @extend_schema_field(OpenApiTypes.URI)
-    def get_tracking_url(self, call: ServiceCall) -> str | None:
-        request = self.context.get("request")
-        path = f"/track/{call.tracking_token}/"
-        if request is None:
-            return path
-        # The same scheme and host for every call of a page: built once.
-        if "site_root" not in self.context:
-            self.context["site_root"] = request.build_absolute_uri("/").removesuffix("/")
-        return self.context["site_root"] + path
+    def get_tracking_url(self, call: ServiceCall) -> str:
+        return selectors.tracking_url(call.tracking_token)
 
     def to_representation(self, instance: ServiceCall) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -146,9 +140,8 @@ def call_rows_data(rows, *, request) -> list[dict[str, Any]]:
     in the same order and the same values (tests/dispatch/test_api_rows.py compares them)."""
     context: dict[str, Any] = {"request": request}
     office = request is not None and roles.is_office(request.user)
-    site_root = request.build_absolute_uri("/").removesuffix("/") if request else ""
     zone = timezone.get_current_timezone()
-    return [_call_row_data(row, context, zone, site_root if office else None) for row in rows]
+    return [_call_row_data(row, context, zone, office) for row in rows]
 
 
 def _iso(value, zone) -> str | None:
@@ -159,7 +152,7 @@ def _iso(value, zone) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _call_row_data(row: dict, context: dict, zone, site_root: str | None) -> dict[str, Any]:
+def _call_row_data(row: dict, context: dict, zone, office: bool) -> dict[str, Any]:
     waiting = None
     if row["status"] == ServiceCall.Status.NEW:
         # As CallSerializer._waiting: one "now" per page, slack counted down as it is read.
@@ -193,10 +186,10 @@ def _call_row_data(row: dict, context: dict, zone, site_root: str | None) -> dic
         "promised_eta": _iso(row["promised_eta"], zone),
         "reschedule_count": row["reschedule_count"],
         "version": row["version"],
-        "tracking_url": f"{site_root}/track/{row['tracking_token']}/",
+        "tracking_url": selectors.tracking_url(row["tracking_token"]) if office else None,
         "actual_minutes": row["actual_minutes"],
     }
-    if site_root is None:
+    if not office:
         del data["tracking_url"]  # the link opens the customer's page: office staff only
     return data
 
@@ -226,7 +219,7 @@ def conflict_response(request: Request, call_id: int, exc: MoveConflict) -> Resp
 class CallFieldsInput(StrictInputSerializer):
     site = ExistingPkField("Site", queryset=Site.objects.all())
     summary = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = description_field(required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=ServiceCall.Priority.choices, required=False)
     skills = SkillCodesField(many=True, required=False)
     # Both bounds here, so the schema states them (the lower one was only in the service).

@@ -9,7 +9,6 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +21,7 @@ from dispatch.api.common import (
     StrictInputSerializer,
     validated,
 )
+from dispatch.api.parsers import BoundedJSONParser
 from dispatch.models import Escalation
 from dispatch.selectors.escalations import escalations_visible_to
 from dispatch.services.escalations import (
@@ -133,7 +133,7 @@ class EscalationResolveView(BackgroundDelayHeaderMixin, APIView):
     permission_classes = STAFF_PERMISSIONS
     # JSON only: the body nests a `move` object, which a form cannot carry (the schema offered
     # form encodings that could only ever be refused).
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
 
     @extend_schema(
         request=EscalationResolveInput,

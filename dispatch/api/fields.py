@@ -9,6 +9,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dispatch.models import ServiceCall
 from technicians.models import Skill
 
 
@@ -34,15 +35,36 @@ class ZonedDateTimeField(serializers.DateTimeField):
         return self._zone
 
 
+class NumberField(serializers.FloatField):
+    """DRF's FloatField, refusing booleans: Python counts True as 1, so `"lng": false` was
+    stored as 0.0 (issue 19). JSON's true/false are not numbers."""
+
+    default_error_messages = {"boolean": "Give a number, not true or false."}
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("boolean")
+        return super().to_internal_value(data)
+
+
+def description_field(**kwargs: Any) -> serializers.CharField:
+    """A call's free-text description, bounded (ServiceCall.MAX_DESCRIPTION_CHARS)."""
+    return serializers.CharField(
+        max_length=ServiceCall.MAX_DESCRIPTION_CHARS,
+        error_messages={"max_length": ServiceCall.DESCRIPTION_TOO_LONG},
+        **kwargs,
+    )
+
+
 # The schema states the ranges the validators enforce (found by fuzzing: it said "any number").
 @extend_schema_field({"type": "number", "format": "double", "minimum": -90, "maximum": 90})
-class LatitudeField(serializers.FloatField):
+class LatitudeField(NumberField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validators=[_check_latitude], **kwargs)
 
 
 @extend_schema_field({"type": "number", "format": "double", "minimum": -180, "maximum": 180})
-class LongitudeField(serializers.FloatField):
+class LongitudeField(NumberField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validators=[_check_longitude], **kwargs)
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import django_filters
 from django import forms
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from common import clock
 from customers.models import Site
 from dispatch.models import ServiceCall
-from technicians.models import HandoffOffer, Technician
+from dispatch.selectors import search as call_search
+from dispatch.selectors.search import CallFilters
+from technicians.models import HandoffOffer, Skill, Technician
 
 MAX_ID = 2**63 - 1  # a bigint primary key
+MAX_COUNT = 2**31 - 1  # an integer column
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
@@ -45,23 +45,18 @@ def _choice_list(allowed: list[str]) -> dict:
     return {"type": "string", "pattern": f"^{one}(,{one})*$", "example": ",".join(allowed[:2])}
 
 
-def risk_q(risks: list[str], now: datetime) -> Q:
-    """Calls whose risk is one of `risks`, as the API shows it.
+# The rules themselves live with the board's (one rule in one place); kept here under the old name.
+risk_q = call_search.risk_q
 
-    An unassigned call's risk comes from its deadline and the clock (it grows late while it
-    waits); a queued call's risk is the one the ETA engine stored.
-    """
-    margin = now + timedelta(minutes=settings.RISK_MARGIN_MINUTES)
-    waiting = {
-        "late": Q(deadline__lt=now),
-        "at_risk": Q(deadline__gte=now, deadline__lt=margin),
-        "ok": Q(deadline__isnull=True) | Q(deadline__gte=margin),
-    }
-    stored = {"late": Q(risk="late"), "at_risk": Q(risk="at_risk"), "ok": Q(risk__in=["ok", ""])}
-    query = Q(pk__in=[])
-    for risk in risks:
-        query |= (Q(status="new") & waiting[risk]) | (~Q(status="new") & stored[risk])
-    return query
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})
+class CountFilter(django_filters.NumberFilter):
+    """A count of at least zero, as a whole number."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=0, max_value=MAX_COUNT, **kwargs)
 
 
 class CallFilter(django_filters.FilterSet):
@@ -78,10 +73,26 @@ class CallFilter(django_filters.FilterSet):
     priority = django_filters.CharFilter(
         method="filter_priority", help_text="Priority, or several separated by commas."
     )
+    skill = django_filters.CharFilter(
+        method="filter_skill",
+        help_text="Skill code: calls needing it; several separated by commas for any of them.",
+    )
+    reschedules_min = CountFilter(
+        method="filter_reschedules_min",
+        help_text="Calls rescheduled (a promised time broken) at least this many times.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        help_text=(
+            "Customer name, phone (any separators, at least 4 digits), site address, or call "
+            'number ("62" or "#62"): the same match as the "Find a call" page.'
+        ),
+        max_length=call_search.SEARCH_MAX_LENGTH,
+    )
 
     class Meta:
         model = ServiceCall
-        fields = ["day", "technician", "status", "risk", "priority"]
+        fields = ["day", "technician", "status", "risk", "priority", "skill", "reschedules_min"]
 
     @extend_schema_field({"type": "string", "pattern": r"^([0-9]+|none|null)$"})
     def filter_technician(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -94,21 +105,38 @@ class CallFilter(django_filters.FilterSet):
                 {"technician": [f"Give a technician id or 'none', not {value!r}."]}
             ) from None
 
+    # Each list filter narrows by the board's rule (search.CallFilters), so both agree.
+    def _narrow(self, queryset: QuerySet, **parts) -> QuerySet:
+        return queryset.filter(CallFilters(**parts).q(clock.now()))
+
     @extend_schema_field(_choice_list(ServiceCall.Status.values))
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(status__in=_comma_list(value, ServiceCall.Status.values, "status"))
+        statuses = _comma_list(value, ServiceCall.Status.values, "status")
+        return self._narrow(queryset, statuses=tuple(statuses))
 
     @extend_schema_field(_choice_list(ServiceCall.Priority.values))
     def filter_priority(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(
-            priority__in=_comma_list(value, ServiceCall.Priority.values, "priority")
-        )
+        priorities = _comma_list(value, ServiceCall.Priority.values, "priority")
+        return self._narrow(queryset, priorities=tuple(priorities))
 
     @extend_schema_field(_choice_list(ServiceCall.Risk.values))
     def filter_risk(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(
-            risk_q(_comma_list(value, ServiceCall.Risk.values, "risk"), clock.now())
-        )
+        risks = _comma_list(value, ServiceCall.Risk.values, "risk")
+        return self._narrow(queryset, risks=tuple(risks))
+
+    # Skill codes are reference data, so the schema can only say "codes separated by commas".
+    @extend_schema_field(
+        {"type": "string", "pattern": r"^[^,]+(,[^,]+)*$", "example": "plumbing,hvac"}
+    )
+    def filter_skill(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        known = list(Skill.objects.order_by("code").values_list("code", flat=True))
+        return self._narrow(queryset, skills=tuple(_comma_list(value, known, "skill")))
+
+    def filter_reschedules_min(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return self._narrow(queryset, reschedules_min=int(value))
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(call_search.call_match_q(value))
 
 
 class SiteFilter(django_filters.FilterSet):

@@ -38,6 +38,7 @@ class FiguresSerializer(serializers.Serializer):
     overtime_minutes = serializers.FloatField()
     calls_moved = serializers.IntegerField()
     promises_broken = serializers.IntegerField()
+    waiting = serializers.IntegerField(required=False, help_text="Calls nobody has.")
 
 
 class RouteSerializer(serializers.Serializer):

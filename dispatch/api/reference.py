@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -94,6 +95,15 @@ class TechnicianSerializer(serializers.ModelSerializer):
             "shift_end",
         ]
         read_only_fields = ["last_seen_at"]
+
+    def to_representation(self, instance: Technician) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # No request (no reader known): hidden, the safe answer.
+        user = getattr(self.context.get("request"), "user", None) or AnonymousUser()
+        # Null, not absent: every reader gets the same shape; the schema says why it may be null.
+        for name in selectors.technician_fields_hidden_from(user=user, technician=instance):
+            data[name] = None
+        return data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         def value(name: str) -> Any:

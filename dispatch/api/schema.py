@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.api.common import StrictInputSerializer
+from dispatch.selectors import TECHNICIAN_LOCATION_FIELDS
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTIONS = {
@@ -39,7 +40,36 @@ def document_error_responses(result: dict[str, Any], generator, request, public)
     components = result.get("components", {}).get("schemas", {})
     _close_strict_inputs(components)
     _refuse_nul_in_text(components)
+    _hidden_location_is_null(components)
+    _tracking_url_is_optional(components)
     return result
+
+
+def _tracking_url_is_optional(components: dict[str, Any]) -> None:
+    """A call's `tracking_url` is left out for technicians (it opens the customer's page
+    without a login: office staff only), so no schema may call it required (issue 19)."""
+    for component in components.values():
+        if "tracking_url" in component.get("properties", {}):
+            required = [name for name in component.get("required", []) if name != "tracking_url"]
+            if required:
+                component["required"] = required
+            else:
+                component.pop("required", None)
+
+
+LOCATION_HIDDEN = (
+    "Null unless you may see where this technician is: the technician themselves, a "
+    "dispatcher of their team, or a manager."
+)
+
+
+def _hidden_location_is_null(components: dict[str, Any]) -> None:
+    """A technician as read (not as written) answers its location as null to most readers
+    (selectors.technician_fields_hidden_from); the schema says so."""
+    properties = components.get("Technician", {}).get("properties", {})
+    for name in TECHNICIAN_LOCATION_FIELDS & set(properties):
+        properties[name]["nullable"] = True
+        properties[name]["description"] = LOCATION_HIDDEN
 
 
 NO_NUL = "^[^\\u0000]*$"

@@ -4,10 +4,11 @@ selectors and services and pick a template or fragment."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -16,11 +17,15 @@ from django.views.decorators.http import require_GET, require_POST
 from common import clock, roles
 from common.errors import DispatchError
 from dispatch import selectors
+from dispatch.models import ServiceCall
 from dispatch.selectors.day_plans import plan_waiting
+from dispatch.selectors.search import FILTER_PARAMS, CallFilters, call_filters_from
 from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
 from dispatch.services.moves import call_move
 from dispatch.services.swaps import calls_swap
 from technicians.models import Team
+
+OPEN = ServiceCall.OPEN_STATUSES  # the board shows open calls only
 
 
 def _day(request: HttpRequest) -> date:
@@ -31,6 +36,33 @@ def _day(request: HttpRequest) -> date:
         except ValueError:
             pass  # a bad day in a URL falls back to today rather than failing the page
     return timezone.localdate()
+
+
+def _filters(request: HttpRequest) -> CallFilters:
+    """The board's filters from its URL. A move or swap posts from the page through htmx, whose
+    HX-Current-URL names the page, filters included, so the columns it sends back match."""
+    params = request.GET
+    if request.htmx and not any(params.get(name) for name in FILTER_PARAMS):
+        params = QueryDict(urlsplit(request.headers.get("HX-Current-URL", "")).query)
+    return call_filters_from(params)
+
+
+def _filter_context(filters: CallFilters, board) -> dict:
+    query = [("skill", ",".join(filters.skills)), ("priority", ",".join(filters.priorities))]
+    query += [("risk", ",".join(filters.risks)), ("status", ",".join(filters.statuses))]
+    query.append(
+        ("reschedules_min", "" if filters.reschedules_min is None else filters.reschedules_min)
+    )
+    return {
+        "filters": filters,
+        # For the poll's URL: the columns it fetches are filtered as the page is.
+        "filter_query": urlencode([(k, v) for k, v in query if v != ""]),
+        # The skills the day's calls need, from the cards already read (no query of its own).
+        "skill_choices": sorted({*board.skill_codes, *filters.skills}),
+        "priority_choices": ServiceCall.Priority.choices,
+        "risk_choices": ServiceCall.Risk.choices,
+        "status_choices": [(v, label) for v, label in ServiceCall.Status.choices if v in OPEN],
+    }
 
 
 def _team(request: HttpRequest) -> Team | None:
@@ -98,10 +130,12 @@ def _poll_state(request: HttpRequest, day: date) -> tuple[dict, Team | None] | N
 def _board_context(
     request: HttpRequest, day: date, team: Team | None, state: dict | None = None
 ) -> dict:
-    board = selectors.board_get(user=request.user, day=day, team=team)
+    filters = _filters(request)
+    board = selectors.board_get(user=request.user, day=day, team=team, filters=filters)
     return {
         "alerts": selectors.board_alerts(user=request.user, day=day, team=team, now=clock.now()),
         "board": board,
+        **_filter_context(filters, board),
         **(state or _board_state(day, team)),
         "can_move_any": roles.can_move_any(request.user),
         "roles": sorted(roles.roles_of(request.user)),
@@ -117,7 +151,11 @@ def board(request: HttpRequest) -> HttpResponse:
     except DispatchError as exc:
         return HttpResponse(exc.message, status=exc.status_code)
     context["can_plan"] = roles.can_move_any(request.user)
-    if context["can_plan"]:
+    # Only teams that ask for proposals get them (the board already holds the teams' rows).
+    replans = (
+        team.replan_on_events if team else any(t.replan_on_events for t in context["board"].teams)
+    )
+    if context["can_plan"] and replans:
         context["waiting_plan"] = plan_waiting(day=day, team_id=team.pk if team else None)
     return render(request, "dispatch/board.html", context)
 
@@ -210,6 +248,7 @@ def _changed_columns(request, plan, day: date, team, extra: dict) -> HttpRespons
         team=team,
         technician_ids=list(plan.queues),
         include_unassigned=None in (plan.source_id, plan.target_id),
+        filters=_filters(request),
     )
     context = {
         "board": board,

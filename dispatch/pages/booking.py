@@ -23,6 +23,7 @@ from customers.models import Customer, Site
 from dispatch import selectors
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
 from dispatch.selectors.capacity import capacity_get, reserve_percent
+from dispatch.selectors.search import customers_matching, search_text
 from dispatch.services.booking import (
     HAZARDS,
     CallDetails,
@@ -61,7 +62,12 @@ class BookingForm(forms.Form):
     lat = forms.FloatField(required=False, min_value=-90, max_value=90)
     lng = forms.FloatField(required=False, min_value=-180, max_value=180)
     summary = forms.CharField(max_length=200, required=False)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        required=False,
+        max_length=ServiceCall.MAX_DESCRIPTION_CHARS,
+        error_messages={"max_length": ServiceCall.DESCRIPTION_TOO_LONG},
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     hazards = forms.MultipleChoiceField(
         choices=list(HAZARDS.items()), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -179,14 +185,12 @@ def _offers(request, team, customer, data) -> Offers:
 
 
 def _page(request, form, team, customer, *, offers=None, error=None, status=200) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:100]
+    search = search_text(request.GET.get("q"))
     found = []
     if search:
-        found = list(
-            selectors.customers_visible_to(request.user)
-            .filter(name__icontains=search)
-            .order_by("name", "id")[:SEARCH_LIMIT]
-        )
+        # Name, phone or address: the same rule as "Find a call" (dispatch.selectors.search).
+        customers = selectors.customers_visible_to(request.user)
+        found = list(customers_matching(customers, search).order_by("name", "id")[:SEARCH_LIMIT])
     context = {
         "form": form,
         "team": team,

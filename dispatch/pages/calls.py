@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from common import clock, roles
@@ -45,7 +44,7 @@ def _customer_contact(request: HttpRequest, call) -> dict:
     if not roles.is_office(request.user):
         return {}
     return {
-        "tracking_url": request.build_absolute_uri(reverse("track", args=[call.tracking_token])),
+        "tracking_url": selectors.tracking_url(call.tracking_token),
         "customer_messages": messages_for_call(call_id=call.pk),
     }
 

@@ -104,7 +104,9 @@ def card_html(call: BoardCard, *, calls_prefix: str, team: str, tz: ZoneInfo | N
     head = (
         f'<article class="card risk-{risk} prio-{priority}'
         f'{" working" if working else ""}"\n'
-        f'         id="call-{pk}" data-call="{pk}" data-version="{call.version}" tabindex="0">\n'
+        f'         id="call-{pk}" data-call="{pk}" data-version="{call.version}" tabindex="0"'
+        # Filtered out: kept in its column (queue places and booked minutes stay true), unseen.
+        f"{'' if call.matches else ' hidden'}>\n"
     )
     emergency = '<p class="emergency-flag">⚠ EMERGENCY</p>' if call.priority == "emergency" else ""
     escalated = ""
@@ -116,6 +118,14 @@ def card_html(call: BoardCard, *, calls_prefix: str, team: str, tz: ZoneInfo | N
         f'  <p class="customer">{escape(call.customer_name)}</p>\n'
         f"{_tags(call, working)}{_times(call, tz)}{_risk_line(call, link, team)}</article>\n"
     )
+
+
+def _booked(column: BoardColumn) -> str:
+    booked, shift = column.booked_minutes, column.shift_minutes
+    if booked <= shift:
+        return f"{booked} / {shift} min booked"
+    # More work than the shift holds must read as over, never as a full and healthy day.
+    return f'<span class="over">{booked} / {shift} min booked: over by {booked - shift} min</span>'
 
 
 def column_html(column: BoardColumn, *, board: Board, oob: bool = False) -> SafeString:
@@ -132,7 +142,7 @@ def column_html(column: BoardColumn, *, board: Board, oob: bool = False) -> Safe
         f'<section class="column" id="{escape(column.dom_id)}"{swap} aria-label="{name}">\n'
         f'  <header class="column-head">\n    <h2>{name}</h2>\n'
         f'    <p class="col-meta"><span class="tech-status status-{escape(tech.status)}">{status}'
-        f"</span>\n      · {column.booked_minutes} / {column.shift_minutes} min booked</p>\n"
+        f"</span>\n      · {_booked(column)}</p>\n"
         f"    {overtime}\n  </header>\n"
         f'  <div class="cards" data-technician="{tech.pk}">\n    {cards}\n  </div>\n</section>\n'
     )

@@ -70,7 +70,7 @@ def _can_review_stale(user) -> bool:
 
 def _stale_low_priority(user, now: datetime) -> list[ServiceCall]:
     """Low-priority calls open longer than the setting and not already escalated."""
-    days = getattr(settings, "STALE_LOW_PRIORITY_DAYS", 3)
+    days = settings.STALE_LOW_PRIORITY_DAYS
     return list(
         selectors.calls_visible_to(user)
         .prefetch_related(None)
@@ -129,7 +129,7 @@ def escalation_queue(request: HttpRequest) -> HttpResponse:
         "resolved": _recently_resolved(request.user),
         "can_review_stale": can_review,
         "stale": _with_ages(_stale_low_priority(request.user, now), now) if can_review else [],
-        "stale_days": getattr(settings, "STALE_LOW_PRIORITY_DAYS", 3),
+        "stale_days": settings.STALE_LOW_PRIORITY_DAYS,
         "backlog_alerts": reports.backlog_alerts_recent() if can_review else [],
         "can_resolve": roles.can_resolve_escalations(request.user),
     }

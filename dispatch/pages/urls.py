@@ -3,7 +3,7 @@ booking page, then the board, calls and the customer's tracking page."""
 
 from django.urls import path
 
-from dispatch.pages import board, booking, calls, dashboard, desk, plans, tracking
+from dispatch.pages import board, booking, calls, dashboard, desk, find, plans, tracking
 
 urlpatterns = [
     # The manager's desk
@@ -28,6 +28,7 @@ urlpatterns = [
     path("board/", board.board, name="board"),
     path("board/columns/", board.board_columns, name="board-columns"),
     path("board/move/", board.board_move, name="board-move"),
+    path("calls/find/", find.call_find, name="call-find"),
     path("calls/<int:call_id>/", calls.call_detail, name="call-detail"),
     path("track/<str:token>/", tracking.track, name="track"),
     path("calls/<int:call_id>/escalate/", calls.call_escalate_view, name="call-escalate"),

@@ -7,7 +7,8 @@ and the board agree, whichever solver made it.
 
 Rules of the proposal:
 - work under way (on site, or set out for) stays first with its technician, never moved;
-- only technicians still working today get calls; the calls of one who is not are re-placed;
+- only technicians still working today get calls; one past the end of the shift keeps the queue
+  they are working in overtime, and one marked off has their calls re-placed;
 - what the solver cannot fit on time is placed by the planning core where it is least late
   (emergencies first), so an over-full day gets a plan that says who will be late; a call nobody
   is able to take is listed as unplanned and stays where it is.
@@ -52,6 +53,7 @@ class Figures:
     overtime_minutes: float = 0.0
     calls_moved: int = 0
     promises_broken: int = 0
+    waiting: int = 0  # calls nobody has (before: the unassigned list; after: nobody able)
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -183,6 +185,11 @@ def _problem(day: DayInput, able: set) -> tuple[SolverProblem, dict, dict]:
     for t, route in world.routes.items():
         pinned[t] = list(route.stops[: route.floor])
         free[t] = list(route.stops[route.floor :])
+        if t not in able and not world.workers[t].marked_off:
+            # Past the end of their shift: they are working their queue in overtime, and taking
+            # it from them now hands it to whoever is left (seen on the simulated evening: one
+            # technician planned until the next morning). It stays; nothing new is added.
+            pinned[t], free[t] = list(route.stops), []
         if t not in able:
             continue
         legs = route.with_stops(pinned[t]).plan(world.travel)
@@ -241,7 +248,10 @@ def _place_left(day: DayInput, routes: dict[object, Route], able: set, left: lis
                 continue
             for ins in insertions(routes[t], stop, world.travel, rules=world.rules,
                                   promises=world.promises):  # fmt: skip
+                # Fewest calls late or at risk first, then fewest minutes late: least minutes
+                # alone would turn several on-time calls late to save one call's lateness.
                 cost = (
+                    int(ins.leg.late) + len(ins.ripple.turned_worse),
                     round((lateness(ins.leg) + ins.ripple.added_lateness) / 60.0, 1),
                     len(ins.ripple.promises_broken),
                     ins.travel_added,
@@ -298,7 +308,8 @@ def figures(day: DayInput, routes, legs_of, waiting: Sequence[Stop], *, moved: i
             slack = stop.deadline - world.now
             late += slack < 0
             at_risk += 0 <= slack < margin
-    return Figures(late, at_risk, round(travel / 60.0, 1), round(over / 60.0, 1), moved, broken)
+    minutes = round(travel / 60.0, 1), round(over / 60.0, 1)
+    return Figures(late, at_risk, *minutes, moved, broken, len(waiting))
 
 
 def _travel(route: Route, home: Location | None, travel, drive_home: bool) -> float:

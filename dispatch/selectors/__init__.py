@@ -10,6 +10,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import F, JSONField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 
 from common import roles
 from common.errors import NotFound
@@ -154,6 +155,20 @@ def technicians_visible_to(user) -> QuerySet[Technician]:
     return Technician.objects.select_related("team", "user").prefetch_related("skills")
 
 
+# A technician's home and whereabouts: shown only to those roles.can_see_location allows.
+TECHNICIAN_LOCATION_FIELDS = frozenset(
+    {"home_lat", "home_lng", "last_lat", "last_lng", "last_seen_at"}
+)
+
+
+def technician_fields_hidden_from(*, user, technician: Technician) -> frozenset[str]:
+    """The door for what of a technician a user may read: every serializer of a technician asks
+    here, and answers the fields named as null."""
+    if roles.can_see_location(user, technician):
+        return frozenset()
+    return TECHNICIAN_LOCATION_FIELDS
+
+
 def technician_get_for_user(*, user, technician_id: int) -> Technician:
     try:
         return technicians_visible_to(user).get(pk=technician_id)
@@ -177,6 +192,12 @@ def _done_at(call: ServiceCall) -> datetime | None:
         )
         return cancelled or call.updated_at
     return None
+
+
+def tracking_url(token: str) -> str:
+    """The customer's tracking link, the same in messages, pages and the API: built on
+    PUBLIC_BASE_URL, never the request's Host header (which the client chooses)."""
+    return settings.PUBLIC_BASE_URL + reverse("track", args=[token])
 
 
 def call_get_for_tracking(*, token: str, now: datetime) -> ServiceCall:

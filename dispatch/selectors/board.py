@@ -11,17 +11,18 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from common import roles
+from common import clock, roles
 from common.errors import NotAllowed
 from dispatch.models import CallEvent, Escalation, ServiceCall
 
 # What a board card shows; everything else stays in the database. The board reads these as
 # plain rows (no model instances, no prefetch machinery: a third of a 600-card board's time).
 from dispatch.selectors import _skill_codes, calls_visible_to, technicians_visible_to
+from dispatch.selectors.search import CallFilters
 from technicians.models import Team, Technician
 
 CARD_FIELDS = (
@@ -68,6 +69,8 @@ class BoardCard:
     customer_name: str
     escalated: bool
     skill_codes: list[str]
+    # False when the board's filters leave this card out (it stays in its column, unseen).
+    matches: bool = True
 
     @property
     def pk(self) -> int:
@@ -128,6 +131,12 @@ class Board:
         return reverse("call-detail", args=[0]).removesuffix("0/")
 
     @property
+    def skill_codes(self) -> set[str]:
+        """Every skill a call on this board needs (the board's skill filter offers these)."""
+        cards = [*self.unassigned, *(c for column in self.columns for c in column.calls)]
+        return {code for card in cards for code in card.skill_codes or ()}
+
+    @property
     def call_count(self) -> int:
         return len(self.unassigned) + sum(len(c.calls) for c in self.columns)
 
@@ -152,10 +161,13 @@ def board_get(
     team: Team | None,
     technician_ids: list[int] | None = None,
     include_unassigned: bool = True,
+    filters: CallFilters | None = None,
+    now: datetime | None = None,
 ) -> Board:
     """The day's board for one team in a fixed number of queries, whatever its size.
 
-    `technician_ids` and `include_unassigned` narrow it to the columns a move changed.
+    `technician_ids` and `include_unassigned` narrow it to the columns a move changed; `filters`
+    mark the cards they leave out (read in the same query), which stay in their columns.
     """
     if not roles.is_office(user) and roles.technician_of(user) is None:
         raise NotAllowed("Your account has no role on the board.")
@@ -183,8 +195,12 @@ def board_get(
             skill_codes=_skill_codes(),
         )
         .order_by("position", "id")
-        .values_list(*CARD_FIELDS, "escalated", "skill_codes")
     )
+    extra = ["escalated", "skill_codes"]
+    if filters is not None and filters.active:
+        matches = ExpressionWrapper(filters.q(now or clock.now()), output_field=BooleanField())
+        rows, extra = rows.annotate(matches=matches), [*extra, "matches"]
+    rows = rows.values_list(*CARD_FIELDS, *extra)
     unassigned = []
     for row in rows:
         card = BoardCard(*row)

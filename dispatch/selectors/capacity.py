@@ -60,6 +60,22 @@ class SkillCapacity:
             return 0
         return round(100 * self.reserve_minutes / self.available_minutes)
 
+    @property
+    def over_minutes(self) -> int:
+        """Booked beyond what is available (0 when it fits)."""
+        return max(0, self.booked_minutes - self.available_minutes)
+
+    @property
+    def meter_max(self) -> int:
+        # A meter clamps its value to max: 1470 booked of 90 drew a full, green bar. Over
+        # capacity the scale is the booked work, so the bar reaches past the `high` mark (red).
+        return max(self.available_minutes, self.booked_minutes, 1)
+
+    @property
+    def meter_high(self) -> int:
+        """Where the reserve begins: a bar past it is a warning, past the capacity an alarm."""
+        return max(0, self.available_minutes - self.reserve_minutes)
+
 
 @dataclass
 class DayCapacity:

@@ -151,6 +151,7 @@ def plan_stale_calls(plan: DayPlan, calls: set[int] | None = None) -> list[int]:
 # --- reading a plan for people --------------------------------------------------------------------
 
 FIGURE_WORDS = (
+    ("waiting", "Waiting for a technician", False),
     ("late", "Late calls", False),
     ("at_risk", "At risk", False),
     ("promises_broken", "Promises not kept", False),

@@ -19,6 +19,7 @@ from dispatch.services.background import enqueue
 from dispatch.services.etas import ETA_FIELDS, etas_refresh_technicians
 from dispatch.services.events import event_record, jsonable
 from dispatch.services.moves import with_retries
+from dispatch.services.technicians import technician_released
 from technicians.models import Skill, Technician
 
 EDITABLE = (
@@ -252,6 +253,9 @@ def _call_cancel(
     call.save(update_fields=["status", "position", "version", "updated_at"])
     if call.technician_id:
         _close_gap(call.technician_id, call.scheduled_day)
+        if working:
+            # The call they were on is gone: they are free, not "En route" to nowhere.
+            technician_released(technician_id=call.technician_id)
         etas_refresh_technicians(
             technician_ids=[call.technician_id], day=call.scheduled_day, now=now or clock.now()
         )

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from common import clock, roles
 from common.errors import InvalidInput, NotAllowed
+from dispatch.models import ServiceCall
+from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.services import background
 from dispatch.services.etas import etas_refresh_technicians
 from technicians.models import Technician
@@ -73,3 +75,21 @@ def technician_status_update(
         tech.save(update_fields=fields)
         background.after_commit_recompute([tech.pk], now=now, inline_fallback=True)
     return tech
+
+
+def technician_released(*, technician_id: int) -> None:
+    """The call a technician was on their way to (or at) was taken from them or cancelled: they
+    are free again, not shown "En route" for a call that is no longer theirs (issue 15).
+
+    Called inside the move's or the cancel's transaction, which already holds the technician's
+    lock (every queue change takes it first). A technician still under way on another call of
+    theirs keeps their status.
+    """
+    tech = Technician.objects.get(pk=technician_id)
+    if tech.status not in WORKING_STATUSES:
+        return
+    if ServiceCall.objects.filter(technician_id=tech.pk, status__in=WORKING_STATUSES).exists():
+        return
+    tech.status = Technician.Status.AVAILABLE
+    # updated_at (auto_now is only written when named) lets open boards and phones notice.
+    tech.save(update_fields=["status", "updated_at"])

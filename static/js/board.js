@@ -10,6 +10,8 @@
   let generation = 0; // bumped by every drag, so a poll answer from before it is discarded
   let etag = '"' + columnsEl.dataset.version + '"';
   let focusCall = null; // after a move made from a panel, the keyboard focus returns to its card
+  // "Live" is rendered hidden: only a running poll (this script) makes the board live.
+  if (liveStatus) liveStatus.hidden = false;
 
   function focusCard(id) {
     const card = id && document.getElementById("call-" + id);

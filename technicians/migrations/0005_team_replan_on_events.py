@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('technicians', '0004_handoff_offers'),
+        ("technicians", "0004_handoff_offers"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='team',
-            name='replan_on_events',
+            model_name="team",
+            name="replan_on_events",
             field=models.BooleanField(default=False),
         ),
     ]

@@ -124,6 +124,8 @@ def map_case(context, case):
         return case
     if isinstance(case.query, dict) and case.query.get("team") is not None and KNOWN_IDS:
         case.query["team"] = KNOWN_IDS["teams"][0]  # a reference names a real team
+    if isinstance(case.query, dict) and case.query.get("skill") is not None:
+        case.query["skill"] = "plumbing"  # skill codes are data: an unknown one is a correct 400
     body = case.body
     path = case.operation.path
     if isinstance(body, dict):
@@ -138,6 +140,12 @@ def map_case(context, case):
         if "shift_start" in body or "shift_end" in body:
             body.update(shift_start="08:00:00", shift_end="17:00:00")
         _satisfy_booking_rules(body, path)
+        if path == "/api/v1/plans/":
+            body["day"] = DAY.isoformat()  # today on the fuzzed clock; a day gone by is a 400
+        if path == "/api/v1/technicians/{id}/status/" and not (
+            body.get("status") or body.get("lat") is not None
+        ):
+            body["status"] = "available"  # a status, a location, or both (the description)
         if body.get("strategy") == "accept":
             body.pop("move", None)  # accepting keeps the plan: no move
             if not str(body.get("customer_message", "")).strip():

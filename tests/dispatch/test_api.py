@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -234,7 +235,7 @@ def test_booking_a_call_returns_the_contract_fields(api, csr, customer, site, sk
     # Unassigned: no ETA yet, but the risk and slack come from the deadline (4.5 h away).
     assert data["eta"] is None and data["risk"] == "ok" and data["slack_minutes"] == 270.0
     call = ServiceCall.objects.get(pk=data["id"])
-    assert data["tracking_url"] == f"http://testserver/track/{call.tracking_token}/"
+    assert data["tracking_url"] == f"{settings.PUBLIC_BASE_URL}/track/{call.tracking_token}/"
     assert list(call.events.values_list("kind", flat=True)) == ["booked"]
 
 
@@ -609,3 +610,62 @@ def test_schema_validates_without_warnings(tmp_path: Path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "/api/v1/calls/{id}/move/:" in out.read_text()
+
+
+# --- issue 19: one base URL, honest schema, bounded and typed input ----------------------------
+
+
+def test_tracking_url_is_built_on_public_base_url_not_the_host_header(
+    api, csr, make_call, settings
+):
+    settings.PUBLIC_BASE_URL = "https://track.example.com"
+    settings.ALLOWED_HOSTS = ["*"]
+    call = make_call()
+    client = api.as_user(csr)
+    expected = f"https://track.example.com/track/{call.tracking_token}/"
+    one = client.get(f"{CALLS}{call.pk}/", HTTP_HOST="attacker.example")
+    assert one.json()["tracking_url"] == expected
+    listed = client.get(CALLS, HTTP_HOST="attacker.example").json()["results"]
+    assert [c["tracking_url"] for c in listed] == [expected]
+
+
+def test_schema_does_not_promise_tracking_url_to_everyone(tmp_path: Path):
+    import yaml
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(out))
+    schemas = yaml.safe_load(out.read_text())["components"]["schemas"]
+    with_link = [name for name, s in schemas.items() if "tracking_url" in s.get("properties", {})]
+    assert "Call" in with_link
+    for name in with_link:
+        assert "tracking_url" not in schemas[name].get("required", []), name
+
+
+def test_description_is_bounded_with_a_clear_400(api, csr, customer, site, skills):
+    client = api.as_user(csr)
+    booked = client.post(CALLS, booking(customer, site, description="x" * 5001), format="json")
+    assert booked.status_code == 400 and booked.json()["field"] == "description"
+    assert "at most 5,000 characters" in booked.json()["detail"]
+    assert not ServiceCall.objects.exists()
+    fits = client.post(CALLS, booking(customer, site, description="x" * 5000), format="json")
+    assert fits.status_code == 201, fits.json()
+    call = ServiceCall.objects.get()
+    edited = client.patch(f"{CALLS}{call.pk}/", {"description": "y" * 1_000_000}, format="json")
+    assert edited.status_code == 400 and edited.json()["field"] == "description"
+
+
+@pytest.mark.parametrize("value", [False, True])
+def test_booleans_are_refused_for_numbers(api, dispatcher, manager, tom, customer, value):
+    status = api.as_user(dispatcher).post(
+        f"/api/v1/technicians/{tom.pk}/status/", {"lat": 41.9, "lng": value}, format="json"
+    )
+    assert status.status_code == 400 and status.json()["field"] == "lng"
+    assert "not true or false" in status.json()["detail"]
+    site = api.as_user(manager).post(
+        "/api/v1/sites/",
+        {"customer": customer.pk, "address": "2 Elm St", "lat": value, "lng": -87.6},
+        format="json",
+    )
+    assert site.status_code == 400 and site.json()["field"] == "lat"
+    tom.refresh_from_db()
+    assert tom.last_lng is None

@@ -73,8 +73,9 @@ def test_a_dispatcher_plans_the_day_reads_the_proposal_and_applies_it(
     for figures in (plan["before"], plan["after"]):
         assert set(figures) == {
             "late", "at_risk", "travel_minutes", "overtime_minutes", "calls_moved",
-            "promises_broken",
+            "promises_broken", "waiting",
         }  # fmt: skip
+    assert (plan["before"]["waiting"], plan["after"]["waiting"]) == (6, 0)
     planned = sorted(c for r in plan["routes"] for c in r["calls"])
     assert planned == sorted(c.pk for c in waiting_day)
     assert plan["after"]["late"] == 0 and plan["unplanned"] == []
@@ -268,3 +269,51 @@ def test_a_later_day_is_planned_from_its_shift_start(
     plan = _computed(api, dispatcher, team=north.pk)
     assert plan["after"]["late"] == 0
     assert [c["call"] for c in plan["changes"]] == [call.pk]
+
+
+def test_a_team_that_asks_gets_a_proposal_when_a_call_turns_late_and_never_an_applied_one(
+    north, south, tom, make_call, day_before, django_capture_on_commit_callbacks, dispatcher
+):
+    from dispatch.services.risk import RiskChange, risk_transitions_record
+
+    call = make_call(tom, deadline=local(9))
+    late = RiskChange(call.pk, "at_risk", "late", -5.0, local(9, 5))
+    # Off by default: nothing is prepared.
+    with django_capture_on_commit_callbacks(execute=True):
+        risk_transitions_record([late])
+    assert DayPlan.objects.count() == 0
+    north.replan_on_events = True
+    north.save(update_fields=["replan_on_events"])
+    with django_capture_on_commit_callbacks(execute=True):
+        risk_transitions_record([late])
+    (plan,) = DayPlan.objects.all()
+    assert (plan.team_id, plan.day, plan.trigger, plan.created_by) == (north.pk, DAY, "late", None)
+    # Another late call minutes later does not pile up proposals.
+    with django_capture_on_commit_callbacks(execute=True):
+        risk_transitions_record([late])
+    assert DayPlan.objects.count() == 1
+    plan_compute(plan.pk)
+    plan.refresh_from_db()
+    assert plan.status == "ready" and plan.applied_at is None
+    # The board tells the dispatcher a proposal is waiting.
+    from django.test import Client
+
+    client = Client()
+    client.force_login(dispatcher)
+    page = client.get(f"/board/?day={DAY.isoformat()}&team={north.pk}")
+    assert f"plan #{plan.pk}" in page.content.decode()
+    assert ServiceCall.objects.get(pk=call.pk).technician_id == tom.pk
+
+
+def test_an_emergency_booked_prepares_a_proposal_for_the_teams_that_ask(
+    north, south, dispatcher, customer, site, day_before, django_capture_on_commit_callbacks
+):
+    from dispatch.services.calls import call_book
+
+    south.replan_on_events = True
+    south.save(update_fields=["replan_on_events"])
+    with django_capture_on_commit_callbacks(execute=True):
+        call_book(user=dispatcher, customer=customer, site=site, summary="Gas smell",
+                  scheduled_day=DAY, duration_minutes=30, priority="emergency")  # fmt: skip
+    (plan,) = DayPlan.objects.all()
+    assert (plan.team_id, plan.trigger) == (south.pk, "emergency")

@@ -439,3 +439,69 @@ def test_setting_out_for_an_offered_call_withdraws_the_offer(offered, tom):
     assert (
         event.payload["withdrawn"] is True and event.payload["reason"] == "the call went en_route"
     )
+
+
+# --- a call taken away while the technician is under way (issue 15) ------------------------------
+
+
+def _set_out(call, tom):
+    return call_status_update(
+        user=tom.user, call_id=call.pk, status="en_route", expected_version=call.version, now=NINE
+    )
+
+
+@pytest.mark.parametrize("to", ["tina", None])
+def test_an_en_route_call_moved_away_makes_the_technician_available(
+    day_of_tom, tom, tina, dispatcher, to
+):
+    from dispatch.services.moves import call_move
+
+    first, _ = day_of_tom
+    call = _set_out(first, tom)
+    tom.refresh_from_db()
+    assert tom.status == "en_route"
+    target = tina if to else None
+    call_move(
+        user=dispatcher,
+        call_id=call.pk,
+        technician_id=target.pk if target else None,
+        position=0 if target else None,
+        expected_version=call.version,
+        reason="customer asked for someone else",
+        now=NINE,
+    )
+    tom.refresh_from_db()
+    tina.refresh_from_db()
+    assert tom.status == "available"
+    assert tina.status == "available"  # the new technician has not set out: still assigned
+    assert fresh(call).status == ("assigned" if target else "new")
+
+
+def test_an_en_route_call_cancelled_makes_the_technician_available(day_of_tom, tom, dispatcher):
+    from dispatch.services.calls import call_cancel
+
+    first, _ = day_of_tom
+    call = _set_out(first, tom)
+    call_cancel(user=dispatcher, call=call, reason="customer fixed it", now=NINE)
+    tom.refresh_from_db()
+    assert tom.status == "available"
+
+
+def test_a_reorder_of_another_call_leaves_an_en_route_technician_en_route(
+    day_of_tom, tom, dispatcher, make_call
+):
+    from dispatch.services.moves import call_move
+
+    first, second = day_of_tom
+    _set_out(first, tom)
+    third = make_call(tom, summary="Tap")
+    call_move(
+        user=dispatcher,
+        call_id=third.pk,
+        technician_id=tom.pk,
+        position=1,
+        expected_version=third.version,
+        now=NINE,
+    )
+    tom.refresh_from_db()
+    assert tom.status == "en_route"

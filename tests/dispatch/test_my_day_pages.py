@@ -357,3 +357,116 @@ def test_my_day_version_is_304_until_someone_acts(client, tom, tina, calls):
 def test_my_day_version_is_for_technicians(client, dispatcher):
     client.force_login(dispatcher)
     assert client.get("/me/version/").status_code == 403
+
+
+# --- the phone page, issue 15: next call first, compact notices, keep the place ------------------
+
+
+def test_the_next_call_and_its_button_come_before_offers_notices_and_the_rest(
+    client, tom, tina, dispatcher, calls, make_call
+):
+    from dispatch.services.moves import call_move
+
+    first, second = calls["tom"]
+    theirs = calls["tina"][0]
+    # Someone gives Tom a call: a notice.
+    call_move(
+        user=dispatcher,
+        call_id=theirs.pk,
+        technician_id=tom.pk,
+        position=2,
+        expected_version=version(theirs),
+        now=NINE,
+    )
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    button = page.index('data-action="en_route"')
+    assert page.index(f'id="me-call-{first.pk}"') < button < page.index('id="me-notices"')
+    assert page.index('id="me-notices"') < page.index(f'id="me-call-{second.pk}"')
+    assert page.count('data-action="en_route"') == 1  # only the next call sets out
+
+
+def test_a_call_taken_away_is_one_notice_and_the_technician_is_no_longer_en_route(
+    client, tom, tina, dispatcher, calls
+):
+    from dispatch.services.moves import call_move
+
+    first, second = calls["tom"]
+    client.force_login(tom.user)
+    client.post(
+        f"/me/calls/{first.pk}/status/", {"status": "en_route", "expected_version": first.version}
+    )
+    call_move(
+        user=dispatcher,
+        call_id=first.pk,
+        technician_id=tina.pk,
+        position=0,
+        expected_version=version(first),
+        reason="closer",
+        now=NINE,
+    )
+    page = client.get("/me/").content.decode()
+    notices = page[page.index('id="me-notices"') : page.index("</ul>", page.index("me-notices"))]
+    assert notices.count(f"#{first.pk}") == 1, notices  # not also "was taken from you"
+    assert "took call" in notices and "closer" in notices
+    assert 'id="tech-status">Available<' in page
+    assert f'id="me-call-{first.pk}"' not in page and f'id="me-call-{second.pk}"' in page
+
+
+def test_notices_are_in_time_order(client, tom, dispatcher, calls, make_call, clock_at):
+    from dispatch.services.moves import call_move
+
+    first, second = calls["tom"]
+    extra = [make_call(summary=f"Extra {n}") for n in range(2)]
+    for n, call in enumerate(extra):
+        call_move(
+            user=dispatcher,
+            call_id=call.pk,
+            technician_id=tom.pk,
+            position=2 + n,
+            expected_version=version(call),
+            now=NINE,
+        )
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    assert page.index(f"call #{extra[0].pk} Extra 0") < page.index(f"call #{extra[1].pk} Extra 1")
+
+
+def test_actions_bring_the_technician_back_to_the_call_they_acted_on(client, tom, calls):
+    first, second = calls["tom"]
+    client.force_login(tom.user)
+    moved = client.post(
+        f"/me/calls/{second.pk}/move/", {"direction": "up", "expected_version": version(second)}
+    )
+    assert moved.status_code == 302 and moved["Location"] == f"/me/#me-call-{second.pk}"
+    went = client.post(
+        f"/me/calls/{second.pk}/status/",
+        {"status": "en_route", "expected_version": version(second)},
+    )
+    assert went.status_code == 302 and went["Location"] == "/me/#me-next"
+
+
+def test_done_today_shows_real_minutes_or_none_never_a_question_mark(client, tom, calls, make_call):
+    make_call(tom, summary="Reported", status="completed", position=None, actual_minutes=50)
+    make_call(tom, summary="Unreported", status="completed", position=None)
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    done = page[page.index('id="done-title"') :]
+    assert "?" not in done[: done.index("</ul>")]
+    assert "Done today (2) · 50 min" in done and "50 min</li>" in done
+
+
+def test_an_eta_before_the_window_says_when_the_work_starts(client, tom, make_call, clock_at):
+    clock_at(local(7))
+    make_call(tom, summary="Late morning", window_start=local(10), deadline=local(12))
+    etas_refresh_day(day=DAY, now=local(7))
+    call = ServiceCall.objects.get(summary="Late morning")
+    assert call.eta < call.planned_start  # the planner has Tom at the door early, waiting
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    card = page[page.index(f'id="me-call-{call.pk}"') :]
+    assert (
+        f'starts <span class="starts">{call.planned_start.astimezone(local(7).tzinfo):%H:%M}'
+        in card
+    )
+    assert "arrives" in card

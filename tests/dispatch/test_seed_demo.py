@@ -50,7 +50,7 @@ def counts() -> dict[str, int]:
 
 def test_command_builds_a_believable_company():
     out = StringIO()
-    call_command("seed_demo", "--seed", "1", stdout=out)
+    call_command("seed_demo", "--seed", "1", "--yes-wipe-everything", stdout=out)
 
     today = timezone.localdate()
     calls = ServiceCall.objects.filter(scheduled_day=today)
@@ -248,6 +248,28 @@ def test_another_day_is_built_around_ten_in_the_morning():
     assert set(ServiceCall.objects.values_list("scheduled_day", flat=True)) == {DAY}
     assert ServiceCall.objects.filter(risk="late").exists()
     assert ServiceCall.objects.filter(risk="at_risk").exists()
+
+
+def test_command_refuses_to_wipe_without_debug_unless_told(settings, tom, make_call):
+    """Issue 19: with DEBUG off seed_demo wiped a deployment's data without asking."""
+    settings.DEBUG = False
+    make_call(tom)
+    with pytest.raises(CommandError, match="--yes-wipe-everything"):
+        call_command("seed_demo", "--seed", "1", stdout=StringIO())
+    assert ServiceCall.objects.count() == 1 and Technician.objects.get() == tom
+
+
+def test_command_needs_no_confirmation_with_debug_on(settings, monkeypatch):
+    """`make run` (DEBUG on) seeds without the flag."""
+    settings.DEBUG = True
+    built = []
+    monkeypatch.setattr(
+        "dispatch.management.commands.seed_demo.demo_build",
+        lambda **kw: built.append(kw),
+    )
+    monkeypatch.setattr("dispatch.management.commands.seed_demo.summary_lines", lambda r: [])
+    call_command("seed_demo", "--seed", "2", stdout=StringIO())
+    assert [kw["seed"] for kw in built] == [2]
 
 
 def test_command_refuses_a_bad_day():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from customers.models import Customer, Site
@@ -236,7 +237,8 @@ def test_office_staff_see_the_tracking_link_and_what_the_customer_was_sent(
     customer_messages_sweep(now=local(8, 51))  # no address on file: both channels skipped
     client.force_login(csr)
     html = client.get(f"/calls/{call.pk}/").content.decode()
-    assert f"http://testserver/track/{call.tracking_token}/" in html
+    # The link the customer was sent, on PUBLIC_BASE_URL (not this request's host; issue 19).
+    assert f"{settings.PUBLIC_BASE_URL}/track/{call.tracking_token}/" in html
     assert "On my way" in html and "The customer has no phone number on file." in html
 
 

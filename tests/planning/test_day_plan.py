@@ -118,12 +118,35 @@ def test_a_call_nobody_able_can_take_is_unplanned_and_stays_where_it_is():
 
 
 def test_nobody_still_working_means_no_plan_and_nothing_moves():
+    # Past the end of the shift: the queue being worked in overtime stays as it is.
     stops = _grid_calls(3)
     world = _world({1: _route(stops, end=0.0)}, {1: _worker(1, end=0.0)}, now=10.0)
     proposal = _plan(DayInput(world, homes={}))
     assert proposal.routes[1] == [s.id for s in stops]
-    assert proposal.unplanned == [s.id for s in stops]
+    assert proposal.unplanned == []
     assert proposal.changes == []
+
+
+def test_a_technician_past_their_shift_keeps_their_queue_and_gets_nothing_new():
+    late_queue = [Stop(1, (0.0, 1.0), 60 * MIN), Stop(2, (0.0, 2.0), 60 * MIN)]
+    waiting = Stop(3, (0.0, 1.5), 20 * MIN)
+    workers = {1: _worker(1, end=100 * MIN), 2: _worker(2)}
+    routes = {1: _route(late_queue, end=100 * MIN), 2: _route(origin=(50.0, 50.0))}
+    world = _world(routes, workers, now=120 * MIN)
+    proposal = _plan(DayInput(world, homes={}, unassigned=[waiting]))
+    assert proposal.routes[1] == [1, 2]
+    assert proposal.routes[2] == [3]
+
+
+def test_a_technician_marked_off_has_their_calls_re_placed():
+    from dataclasses import replace
+
+    queue = [Stop(1, (0.0, 1.0), 30 * MIN)]
+    workers = {1: replace(_worker(1), marked_off=True), 2: _worker(2)}
+    world = _world({1: _route(queue), 2: _route()}, workers, now=60 * MIN)
+    proposal = _plan(DayInput(world, homes={}))
+    assert proposal.routes == {1: [], 2: [1]}
+    assert proposal.after.calls_moved == 1
 
 
 def _planned_world(proposal, world, stops):

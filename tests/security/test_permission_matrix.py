@@ -168,6 +168,8 @@ MATRIX_TEXT = """
 /me/offers/<offer_id>/withdraw/              POST    302  403  403  302  404  403  403
 /book/                                       GET     302  200  200  403  403  200  200
 /book/                                       POST    302  200  200  403  403  200  200
+/calls/find/                                 GET     302  200  200  403  403  200  200
+/calls/find/                                 POST    302  405  405  405  405  405  405
 /calls/<call_id>/suggest/                    GET     302  200  200  200  404  200  200
 /calls/<call_id>/suggest/                    POST    302  405  405  405  405  405  405
 /board/swap/                                 GET     302  405  405  405  405  405  405

@@ -1,7 +1,10 @@
-"""`manage.py seed_demo [--seed N] [--day YYYY-MM-DD]`: a demo company and its day.
+"""`manage.py seed_demo [--seed N] [--day YYYY-MM-DD] [--yes-wipe-everything]`: a demo company
+and its day.
 
 Wipes the dispatch data (calls, events, escalations, sites, customers, technicians, teams,
 skills) and the demo logins, then builds them again; the generation lives in dispatch/demo/.
+With DEBUG off (a deploy, maybe production) it refuses unless told --yes-wipe-everything: one
+mistyped command must not erase a real company's day (issue 19).
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import argparse
 import time
 from datetime import date
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from dispatch.demo import demo_build, summary_lines
@@ -24,6 +28,9 @@ def iso_day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"must be YYYY-MM-DD, got {value!r}") from exc
 
 
+WIPE_FLAG = "--yes-wipe-everything"
+
+
 class Command(BaseCommand):
     help = (
         "Replace ALL dispatch data (calls, customers, technicians, teams, skills) with a demo "
@@ -35,8 +42,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--day", type=iso_day, default=None, help="the day of the calls (default: today)"
         )
+        parser.add_argument(
+            WIPE_FLAG,
+            action="store_true",
+            help="required when DEBUG is off: confirms that ALL dispatch data is to be deleted",
+        )
 
-    def handle(self, *args, seed: int, day: date | None, **options):
+    def handle(self, *args, seed: int, day: date | None, yes_wipe_everything: bool, **options):
+        if not settings.DEBUG and not yes_wipe_everything:
+            raise CommandError(
+                "DEBUG is off, so this may be a real deployment: seed_demo would delete ALL "
+                "calls, customers, technicians, teams and skills. Run it again with "
+                f"{WIPE_FLAG} if that is what you want."
+            )
         now = timezone.now()
         started = time.perf_counter()
         result = demo_build(seed=seed, day=day or timezone.localdate(now), now=now)

@@ -14,6 +14,7 @@ from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
 from dispatch.services.moves.result import MovePlan, RippleEntry
 from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
+from dispatch.services.technicians import technician_released
 
 # --- applying ---------------------------------------------------------------------------------
 
@@ -29,6 +30,9 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
     risks: list[RiskChange] = []
     _apply_moved_call(plan, now, risks)
     _rewrite_queues(plan, now, risks)
+    if plan.takes_from_working_tech:
+        # They were on their way to (or at) this call: no longer, so not "En route" any more.
+        technician_released(technician_id=plan.source_id)
     broken = {e.call_id for e in plan.ripple if e.promise_broken}
     _count_reschedules(broken)
     # Every other field of `call` was set here and saved above; only the counter moved in SQL.
