@@ -19,7 +19,8 @@ sync workers, like production) on --port, and measures over HTTP on loopback as 
 - fleet recompute (etas_refresh_day) at --fleet-techs x --fleet-calls (--quick: 200 x 2,000) vs
   raw reads and UPDATE .. FROM (VALUES ..) of the same changed rows (bench_recompute.py);
 - the ETA engine's stops/s on the Solomon routes vs the same arithmetic vectorised with NumPy;
-- candidates for one call (200 x 10), by bench/bench_candidates.py when that file exists.
+- candidates for one call (200 x 10), by bench/bench_candidates.py when that file exists;
+- the day planner, by ``bench/bench_plan.py --quick`` (its own database; ``--skip plan``).
 
 Measure and baseline alternate run by run (the machine is shared; the ratio is the figure).
 Query counts come from one untimed run in this process through Django's test client.
@@ -733,27 +734,22 @@ def engine_row(args) -> Row:
 
 
 def candidates_rows(args) -> list[Row]:
-    path = REPO / "bench" / "bench_candidates.py"
+    return script_rows("bench_candidates.py", "candidates 200x10", [])
+
+
+def script_rows(script: str, label: str, extra: list[str]) -> list[Row]:
+    """Run another bench script as is and point the table at its own output."""
+    path = REPO / "bench" / script
     if not path.exists():
-        return [
-            Row("candidates 200x10", [], [], "-", note="bench/bench_candidates.py not present yet")
-        ]
+        return [Row(label, [], [], "-", note=f"bench/{script} not present yet")]
     began = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, str(path)], cwd=REPO, capture_output=True, text=True, timeout=1800
+        [sys.executable, str(path), *extra], cwd=REPO, capture_output=True, text=True, timeout=1800
     )
     took = time.perf_counter() - began
-    print(f"\n--- bench/bench_candidates.py (exit {done.returncode}, {took:.0f} s) ---")
+    print(f"\n--- bench/{script} {' '.join(extra)} (exit {done.returncode}, {took:.0f} s) ---")
     print(done.stdout[-6000:], done.stderr[-2000:] if done.returncode else "")
-    return [
-        Row(
-            "candidates 200x10",
-            [],
-            [],
-            "-",
-            note=f"see bench_candidates.py output above (exit {done.returncode})",
-        )
-    ]
+    return [Row(label, [], [], "-", note=f"see {script} output above (exit {done.returncode})")]
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -775,7 +771,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "18900")))
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument(
-        "--skip", default="", help="comma list of: http, recompute, engine, candidates"
+        "--skip", default="", help="comma list of: http, recompute, engine, candidates, plan"
     )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -811,6 +807,8 @@ def main() -> None:
         rows.append(recompute_row(args))
     if "candidates" not in skip:
         rows += candidates_rows(args)
+    if "plan" not in skip:
+        rows += script_rows("bench_plan.py", "day planner (quick)", ["--quick"])
     print()
     print(table(rows))
     print(
