@@ -263,7 +263,7 @@ def child_insertion(args) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from dispatch.planning.day_plan import figures
+    from dispatch.planning.plan_figures import figures
     from dispatch.selectors.day_plans import plan_input
 
     day = timezone.localdate()

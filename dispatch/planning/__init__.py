@@ -16,4 +16,7 @@ ask these functions, so they cannot disagree.
 - ``choice``: the best place per technician, and the one ranking of candidates
 - ``rescue``: earlier / reassign / swap for a call at risk
 - ``booking``: which arrival windows fit a queue
+- ``solver``: the one small interface to a routing solver; ``pyvrp_solver``: the default one
+- ``day_plan``: plan the day (the solver proposes, the core judges); ``plan_figures``: the
+  figures and changes a plan is judged and told by
 """

@@ -59,11 +59,14 @@ def test_the_planner_throttles_replans_that_no_booking_asks_for():
 
 
 def test_the_bound_knows_every_call_at_the_start_and_its_day_goes_exactly_as_planned():
-    day = day_generate(techs=6, calls=30, seed=2)
+    # Seed 5: every call can be reached in time (on seed 2 three emergencies cannot: the plan
+    # leaves them waiting for a person to send someone, and the simulation's fallback does).
+    day = day_generate(techs=6, calls=30, seed=5)
     sim = PlannedSimulation(day, "bound", TRAVEL, seconds=FAST)
     out = sim.run()
     assert sim.replans == 1
     plan = sim.proposal
+    assert plan.unplanned == []
     assert sorted(c for ids in plan.routes.values() for c in ids) == [c.id for c in day.calls]
     for call in day.calls:
         leg = plan.legs[call.id]
@@ -81,7 +84,7 @@ def test_the_bound_is_at_least_as_good_as_every_policy_when_it_can_serve_everyon
         # More search than a re-plan gets, as the bound does, so a loaded machine still finds it.
         sim = PlannedSimulation(day, "bound", TRAVEL, seconds=5 * FAST)
         bound = day_report(day, "bound", sim.run())
-        assert sim.proposal.late_placed == []  # the solver found everyone a place on time
+        assert sim.proposal.after.late == 0  # the plan has everyone on time
         others = [day_simulate(day, p, TRAVEL) for p in ("baseline", "ours")]
         planner = PlannedSimulation(day, "planner", TRAVEL, seconds=FAST)
         others.append(day_report(day, "planner", planner.run()))
