@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from common import roles
 from common.errors import NotAllowed, NotFound
@@ -111,3 +112,42 @@ def rota_shift_get_for_user(*, user, shift_id: int, for_update: bool = False) ->
         return shifts.get(pk=shift_id)
     except (OnCallShift.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"On-call span {shift_id} was not found.") from None
+
+
+def _until(value: datetime) -> str:
+    return f"{timezone.localtime(value):%H:%M}"
+
+
+def on_call_words(team_ids: Iterable[int], now: datetime) -> dict[int, str]:
+    """Each team's on-call line for a backlog alert, "On call: Tom (until 08:00)"; when nobody
+    is on call now, who is next within a day. One query for every team asked about."""
+    team_ids = list(team_ids)
+    now_on: dict[int, list[OnCallShift]] = defaultdict(list)
+    upcoming: dict[int, OnCallShift] = {}
+    shifts = (
+        live_shifts()
+        .filter(team_id__in=team_ids, ends_at__gt=now, starts_at__lt=now + timedelta(days=1))
+        .select_related("technician")
+        .order_by("starts_at", "technician__name", "id")
+    )
+    for shift in shifts:
+        if shift.starts_at <= now:
+            now_on[shift.team_id].append(shift)
+        else:
+            upcoming.setdefault(shift.team_id, shift)
+    words = {}
+    for team_id in team_ids:
+        if now_on[team_id]:
+            names = ", ".join(
+                f"{s.technician.name} (until {_until(s.ends_at)})" for s in now_on[team_id]
+            )
+            words[team_id] = f"On call: {names}"
+        elif team_id in upcoming:
+            s = upcoming[team_id]
+            words[team_id] = (
+                f"On call: nobody now; next {s.technician.name} from {_until(s.starts_at)} "
+                f"(until {_until(s.ends_at)})"
+            )
+        else:
+            words[team_id] = "On call: nobody in the next 24 hours"
+    return words
