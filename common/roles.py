@@ -72,6 +72,11 @@ def can_edit_reference_data(user: User) -> bool:
     return MANAGER in roles_of(user)
 
 
+def can_edit_rota(user: User) -> bool:
+    """The on-call rota (nights and weekends) is a manager's to set."""
+    return MANAGER in roles_of(user)
+
+
 def can_see_escalations(user: User) -> bool:
     """The escalation queue and each escalation in it are the office's (no technician's)."""
     return is_office(user)

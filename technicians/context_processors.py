@@ -17,4 +17,5 @@ def nav(request: HttpRequest) -> dict:
         "nav_is_technician": SimpleLazyObject(lambda: roles.TECHNICIAN in roles.roles_of(user)),
         "nav_is_office": SimpleLazyObject(lambda: roles.is_office(user)),
         "nav_dashboards": SimpleLazyObject(lambda: roles.can_see_dashboards(user)),
+        "nav_rota": SimpleLazyObject(lambda: roles.can_edit_rota(user)),
     }

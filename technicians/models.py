@@ -154,3 +154,55 @@ class HandoffOffer(models.Model):
 
     def __str__(self) -> str:
         return f"Call {self.call_id} offered to {self.to_technician_id} ({self.status})"
+
+
+class OnCallShift(models.Model):
+    """A span of the rota: this technician is on call for their team (nights, weekends).
+
+    An emergency inside the span may be sent to them whatever their shift says (the one rule in
+    dispatch/planning/eligibility.py), the call-out shown as a cost. Managers add and remove
+    spans on `/rota/`; a removed span stays as the record of who removed it and when.
+    """
+
+    technician = models.ForeignKey(
+        Technician, on_delete=models.PROTECT, related_name="on_call_shifts"
+    )
+    # The technician's team when the span was added: the team whose nights it covers.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="on_call_shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+    # Who added it (None for the demo's seeded rota) and who removed it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["team", "starts_at"], name="on_call_team_start"),
+            models.Index(fields=["technician", "starts_at"], name="on_call_tech_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="on_call_ends_after_start",
+                violation_error_message="An on-call span must end after it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.technician_id} on call {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M}"

@@ -40,6 +40,10 @@ class CandidateSerializer(serializers.Serializer):
     max_shift_minutes = serializers.FloatField()
     ripple_words = serializers.CharField()
     other_team = serializers.BooleanField(help_text="The technician is on another team.")
+    call_out = serializers.CharField(
+        help_text='An on-call technician sent outside their shift, the cost in words ("call-out: '
+        'on call 17:00-08:00, overtime"); empty otherwise.'
+    )
 
 
 class ExcludedSerializer(serializers.Serializer):

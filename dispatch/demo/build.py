@@ -18,10 +18,11 @@ from dispatch.demo.day import plan_demo
 from dispatch.demo.history import save_calls
 from dispatch.demo.plan import company_tz
 from dispatch.demo.reference import PASSWORD, TECHNICIAN_COUNT
+from dispatch.demo.rota import save_rota
 from dispatch.demo.save import save_company, save_users, wipe
 from dispatch.models import ServiceCall
 from dispatch.services.etas import etas_refresh_day
-from technicians.models import Team, Technician
+from technicians.models import OnCallShift, Team, Technician
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def demo_build(
         wipe()
         users = save_users(plan)
         company = save_company(plan, users)
+        save_rota(day, company[1], plan.now)
         save_calls(plan, users, company)
         etas_refresh_day(day=day, now=plan.now)
     return DemoResult(seed=seed, day=day, now=plan.now)
@@ -71,6 +73,7 @@ def summary_lines(result: DemoResult) -> list[str]:
         f"  calls: {len(calls)}, emergencies: {sum(c[2] == 'emergency' for c in calls)}",
         f"    by status: {counted(c[0] for c in calls)}",
         f"    by risk (open calls): {counted(c[1] for c in open_calls)}",
+        f"  on-call rota: {OnCallShift.objects.count()} spans (every night 17:00-08:00, weekends)",
         f"Logins (password {PASSWORD}):",
         "  manager      manager; staff and superuser, so /admin/ too",
         "  dispatcher   dispatcher, team North",

@@ -29,7 +29,7 @@ from dispatch.models import (
     ServiceCall,
     TurnedAwayCall,
 )
-from technicians.models import Skill, Team, Technician
+from technicians.models import OnCallShift, Skill, Team, Technician
 
 
 def demo_usernames() -> list[str]:
@@ -46,6 +46,7 @@ def wipe() -> None:
     ServiceCall.objects.all().delete()
     Site.objects.all().delete()
     Customer.objects.all().delete()
+    OnCallShift.objects.all().delete()
     Technician.objects.all().delete()
     Team.objects.all().delete()
     Skill.objects.all().delete()

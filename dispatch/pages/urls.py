@@ -3,7 +3,7 @@ booking page, then the board, calls and the customer's tracking page."""
 
 from django.urls import path
 
-from dispatch.pages import board, booking, calls, dashboard, desk, find, plans, tracking
+from dispatch.pages import board, booking, calls, dashboard, desk, find, plans, rota, tracking
 
 urlpatterns = [
     # The manager's desk
@@ -20,6 +20,9 @@ urlpatterns = [
     ),
     # The dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    # The on-call rota (nights and weekends): managers set it
+    path("rota/", rota.rota, name="rota"),
+    path("rota/<int:shift_id>/remove/", rota.rota_remove, name="rota-remove"),
     path("reports/concessions/", dashboard.concessions, name="report-concessions"),
     # Booking
     path("book/", booking.book, name="book"),

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from dispatch.planning.eligibility import Worker, unable
+from dispatch.planning.eligibility import Worker, call_out, unable
 from dispatch.planning.eta import Stop, Travel
 from dispatch.planning.insertion import Insertion, insertions
 from dispatch.planning.promises import Promises
@@ -48,6 +48,7 @@ class Choice:
     ripple: Ripple  # to every other call: the new queue's and the one it leaves
     other_team: bool = False
     name: str = ""  # the last tie-break, so a ranking reads the same every time
+    call_out: str = ""  # an on-call technician sent outside their shift: the cost, in words
 
     @property
     def position(self) -> int:
@@ -142,12 +143,16 @@ def _choose(
         if tech_id == owner:
             continue
         reasons = unable(worker, needs, now=world.now, emergency=emergency)
-        place = "; ".join(reasons) if reasons else place_in(world.routes[tech_id])
+        route = world.routes[tech_id]
+        if emergency and worker.on_call_at(world.now):
+            route = route.starting_by(world.now)  # called out: sets off now
+        place = "; ".join(reasons) if reasons else place_in(route)
         if isinstance(place, str):
             excluded.append((tech_id, place))
             continue
         other = home_team is not None and worker.team != home_team
-        found.append(Choice(tech_id, place, place.ripple + leaving, other, worker.name))
+        cost = call_out(worker, now=world.now, at=place.leg.arrival, emergency=emergency)
+        found.append(Choice(tech_id, place, place.ripple + leaving, other, worker.name, cost))
     return found, excluded
 
 

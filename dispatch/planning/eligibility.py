@@ -24,11 +24,16 @@ class Worker:
     shift_words: tuple[str, str] = ("", "")  # the shift as the company reads it: 08:00, 17:00
     marked_off: bool = False  # marked off during the shift (sick, gone home): not working today
     on_call: tuple[tuple[float, float], ...] = ()  # on-call spans, for emergencies off shift
+    on_call_words: tuple[str, ...] = ()  # each span as the company reads it: 17:00-08:00
     team: object = None
     name: str = ""
 
     def on_call_at(self, at: float) -> bool:
-        return any(start <= at < end for start, end in self.on_call)
+        return self.on_call_span(at) is not None
+
+    def on_call_span(self, at: float) -> int | None:
+        """The index of the on-call span holding ``at``, else None."""
+        return next((i for i, (s, e) in enumerate(self.on_call) if s <= at < e), None)
 
 
 def missing_skills(worker: Worker, needs: Iterable[str]) -> list[str]:
@@ -61,6 +66,20 @@ def unable(
         # For an emergency, arriving after the shift end is overtime: a cost shown, not a bar.
         reasons.append(f"shift ends {worker.shift_words[1]}".rstrip())
     return reasons
+
+
+def call_out(worker: Worker, *, now: float, at: float, emergency: bool) -> str:
+    """The cost of sending an on-call technician to an emergency outside their shift, in words
+    ("call-out: on call 17:00-08:00, overtime"); empty when it is no call-out (not an emergency,
+    not on call, or the work falls inside the shift)."""
+    if not emergency or worker.shift_start <= at < worker.shift_end:
+        return ""
+    span = worker.on_call_span(now)
+    span = span if span is not None else worker.on_call_span(at)
+    if span is None:
+        return ""
+    words = worker.on_call_words[span] if span < len(worker.on_call_words) else ""
+    return f"call-out: on call {words}, overtime" if words else "call-out: on call, overtime"
 
 
 def works_after(worker: Worker, now: float) -> bool:

@@ -35,6 +35,11 @@ class Route:
     def with_stops(self, stops: Sequence[Stop]) -> Route:
         return replace(self, stops=stops)
 
+    def starting_by(self, now: float) -> Route:
+        """The queue planned from ``now`` at the latest: an on-call technician called out before
+        their shift starts sets off now, not at the shift start (from where the day starts)."""
+        return self if self.start_at <= now else replace(self, start_at=now)
+
     def index_of(self, stop_id: object) -> int | None:
         return next((i for i, s in enumerate(self.stops) if s.id == stop_id), None)
 

@@ -37,6 +37,7 @@ class Candidate:
     other_team: bool = False
     ripple_words: str = "none"
     ripple_words_unnamed: str = "none"  # the same without call numbers, for technicians
+    call_out: str = ""  # an on-call technician sent outside their shift: "call-out: on call ..."
 
     @property
     def hurts(self) -> bool:
@@ -72,6 +73,7 @@ def candidate_of(plan: PlanningWorld, found: Choice) -> Candidate:
         travel_added_minutes=round(found.insertion.travel_added / 60.0, 1),
         overtime=found.overtime,
         other_team=found.other_team,
+        call_out=found.call_out,
         **ripple_figures(found.ripple),
     )
 

@@ -26,6 +26,7 @@ from dispatch.planning.eta import Leg, Location, Stop
 from dispatch.planning.promises import Promises
 from dispatch.planning.routes import Route, Start, route_build
 from dispatch.planning.rules import Rules
+from dispatch.selectors.rota import on_call_spans
 from technicians.models import Technician
 
 
@@ -281,7 +282,18 @@ def _shift_words(start: time, end: time) -> tuple[str, str]:
     return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
-def worker_of(tech: Technician, skills: Iterable[str], day: date, now: datetime) -> Worker:
+def _on_call_words(start: datetime, end: datetime) -> str:
+    return f"{timezone.localtime(start):%H:%M}-{timezone.localtime(end):%H:%M}"
+
+
+def worker_of(
+    tech: Technician,
+    skills: Iterable[str],
+    day: date,
+    now: datetime,
+    on_call: Sequence[tuple[datetime, datetime]] = (),
+) -> Worker:
+    """``on_call``: the technician's on-call spans around the day (rota.on_call_spans)."""
     start, end = shift_bounds(day, tech.shift_start, tech.shift_end)
     # "Off" is a live status: it marks someone off only on the day it is said, during the shift.
     marked_off = tech.status == "off" and day == timezone.localdate(now)
@@ -292,6 +304,8 @@ def worker_of(tech: Technician, skills: Iterable[str], day: date, now: datetime)
         shift_end=end.timestamp(),
         shift_words=_shift_words(tech.shift_start, tech.shift_end),
         marked_off=marked_off,
+        on_call=tuple((a.timestamp(), b.timestamp()) for a, b in on_call),
+        on_call_words=tuple(_on_call_words(a, b) for a, b in on_call),
         team=tech.team_id,
         name=tech.name,
     )
@@ -333,9 +347,11 @@ class PlanningWorld:
 def world_load(
     *, techs: Sequence[Technician], day: date, now: datetime, with_call_skills: bool = False
 ) -> PlanningWorld:
-    """Queues, skills, promises and routes of these technicians on a day (two or three queries)."""
+    """Queues, skills, on-call spans, promises and routes of these technicians on a day (three
+    or four queries)."""
     ids = [t.pk for t in techs]
     skills = technician_skills(ids)
+    on_call = on_call_spans(ids, day, now)
     rows: dict[int, list[tuple]] = defaultdict(list)
     for row in (
         ServiceCall.objects.filter(
@@ -348,7 +364,7 @@ def world_load(
     every = [r for queue in rows.values() for r in queue]
     world = World(
         routes={t.pk: _route_of_rows(place_of(t), rows[t.pk], day, now) for t in techs},
-        workers={t.pk: worker_of(t, skills[t.pk], day, now) for t in techs},
+        workers={t.pk: worker_of(t, skills[t.pk], day, now, on_call[t.pk]) for t in techs},
         promises=promises_of((r[_ID], r[_PROMISED]) for r in every),
         rules=planning_rules(),
         travel=travel_provider(),

@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Ma
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from common import clock
 from dispatch.models import Escalation, ServiceCall
 from technicians.models import Technician
 
@@ -294,12 +295,20 @@ def turned_away_counts(*, today: date) -> dict[str, int]:
     )
 
 
-def backlog_alerts_recent(*, limit: int = 10) -> list:
-    """Open backlog alerts first, then the latest cleared ones, with their teams. One query."""
+def backlog_alerts_recent(*, limit: int = 10, now: datetime | None = None) -> list:
+    """Open backlog alerts first, then the latest cleared ones, with their teams; each open one
+    with who is on call for its team now (``on_call_words``). One query, two with open alerts."""
     from dispatch.models import BacklogAlert
+    from dispatch.selectors.rota import on_call_words
 
-    return list(
+    alerts = list(
         BacklogAlert.objects.select_related("team").order_by(
             F("cleared_at").desc(nulls_first=True), "-raised_at", "-id"
         )[:limit]
     )
+    open_alerts = [a for a in alerts if a.cleared_at is None]
+    if open_alerts:
+        words = on_call_words({a.team_id for a in open_alerts}, now or clock.now())
+        for alert in open_alerts:
+            alert.on_call_words = words[alert.team_id]
+    return alerts

@@ -92,3 +92,30 @@ def test_a_rescue_swap_never_sends_the_traded_call_into_the_other_technicians_ov
     # B would finish at 112 in a queue whose day ends at 100: no swap is offered.
     assert [o for o in options if o.kind == "swap"] == []
     assert any(o.kind == "reassign" for o in options)
+
+
+def test_the_call_out_is_a_cost_in_words_only_for_an_emergency_outside_the_shift():
+    from dispatch.planning.eligibility import call_out
+
+    on = worker(2, on_call=((17 * H, 32 * H),), on_call_words=("17:00-08:00",))
+    words = "call-out: on call 17:00-08:00, overtime"
+    assert call_out(on, now=22 * H, at=22.5 * H, emergency=True) == words
+    assert call_out(on, now=22 * H, at=22.5 * H, emergency=False) == ""
+    assert call_out(on, now=10 * H, at=11 * H, emergency=True) == ""  # in the shift
+    assert call_out(worker(1), now=22 * H, at=22.5 * H, emergency=True) == ""  # not on call
+
+
+def test_an_on_call_technician_called_out_before_dawn_sets_off_now():
+    # 02:00 of the next day (26 h): the day shift starts at 08:00 (32 h); t2 is on call until then.
+    routes = {t: Route(32 * H, (0.0, 0.0), [], 41 * H) for t in (1, 2)}
+    day = dict(shift_start=32 * H, shift_end=41 * H, shift_words=("08:00", "17:00"))
+    workers = {
+        1: Worker(1, frozenset(), name="a", **day),
+        2: Worker(2, frozenset(), name="b", on_call=((17 * H, 32 * H),), **day),
+    }
+    job = Stop(99, (5.0, 0.0), 600.0, None, None)
+    found, _ = send_now(_world(routes, workers, 26 * H), job, ())
+    assert [c.technician_id for c in found] == [2, 1]
+    assert found[0].insertion.leg.arrival == 26 * H + 5 * 60 and found[0].call_out
+    assert found[1].insertion.leg.arrival >= 32 * H and not found[1].call_out
+    assert Route(32 * H, (0.0, 0.0), [], 41 * H).starting_by(26 * H).start_at == 26 * H

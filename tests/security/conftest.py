@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from common import clock
 from customers.models import Customer, Site
 from dispatch.models import DayPlan, Escalation
-from technicians.models import HandoffOffer
+from technicians.models import HandoffOffer, OnCallShift
 from tests.conftest import make_user
 
 
@@ -66,6 +66,15 @@ def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, custome
         "customer": customer,
         "site": site,
         "newcomer": make_user("nia", None),
+        # Tom on call tonight: `/rota/<shift_id>/` names it.
+        "on_call": OnCallShift.objects.create(
+            technician=tom,
+            team=tom.team,
+            starts_at=morning.replace(hour=23),
+            ends_at=morning.replace(hour=23) + timedelta(hours=9),
+            created_by=manager,
+            created_at=morning,
+        ),
         # A ready plan of tom's team's day that changes nothing (applying it moves no call).
         "plan": DayPlan.objects.create(
             team=tom.team,

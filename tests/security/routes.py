@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -131,6 +132,13 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     # Plan the day: a one-second plan of tom's team's day; the world's plan changes nothing.
     ("/api/v1/plans/", "POST"): {"day": DAY.isoformat(), "team": "{team}", "seconds": 1},
     ("/board/plan/", "POST"): {"day": DAY.isoformat(), "team": "{team}", "seconds": 1},
+    # The on-call rota: tina on call tonight (tom already is, on the span `<shift_id>` names).
+    ("/rota/", "POST"): {
+        "technician": "{tina}",
+        "starts_at": f"{DAY.isoformat()}T17:00",
+        "ends_at": f"{(DAY + timedelta(days=1)).isoformat()}T08:00",
+        "note": "covers the night",
+    },
     ("/api/v1/bookings/turned-away/", "POST"): {
         "reason": "no_capacity",
         "customer": "{customer}",
@@ -213,6 +221,7 @@ RESOURCE_OF_PK = {
     "escalations": "escalation",
     "handoffs": "offer",
     "plans": "plan",
+    "rota": "on_call",
 }
 
 

@@ -62,6 +62,10 @@ MATRIX_TEXT = """
 /escalations/<escalation_id>/resolve/        POST    302  403  403  403  403  302  403
 /dashboard/                                  GET     302  403  200  403  403  200  200
 /dashboard/                                  POST    302  405  405  405  405  405  405
+/rota/                                       GET     302  403  403  403  403  200  403
+/rota/                                       POST    302  403  403  403  403  302  403
+/rota/<shift_id>/remove/                     GET     302  405  405  405  405  405  405
+/rota/<shift_id>/remove/                     POST    302  403  403  403  403  302  403
 /reports/concessions/                        GET     302  403  200  403  403  200  200
 /reports/concessions/                        POST    302  405  405  405  405  405  405
 /                                            GET     302  302  302  302  302  302  302

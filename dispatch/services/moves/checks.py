@@ -15,6 +15,7 @@ from dispatch.selectors import skill_codes_subquery
 from dispatch.selectors.planning import (
     worker_of,
 )
+from dispatch.selectors.rota import on_call_spans
 from dispatch.services.moves.result import MovePlan
 from technicians.models import Technician
 
@@ -187,13 +188,16 @@ def _check_eligible(user, plan: MovePlan, target: Technician | None, now: dateti
     if target is None or target.pk == plan.source_id:
         return
     needs, skills = call.skill_codes, target.skill_codes  # read with the locks
-    worker = worker_of(target, skills, call.scheduled_day, now)
+    emergency = call.priority == "emergency"
+    # On call counts only for an emergency: only then is the rota read (one query).
+    on_call = on_call_spans([target.pk], call.scheduled_day, now)[target.pk] if emergency else ()
+    worker = worker_of(target, skills, call.scheduled_day, now, on_call)
     arrival = plan.after[call.pk].eta
     reasons = unable(
         worker,
         needs,
         now=now.timestamp(),
-        emergency=call.priority == "emergency",
+        emergency=emergency,
         at=arrival.timestamp() if arrival else None,
     )
     if not reasons:
