@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 
 import pytest
 import schemathesis
@@ -146,8 +147,16 @@ def map_case(context, case):
             body.get("status") or body.get("lat") is not None
         ):
             body["status"] = "available"  # a status, a location, or both (the description)
+        if body.get("strategy") != "accept":
+            body.pop("reschedule", None)  # only accepting takes a new time
         if body.get("strategy") == "accept":
             body.pop("move", None)  # accepting keeps the plan: no move
+            # Accepting reschedules honestly: a real window, on one day, ahead of the clock.
+            ahead = (DAY + timedelta(days=1)).isoformat()
+            body["reschedule"] = {
+                "window_start": f"{ahead}T15:00:00Z",
+                "deadline": f"{ahead}T17:00:00Z",
+            }
             if not str(body.get("customer_message", "")).strip():
                 body["customer_message"] = "We will be late; we are sorry."
     return case
