@@ -49,9 +49,7 @@ def test_my_day_shows_my_queue_with_the_next_call_and_a_maps_link(
     assert "On my way" in page
 
 
-def test_my_day_query_count_does_not_grow_with_the_queue(
-    client, tom, make_call, skills, clock_at
-):
+def test_my_day_query_count_does_not_grow_with_the_queue(client, tom, make_call, skills, clock_at):
     clock_at(NINE)
     tom.skills.add(skills["plumbing"])
     # Something in every list the page shows, so each per-call lookup (customer, site, skills)
