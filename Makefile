@@ -1,10 +1,12 @@
 # Thin wrappers over scripts/; see README.md.
 # Extra pytest arguments: make test ARGS="-k eta -x"
 ARGS ?=
+# Mutation testing of dispatch/planning/: make mutate MODULES="promises ripple" (empty: all)
+MODULES ?=
 # Benchmark arguments: make bench BENCH_ARGS="--quick --runs 10" (see bench/README.md)
 BENCH_ARGS ?=
 
-.PHONY: run test lint fmt bench soak
+.PHONY: run test lint fmt bench soak mutate
 
 run:
 	bash scripts/run.sh
@@ -23,3 +25,6 @@ bench:
 
 soak:
 	.venv/bin/python bench/soak.py $(BENCH_ARGS)
+
+mutate:
+	bash scripts/mutate.sh $(MODULES)

@@ -246,8 +246,11 @@ def test_a_dispatcher_may_still_assign_a_call_that_makes_others_late(
     from dispatch.services.moves import call_move
 
     clock_at(NINE)
-    make_call(tom, summary="Boiler", deadline=local(10, 30), duration_minutes=30)
+    boiler = make_call(tom, summary="Boiler", deadline=local(10, 30), duration_minutes=30)
     urgent = make_call(summary="Flood", deadline=local(9, 30), duration_minutes=180)
+    etas_refresh_day(day=DAY, now=NINE)
+    before = fresh(boiler)
+    assert before.risk == "ok" and before.eta < before.deadline  # fine until the move
     result = call_move(
         user=dispatcher,
         call_id=urgent.pk,
@@ -255,7 +258,16 @@ def test_a_dispatcher_may_still_assign_a_call_that_makes_others_late(
         position=0,
         expected_version=urgent.version,
     )
-    assert result.applied
+    assert result.applied and queue(tom) == [urgent.pk, boiler.pk]
+    # Where a claim is refused, the dispatcher's move goes through, and the other call pays for
+    # it: the three-hour flood comes first, so the boiler is reached after its 10:30 deadline,
+    # saved as late, and the ripple says so (this is what the dispatcher was shown to confirm).
+    after = fresh(boiler)
+    assert after.eta >= NINE + timedelta(minutes=180) > after.deadline
+    assert after.risk == "late"
+    (entry,) = [e for e in result.plan.ripple if e.call_id == boiler.pk]
+    assert (entry.risk_before, entry.risk_after) == ("ok", "late") and entry.worsened
+    assert entry.eta_after == after.eta
 
 
 # --- hand-offs ---------------------------------------------------------------------------------
