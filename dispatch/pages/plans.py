@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common import clock
-from common.errors import DispatchError, MoveConflict, NotAllowed
+from common.errors import DispatchError, InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import DayPlan
 from dispatch.selectors.day_plans import (
     day_plan_get_for_user,
@@ -75,10 +76,6 @@ def plan_start(request: HttpRequest) -> HttpResponse:
 
 
 def _parsed(form: dict) -> dict:
-    from django.conf import settings
-
-    from common.errors import InvalidInput
-
     try:
         day = date.fromisoformat(form["day"])
     except ValueError:

@@ -320,11 +320,7 @@ def _overtime_allowed(day: DayInput, route: Route) -> float:
 def _overtime_after(route: Route, base: list[Leg], ins) -> float:
     """The queue's overtime with the insertion: the last finish moves by the insertion's shift
     of the tail, or is the new call's own finish when it goes last."""
-    if ins.position >= len(base):
-        last = ins.leg.finish
-    else:
-        last = base[-1].finish + max(0.0, ins.ripple.max_shift if ins.ripple.max_shift else 0.0)
-        last = max(last, base[-1].finish)
+    last = ins.leg.finish if ins.position >= len(base) else base[-1].finish + ins.ripple.max_shift
     return max(0.0, last - route.shift_end)
 
 

@@ -3,7 +3,7 @@ whether the board has moved on since a plan was made."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from common.errors import NotAllowed, NotFound
 from dispatch.models import DayPlan, ServiceCall
 from dispatch.planning.day_plan import DayInput
 from dispatch.planning.eta import Stop
+from dispatch.planning.promises import Promises
 from dispatch.planning.solver import Costs
 from dispatch.selectors.planning import _ts, call_skills, world_load
 from technicians.models import Technician
@@ -103,10 +104,6 @@ def plan_input(team_id: int | None, day: date, now: datetime) -> PlanInput:
 
 
 def _with_promises(world, extra: dict):
-    from dataclasses import replace
-
-    from dispatch.planning.promises import Promises
-
     promises = Promises({**world.promises.at, **extra}, world.promises.tolerance)
     return replace(world, promises=promises)
 
