@@ -357,3 +357,14 @@ CELERY_BEAT_SCHEDULE["customer-messages"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+
+# Addresses (customers/geocoding/): a Nominatim-compatible search service, with the offline
+# street list of the demo city as the fallback. Empty URL: offline only.
+GEOCODER_URL = env.str("GEOCODER_URL", default="")
+GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="dispatch-board/1.0 (ops@example.com)")
+GEOCODER_TIMEOUT_SECONDS = env.float("GEOCODER_TIMEOUT_SECONDS", default=3.0)
+
+# The demo's clock (common/clock.py): minutes added to real time everywhere the product asks
+# for "now", so `make run` at night shows a company mid-day. 0 = real time; never set in
+# production. scripts/run.sh sets it from `manage.py demo_clock`.
+DEMO_CLOCK_OFFSET_MINUTES = env.int("DEMO_CLOCK_OFFSET_MINUTES", default=0)

@@ -1,8 +1,11 @@
 """The CSR's booking page (`/book/`): thin; the booking service decides.
 
-One form, three buttons: "Find windows" (offers and the capacity meter), "Book" (through an
-offered window, or the CSR's own window with an override reason) and "Turn away" (recorded
-with a reason). Customer search is a plain GET on the same page.
+One form, four buttons: "Find address" (matches for a new site's address from the geocoder,
+customers/geocoding/, as radio buttons; picking one fills latitude and longitude, which stay
+typeable), "Find windows" (offers and the capacity meter), "Book" (through an offered window, or
+the CSR's own window with an override reason) and "Turn away" (recorded with a reason, at any
+point of the call, before windows are found too). Customer search is a plain GET on the same
+page.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from common import clock, roles
 from common.errors import DispatchError, InvalidInput
+from customers.geocoding import Lookup, geocode, pick_coordinates
 from customers.models import Customer, Site
 from dispatch import selectors
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
@@ -129,8 +133,8 @@ def _site_of(customer: Customer | None, data: dict) -> Site | NewSite:
         return site
     if data["lat"] is None or data["lng"] is None or not data["address"].strip():
         raise InvalidInput(
-            "Choose one of the customer's sites, or give a new site's address, latitude and "
-            "longitude.",
+            "Choose one of the customer's sites, or give a new site's address and press "
+            "“Find address” to pick its match (or type its latitude and longitude).",
             "address",
         )
     return NewSite(address=data["address"], lat=data["lat"], lng=data["lng"])
@@ -184,7 +188,9 @@ def _offers(request, team, customer, data) -> Offers:
     return booking_offers(user=request.user, team=team, need=need, now=clock.now())
 
 
-def _page(request, form, team, customer, *, offers=None, error=None, status=200) -> HttpResponse:
+def _page(
+    request, form, team, customer, *, offers=None, lookup=None, error=None, status=200
+) -> HttpResponse:
     search = search_text(request.GET.get("q"))
     found = []
     if search:
@@ -200,6 +206,7 @@ def _page(request, form, team, customer, *, offers=None, error=None, status=200)
         "search": search,
         "found": found,
         "offers": offers,
+        "lookup": lookup,
         "capacity": offers.capacity
         if offers
         else (capacity_get(team=team, now=clock.now()) if team else []),
@@ -232,16 +239,38 @@ def _customer_or_none(request, raw) -> Customer | None:
         return None
 
 
+def _with_pick(post) -> tuple[object, InvalidInput | None]:
+    """The form's data with a picked address match's coordinates in latitude and longitude."""
+    post = post.copy()
+    pick = post.pop("geo_pick", [""])[-1]
+    if not pick:
+        return post, None  # no match picked, or "use the coordinates typed"
+    coordinates = pick_coordinates(pick)
+    if coordinates is None:
+        return post, InvalidInput(
+            "The picked address match is not a latitude and longitude: press “Find address” "
+            "again and pick one.",
+            "address",
+        )
+    post["lat"], post["lng"] = (f"{value:.6f}" for value in coordinates)
+    return post, None
+
+
 def _book_post(request: HttpRequest) -> HttpResponse:
-    form = BookingForm(request.POST)
+    post, pick_error = _with_pick(request.POST)
+    form = BookingForm(post)
     team = _team(request, form)
     customer = None
     try:
+        if pick_error is not None:
+            raise pick_error
         if not form.is_valid():
             raise _first_error(form)
         data = form.cleaned_data
         customer = _customer(request, data["customer"])
         action = request.POST.get("action", "offers")
+        if action == "geocode":
+            return _find_address(request, form, team, customer, data)
         if action == "turn_away":
             return _turn_away(request, team, customer, data)
         if action in ("book", "override"):
@@ -252,6 +281,18 @@ def _book_post(request: HttpRequest) -> HttpResponse:
         return _page(
             request, form, team, customer, offers=offers, error=exc.message, status=exc.status_code
         )
+
+
+def _find_address(request, form, team, customer, data) -> HttpResponse:
+    lookup: Lookup = geocode(data["address"])
+    error = None
+    if not lookup.matches:
+        error = (
+            f"No address matches “{lookup.text}”. Check the street's spelling and give the "
+            "house number and direction (like “1200 N Halsted St”), or type the latitude and "
+            "longitude."
+        )
+    return _page(request, form, team, customer, lookup=lookup, error=error)
 
 
 def _offers_quietly(request, team, customer, form) -> Offers | None:

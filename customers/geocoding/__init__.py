@@ -1,0 +1,100 @@
+"""Addresses to coordinates: a Nominatim-compatible service, and the demo city's streets offline.
+
+`geocode(text)` is the one entry point (the booking page's "Find address"). With
+`GEOCODER_URL` set it asks that service first (nominatim.py); when the service is not set, does
+not answer in `GEOCODER_TIMEOUT_SECONDS`, fails or answers with something that is not a
+Nominatim answer, or finds nothing, the offline street list of Chicago answers (offline.py,
+streets.py), and `Lookup.notice` says in words why the matches come from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from common.errors import InvalidInput
+
+# As the Site.address column: a longer text is not an address.
+MAX_ADDRESS_CHARS = 300
+MATCH_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Match:
+    label: str
+    lat: float
+    lng: float
+    source: str  # "service" (the geocoding service) | "offline" (the street list)
+
+    @property
+    def pick(self) -> str:
+        """The radio button's value: what the booking form reads back."""
+        return f"{self.lat:.6f},{self.lng:.6f}"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    text: str
+    matches: tuple[Match, ...]
+    notice: str = ""  # why the matches come from the offline list, when the service failed
+
+
+class GeocoderUnavailable(Exception):
+    """The service could not be used; `reason` says why, in words for the CSR."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def address_text(raw: str | None) -> str:
+    text = " ".join((raw or "").split())
+    if not text:
+        raise InvalidInput(
+            "Type the address first: house number, direction and street, like “1200 N Halsted St”.",
+            "address",
+        )
+    if len(text) > MAX_ADDRESS_CHARS or "\x00" in text:
+        raise InvalidInput(
+            f"An address is at most {MAX_ADDRESS_CHARS} characters of plain text.", "address"
+        )
+    return text
+
+
+def geocode(raw: str | None, *, limit: int = MATCH_LIMIT) -> Lookup:
+    """Matches for an address as typed, best first (an empty tuple when nothing matches)."""
+    from customers.geocoding import nominatim, offline
+
+    text = address_text(raw)
+    notice = ""
+    if settings.GEOCODER_URL:
+        try:
+            found = nominatim.search(
+                text,
+                url=settings.GEOCODER_URL,
+                user_agent=settings.GEOCODER_USER_AGENT,
+                timeout=settings.GEOCODER_TIMEOUT_SECONDS,
+                limit=limit,
+            )
+        except GeocoderUnavailable as exc:
+            notice = (
+                f"The address service could not be used ({exc.reason}); these matches come "
+                "from the offline street list of Chicago."
+            )
+        else:
+            if found:
+                return Lookup(text, tuple(found))
+    return Lookup(text, tuple(offline.search(text, limit=limit)), notice)
+
+
+def pick_coordinates(value: str) -> tuple[float, float] | None:
+    """A picked match's "lat,lng" back as numbers; None when it is not one."""
+    lat_text, _, lng_text = (value or "").partition(",")
+    try:
+        lat, lng = float(lat_text), float(lng_text)
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return lat, lng
