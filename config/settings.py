@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "technicians.context_processors.nav",
+                "common.context_processors.demo_clock",
             ],
         },
     },

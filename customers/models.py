@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from common import clock
+
 
 def lat_lng_checks(prefix: str, lat: str, lng: str) -> list[models.CheckConstraint]:
     """Latitude and longitude ranges, enforced by the database itself."""
@@ -30,7 +32,7 @@ class Customer(models.Model):
     contract = models.CharField(max_length=32, choices=Contract.choices)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["name"]

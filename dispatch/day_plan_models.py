@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from common import clock
+
 
 class DayPlan(models.Model):
     class Status(models.TextChoices):
@@ -29,7 +31,7 @@ class DayPlan(models.Model):
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.PERSON)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
     seconds = models.PositiveSmallIntegerField()  # the solver's time limit
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     planned_at = models.DateTimeField(null=True, blank=True)  # "now" the plan was made for

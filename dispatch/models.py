@@ -5,8 +5,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 
+from common import clock
 from customers.models import Customer, Site
 from technicians.models import Skill, Technician
 
@@ -89,7 +89,8 @@ class ServiceCall(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The services' clock (common/clock.py), so a demo's shifted time dates new rows too.
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -187,7 +188,7 @@ class CallEvent(models.Model):
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -238,7 +239,7 @@ class Escalation(models.Model):
     # new since (a worse risk, another deadline), never for what the manager already decided.
     risk_at_resolution = models.CharField(max_length=8, blank=True)
     deadline_at_resolution = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -333,7 +334,7 @@ class TurnedAwayCall(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     # Set by the service from its clock (tests replace the clock), hence not auto_now_add.
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -14,6 +14,13 @@ PORT="${PORT:-8000}"
 
 say "migrate"
 python manage.py migrate --noinput
+# The demo is alive at any hour: outside 09:00-15:00 the product's clock is shifted so the demo
+# company is at 10:30 of today (docs/demo.md). Set DEMO_CLOCK_OFFSET_MINUTES=0 for real time.
+if [ -z "${DEMO_CLOCK_OFFSET_MINUTES+set}" ]; then
+    DEMO_CLOCK_OFFSET_MINUTES="$(python manage.py demo_clock)"
+fi
+export DEMO_CLOCK_OFFSET_MINUTES
+say "demo clock offset: ${DEMO_CLOCK_OFFSET_MINUTES} min"
 say "seed_demo --seed 1 (wipes and reseeds the demo data)"
 python manage.py seed_demo --seed 1
 

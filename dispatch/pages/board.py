@@ -35,7 +35,7 @@ def _day(request: HttpRequest) -> date:
             return date.fromisoformat(raw)
         except ValueError:
             pass  # a bad day in a URL falls back to today rather than failing the page
-    return timezone.localdate()
+    return timezone.localdate(clock.now())
 
 
 def _filters(request: HttpRequest) -> CallFilters:

@@ -49,7 +49,7 @@ def plan_start(request: HttpRequest) -> HttpResponse:
     form = {
         "day": request.POST.get("day")
         or request.GET.get("day")
-        or timezone.localdate().isoformat(),
+        or timezone.localdate(clock.now()).isoformat(),
         "team": request.POST.get("team") or request.GET.get("team") or "",
         "seconds": request.POST.get("seconds") or "",
     }

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from common import clock
 from dispatch.demo import demo_build, summary_lines
 
 
@@ -55,7 +56,9 @@ class Command(BaseCommand):
                 "calls, customers, technicians, teams and skills. Run it again with "
                 f"{WIPE_FLAG} if that is what you want."
             )
-        now = timezone.now()
+        # The services' clock: with DEMO_CLOCK_OFFSET_MINUTES (make run at night) the day is
+        # built around the shown time, so the company is mid-day whenever the demo starts.
+        now = clock.now()
         started = time.perf_counter()
         result = demo_build(seed=seed, day=day or timezone.localdate(now), now=now)
         elapsed = time.perf_counter() - started
