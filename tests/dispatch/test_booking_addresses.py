@@ -104,6 +104,16 @@ def test_the_service_answers_first_and_its_failure_is_said_on_the_page(
     assert nothing_saved()
 
 
+def test_a_place_name_from_the_service_is_shown_as_text(csr, new_caller, client, settings):
+    client.force_login(csr)
+    with FakeNominatim() as fake:
+        settings.GEOCODER_URL = fake.url
+        page = client.post(URL, new_caller | {"address": "1 evil", "action": "geocode"})
+    text = page.content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Evil St" in text
+    assert "<script>alert" not in text
+
+
 @pytest.mark.parametrize(
     ("address", "status", "message"),
     [
