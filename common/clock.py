@@ -22,7 +22,7 @@ DEMO_LIVE_FROM, DEMO_LIVE_UNTIL = time(9, 0), time(15, 0)
 
 
 def offset_minutes() -> int:
-    return int(getattr(settings, "DEMO_CLOCK_OFFSET_MINUTES", 0) or 0)
+    return settings.DEMO_CLOCK_OFFSET_MINUTES  # config/settings.py, 0 unless a demo
 
 
 def real_now() -> datetime:

@@ -9,43 +9,19 @@ streets.py), and `Lookup.notice` says in words why the matches come from there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 
 from common.errors import InvalidInput
+from customers.geocoding import nominatim, offline
+from customers.geocoding.matches import (
+    MATCH_LIMIT,
+    MAX_ADDRESS_CHARS,
+    GeocoderUnavailable,
+    Lookup,
+    Match,
+)
 
-# As the Site.address column: a longer text is not an address.
-MAX_ADDRESS_CHARS = 300
-MATCH_LIMIT = 5
-
-
-@dataclass(frozen=True)
-class Match:
-    label: str
-    lat: float
-    lng: float
-    source: str  # "service" (the geocoding service) | "offline" (the street list)
-
-    @property
-    def pick(self) -> str:
-        """The radio button's value: what the booking form reads back."""
-        return f"{self.lat:.6f},{self.lng:.6f}"
-
-
-@dataclass(frozen=True)
-class Lookup:
-    text: str
-    matches: tuple[Match, ...]
-    notice: str = ""  # why the matches come from the offline list, when the service failed
-
-
-class GeocoderUnavailable(Exception):
-    """The service could not be used; `reason` says why, in words for the CSR."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+__all__ = ["GeocoderUnavailable", "Lookup", "Match", "address_text", "geocode", "pick_coordinates"]
 
 
 def address_text(raw: str | None) -> str:
@@ -64,8 +40,6 @@ def address_text(raw: str | None) -> str:
 
 def geocode(raw: str | None, *, limit: int = MATCH_LIMIT) -> Lookup:
     """Matches for an address as typed, best first (an empty tuple when nothing matches)."""
-    from customers.geocoding import nominatim, offline
-
     text = address_text(raw)
     notice = ""
     if settings.GEOCODER_URL:

@@ -13,7 +13,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
-from customers.geocoding import GeocoderUnavailable, Match
+from customers.geocoding.matches import MAX_ADDRESS_CHARS, GeocoderUnavailable, Match
 
 MAX_ANSWER_BYTES = 1_000_000
 
@@ -61,7 +61,9 @@ def _place(item) -> Match | None:
     label = item.get("display_name")
     if not isinstance(label, str) or not (-90 <= lat <= 90 and -180 <= lng <= 180):
         return None
-    return Match(label=" ".join(label.split())[:300], lat=lat, lng=lng, source="service")
+    return Match(
+        label=" ".join(label.split())[:MAX_ADDRESS_CHARS], lat=lat, lng=lng, source="service"
+    )
 
 
 def parse(body: bytes) -> list[Match]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from customers.geocoding import Match
+from customers.geocoding.matches import Match
 from customers.geocoding.streets import (
     LAT_PER_MILE,
     LNG_PER_MILE,
