@@ -133,7 +133,9 @@ def _check_release(user, call, target, taking: bool, reason: str) -> None:
 def _check_escalations_soon() -> None:
     if not settings.REDIS_URL:
         return  # no workers: `recompute_etas --every` runs the rules each minute instead
-    enqueue("dispatch.tasks.check_escalations")
+    from dispatch.tasks import check_escalations  # the tasks build on the services
+
+    enqueue(check_escalations)
 
 
 def call_move_preview(
