@@ -203,7 +203,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeou
 # A last successful recompute older than this shows "background updates delayed" on the board.
 BACKGROUND_DELAY_MINUTES = env.int("BACKGROUND_DELAY_MINUTES", default=2)
 
-# The ETA model (see DESIGN.md "ETA semantics").
+# The ETA model (docs/design.md, "ETA semantics").
 RISK_MARGIN_MINUTES = env.int("RISK_MARGIN_MINUTES", default=30)
 TRAVEL_CIRCUITY = env.float("TRAVEL_CIRCUITY", default=1.3)
 TRAVEL_SPEED_KMH = env.float("TRAVEL_SPEED_KMH", default=40.0)

@@ -1,4 +1,4 @@
-"""The one protocol for changing the board (DESIGN.md "Changing the board").
+"""The one protocol for changing the board (docs/design.md, "Changing the board").
 
 Every assign, unassign, move and reorder goes through `call_move`; `call_move_preview` runs the
 same planning without writing. Steps: lock the affected technicians in id order, check the
