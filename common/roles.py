@@ -1,7 +1,7 @@
 """The four roles (Django groups) and the questions the permission matrix asks of them.
 
-DESIGN.md "Who may do what" is the source; services and selectors call these helpers so pages
-and the API share one answer. Superusers count as managers.
+docs/design.md ("Roles: who may do what") is the source; services and selectors call these
+helpers so pages and the API share one answer. Superusers count as managers.
 """
 
 from __future__ import annotations

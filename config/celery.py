@@ -11,11 +11,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_after_configure.connect
-def _add_backlog_check(sender: Celery, **kwargs: object) -> None:
-    # The backlog alert (issue 8) joins the minute-by-minute runs of settings.CELERY_BEAT_SCHEDULE:
-    # every team's unassigned backlog against its remaining capacity. Same expiry rule: a run that
-    # waited past the next tick is dropped; the next one does the same work with a fresher "now".
-    sender.add_periodic_task(
-        60.0, sender.signature("dispatch.tasks.check_backlog"), name="check-backlog", expires=55
-    )
+@app.on_after_finalize.connect
+def _add_beat_schedule(sender: Celery, **kwargs: object) -> None:
+    # Finalized means Django is set up and the task modules import (beat finalizes before it
+    # reads the schedule), so the schedule can name the task objects (config/beat.py).
+    from config.beat import beat_schedule
+
+    sender.conf.beat_schedule = {**sender.conf.beat_schedule, **beat_schedule()}

@@ -117,7 +117,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # issues a new one (accounts/tokens.py).
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "pages:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -203,7 +203,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeou
 # A last successful recompute older than this shows "background updates delayed" on the board.
 BACKGROUND_DELAY_MINUTES = env.int("BACKGROUND_DELAY_MINUTES", default=2)
 
-# The ETA model (see DESIGN.md "ETA semantics").
+# The ETA model (docs/design.md, "ETA semantics").
 RISK_MARGIN_MINUTES = env.int("RISK_MARGIN_MINUTES", default=30)
 TRAVEL_CIRCUITY = env.float("TRAVEL_CIRCUITY", default=1.3)
 TRAVEL_SPEED_KMH = env.float("TRAVEL_SPEED_KMH", default=40.0)
@@ -268,33 +268,7 @@ SILENCED_SYSTEM_CHECKS = [
     "models.W038"
 ]  # SQLite (demo) has no deferrable unique constraints; PostgreSQL enforces it
 
-# Time passing shrinks slack: every open queue of today is recomputed each minute.
-# Technicians marked for a recompute (location pings, moves) are healed each minute too, in case
-# the task enqueued for them was lost. A run that waited in the queue past the next tick is
-# dropped (`expires`): the next one does the same work with a fresher "now".
-CELERY_BEAT_SCHEDULE = {
-    "recompute-today": {
-        "task": "dispatch.tasks.recompute_day",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    "recompute-marked-technicians": {
-        "task": "dispatch.tasks.recompute_technicians",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    "check-escalations": {
-        "task": "dispatch.tasks.check_escalations",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    # Hand-off offers nobody answered lapse, and the dispatcher is told.
-    "expire-handoff-offers": {
-        "task": "dispatch.tasks.expire_handoff_offers",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-}
+# The beat's minute-by-minute schedule is built from the task objects: config/beat.py.
 
 # A technician's offer of a call to a teammate lapses after this many minutes unanswered.
 HANDOFF_OFFER_MINUTES = env.int("HANDOFF_OFFER_MINUTES", default=15)
@@ -350,14 +324,6 @@ CUSTOMER_STILL_ON_IT_MINUTES = env.int("CUSTOMER_STILL_ON_IT_MINUTES", default=1
 CUSTOMER_MESSAGE_MAX_ATTEMPTS = env.int("CUSTOMER_MESSAGE_MAX_ATTEMPTS", default=5)
 # The tracking link stops working this long after the call is completed or cancelled.
 TRACKING_LINK_HOURS_AFTER_DONE = env.float("TRACKING_LINK_HOURS_AFTER_DONE", default=24)
-
-# Every minute: messages that came due (delay notices after a recompute, long waits) and
-# deliveries that failed and are due for another try.
-CELERY_BEAT_SCHEDULE["customer-messages"] = {
-    "task": "customers.tasks.messages_sweep",
-    "schedule": 60.0,
-    "options": {"expires": 55},
-}
 
 # Addresses (customers/geocoding/): a Nominatim-compatible search service, with the offline
 # street list of the demo city as the fallback. Empty URL: offline only.

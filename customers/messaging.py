@@ -30,7 +30,6 @@ from customers.models import CustomerMessage
 from customers.selectors import DueMessage, messages_due
 from customers.texts import message_compose, update_compose
 from dispatch.services.background import enqueue
-from dispatch.services.calls import MESSAGES_FOR_CALL_TASK
 from dispatch.services.events import event_record
 
 log = logging.getLogger(__name__)
@@ -120,7 +119,9 @@ def customer_update_queue(*, call, text: str, change: str, now: datetime | None 
         now=now,
     )
     CustomerMessage.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(partial(enqueue, MESSAGES_FOR_CALL_TASK, call.pk))
+    from customers.tasks import messages_send_for_call  # the tasks module imports this one
+
+    transaction.on_commit(partial(enqueue, messages_send_for_call, call.pk))
 
 
 def _send(message: CustomerMessage) -> None:

@@ -2,6 +2,8 @@ from django.urls import path
 
 from technicians import views
 
+app_name = "tech"
+
 urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/version/", views.me_version, name="me-version"),

@@ -81,7 +81,7 @@ def _refused(request: HttpRequest, exc: DispatchError) -> HttpResponse:
 
 def _back(anchor: str) -> HttpResponse:
     """Back to `/me/` at the place the technician acted (a fragment), not at the top of the day."""
-    return redirect(f"{reverse('me')}#{anchor}")
+    return redirect(f"{reverse('tech:me')}#{anchor}")
 
 
 def _call_anchor(call_id: int) -> str:

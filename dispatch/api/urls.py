@@ -22,6 +22,8 @@ router.register("skills", reference.SkillViewSet, basename="skill")
 router.register("technicians", reference.TechnicianViewSet, basename="technician")
 router.register("calls", calls.CallViewSet, basename="call")
 
+app_name = "api"
+
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("status/", background.BackgroundStatusView.as_view(), name="background-status"),

@@ -79,7 +79,7 @@ def _team(request: HttpRequest) -> Team | None:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     # A technician's day starts on their own page (a phone); office staff start on the board.
-    return redirect("me" if roles.technician_of(request.user) else "board")
+    return redirect("tech:me" if roles.technician_of(request.user) else "pages:board")
 
 
 def _background_notice(delayed_since: datetime | None) -> str | None:
@@ -260,7 +260,7 @@ def _changed_columns(request, plan, day: date, team, extra: dict) -> HttpRespons
 
 
 def _board_url(day: date, team: Team | None) -> str:
-    return f"{reverse('board')}?day={day.isoformat()}&team={team.pk if team else 'all'}"
+    return f"{reverse('pages:board')}?day={day.isoformat()}&team={team.pk if team else 'all'}"
 
 
 def _move_refused(request, exc: DispatchError, day: date, team) -> HttpResponse:

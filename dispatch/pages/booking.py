@@ -320,7 +320,7 @@ def _book(request, team, customer, data, *, override: bool) -> HttpResponse:
         request,
         f"Booked call #{call.pk} for {start:%a %d %b}, arriving {start:%H:%M}–{end:%H:%M}; {who}.",
     )
-    return redirect("call-detail", call_id=call.pk)
+    return redirect("pages:call-page", call_id=call.pk)
 
 
 def _turn_away(request, team, customer, data) -> HttpResponse:
@@ -338,4 +338,4 @@ def _turn_away(request, team, customer, data) -> HttpResponse:
         windows_offered=int(offered) if offered.isdigit() else 0,
     )
     messages.success(request, "Recorded as turned away. It counts on the dashboard.")
-    return redirect("book")
+    return redirect("pages:book")

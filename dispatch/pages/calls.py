@@ -120,4 +120,4 @@ def call_escalate_view(request: HttpRequest, call_id: int) -> HttpResponse:
         messages.success(
             request, f"Escalated: a manager is in charge (escalation #{escalation.pk})."
         )
-    return redirect("call-detail", call_id=call_id)
+    return redirect("pages:call-page", call_id=call_id)

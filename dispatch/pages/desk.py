@@ -221,7 +221,7 @@ def escalation_resolve_view(request: HttpRequest, escalation_id: int) -> HttpRes
     except DispatchError as exc:
         resolve_form.form_keep(request, escalation_id, exc)
         messages.error(request, exc.message)
-        return redirect("escalation-detail", escalation_id=escalation_id)
+        return redirect("pages:escalation-page", escalation_id=escalation_id)
     done = f"Escalation #{escalation.pk} resolved ({escalation.get_strategy_display().lower()}) "
     done += f"for call #{escalation.call_id}."
     if concession:
@@ -233,4 +233,4 @@ def escalation_resolve_view(request: HttpRequest, escalation_id: int) -> HttpRes
             f"{timezone.localtime(call.deadline):%H:%M}; the customer was told."
         )
     messages.success(request, done)
-    return redirect("escalation-queue")
+    return redirect("pages:escalation-queue")

@@ -57,7 +57,7 @@ def plan_start(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             plan = plan_request(user=request.user, **_parsed(form))
-            return redirect("plan-detail", plan_id=plan.pk)
+            return redirect("pages:plan-page", plan_id=plan.pk)
         except DispatchError as exc:
             errors[exc.field or "form"] = exc.message
     return render(
@@ -122,18 +122,18 @@ def plan_apply_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         picked = [c for c in request.POST.getlist("call") if c.isascii() and c.isdigit()]
         if not picked:
             messages.error(request, "Tick the calls to apply first, or apply all.")
-            return redirect("plan-detail", plan_id=plan_id)
+            return redirect("pages:plan-page", plan_id=plan_id)
         calls = [int(c) for c in picked]
     try:
         result = plan_apply(user=request.user, plan_id=plan_id, calls=calls)
     except MoveConflict as exc:
         messages.error(request, exc.message)
-        return redirect("plan-detail", plan_id=plan_id)
+        return redirect("pages:plan-page", plan_id=plan_id)
     except DispatchError as exc:
         if exc.status_code in (403, 404):
             return _refused(request, exc)
         messages.error(request, exc.message)
-        return redirect("plan-detail", plan_id=plan_id)
+        return redirect("pages:plan-page", plan_id=plan_id)
     plan = DayPlan.objects.get(pk=plan_id)
     messages.success(request, f"Plan #{plan.pk} applied: {result['ripple']}.")
     return redirect(_board_url(plan))
@@ -148,10 +148,10 @@ def plan_discard_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         if exc.status_code in (403, 404):
             return _refused(request, exc)
         messages.error(request, exc.message)
-        return redirect("plan-detail", plan_id=plan_id)
+        return redirect("pages:plan-page", plan_id=plan_id)
     messages.info(request, f"Plan #{plan.pk} discarded; the board is as it was.")
     return redirect(_board_url(plan))
 
 
 def _board_url(plan: DayPlan) -> str:
-    return f"{reverse('board')}?day={plan.day.isoformat()}&team={plan.team_id or 'all'}"
+    return f"{reverse('pages:board')}?day={plan.day.isoformat()}&team={plan.team_id or 'all'}"

@@ -96,7 +96,7 @@ def rota(request: HttpRequest) -> HttpResponse:
     messages.success(
         request, f"{shift.technician.name} is on call {start:%a %d %b %H:%M} to {end:%a %H:%M}."
     )
-    return redirect("rota")
+    return redirect("pages:rota")
 
 
 @login_required
@@ -110,4 +110,4 @@ def rota_remove(request: HttpRequest, shift_id: int) -> HttpResponse:
         return _page(request, _night(clock.now()), {"form": exc.message}, status=exc.status_code)
     start = timezone.localtime(shift.starts_at)
     messages.success(request, f"Removed {shift.technician.name}'s on call from {start:%a %H:%M}.")
-    return redirect("rota")
+    return redirect("pages:rota")

@@ -5,18 +5,23 @@ from django.urls import path
 
 from dispatch.pages import board, booking, calls, dashboard, desk, find, plans, rota, tracking
 
+# Names live under "pages:". The API keeps the resource names (call-detail, plan-detail...); a
+# page is "-page" and a page's form post "-form", so no name means two things
+# (tests/test_url_names.py).
+app_name = "pages"
+
 urlpatterns = [
     # The manager's desk
     path("escalations/", desk.escalation_queue, name="escalation-queue"),
     path(
         "escalations/<int:escalation_id>/",
         desk.escalation_detail,
-        name="escalation-detail",
+        name="escalation-page",
     ),
     path(
         "escalations/<int:escalation_id>/resolve/",
         desk.escalation_resolve_view,
-        name="escalation-resolve",
+        name="escalation-resolve-form",
     ),
     # The dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
@@ -32,15 +37,15 @@ urlpatterns = [
     path("board/columns/", board.board_columns, name="board-columns"),
     path("board/move/", board.board_move, name="board-move"),
     path("calls/find/", find.call_find, name="call-find"),
-    path("calls/<int:call_id>/", calls.call_detail, name="call-detail"),
+    path("calls/<int:call_id>/", calls.call_detail, name="call-page"),
     path("track/<str:token>/", tracking.track, name="track"),
-    path("calls/<int:call_id>/escalate/", calls.call_escalate_view, name="call-escalate"),
+    path("calls/<int:call_id>/escalate/", calls.call_escalate_view, name="call-escalate-form"),
     path("calls/<int:call_id>/move/", calls.call_move_form, name="call-move-form"),
     path("calls/<int:call_id>/suggest/", calls.call_suggest, name="call-suggest"),
     path("board/swap/", board.board_swap, name="board-swap"),
     # Plan the day
     path("board/plan/", plans.plan_start, name="plan-start"),
-    path("board/plan/<int:plan_id>/", plans.plan_detail, name="plan-detail"),
-    path("board/plan/<int:plan_id>/apply/", plans.plan_apply_view, name="plan-apply"),
+    path("board/plan/<int:plan_id>/", plans.plan_detail, name="plan-page"),
+    path("board/plan/<int:plan_id>/apply/", plans.plan_apply_view, name="plan-apply-form"),
     path("board/plan/<int:plan_id>/discard/", plans.plan_discard_view, name="plan-discard"),
 ]

@@ -5,7 +5,8 @@ as a function, so the same code serves a single move, a fleet-wide recompute and
 "what if" preview, and it can be copied into a script and run on its own.
 
 Times are plain floats in one unit (seconds since the epoch in the product, Solomon time
-units in the benchmark tests); the arithmetic does not care which. From DESIGN.md::
+units in the benchmark tests); the arithmetic does not care which. From docs/design.md,
+"ETA semantics"::
 
     arrival[i] = finish[i-1] + travel(location[i-1], location[i])
     start[i]   = max(arrival[i], window_start[i])        # wait if early

@@ -198,7 +198,7 @@ def _done_at(call: ServiceCall) -> datetime | None:
 def tracking_url(token: str) -> str:
     """The customer's tracking link, the same in messages, pages and the API: built on
     PUBLIC_BASE_URL, never the request's Host header (which the client chooses)."""
-    return settings.PUBLIC_BASE_URL + reverse("track", args=[token])
+    return settings.PUBLIC_BASE_URL + reverse("pages:track", args=[token])
 
 
 def call_get_for_tracking(*, token: str, now: datetime) -> ServiceCall:

@@ -139,7 +139,7 @@ class Board:
     @cached_property
     def calls_prefix(self) -> str:
         # One reverse() per board instead of three per card (600 cards: ~0.2 s of rendering).
-        return reverse("call-detail", args=[0]).removesuffix("0/")
+        return reverse("pages:call-page", args=[0]).removesuffix("0/")
 
     @property
     def skill_codes(self) -> set[str]:

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial, reduce
-from importlib import import_module
 from operator import or_
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
@@ -35,12 +35,14 @@ from dispatch.models import Heartbeat
 from dispatch.services.etas import etas_refresh_technicians
 from technicians.models import Technician
 
+if TYPE_CHECKING:
+    from celery import Task
+
 log = logging.getLogger(__name__)
 
 # Heartbeat names, one row per job. The banner reads the day-wide recompute's.
 RECOMPUTE = "recompute"
 RECOMPUTE_TECHNICIANS = "recompute_technicians"
-RECOMPUTE_TECHNICIANS_TASK = "dispatch.tasks.recompute_technicians"
 # Many changes within this window cause one recompute_technicians task. The task is sent with a
 # countdown no shorter than the window, so it starts after every mark the window let through.
 COALESCE_KEY = "dispatch:coalesce:recompute_technicians"
@@ -146,30 +148,30 @@ def _redis(url: str):
     return client
 
 
-def _run_inline(name: str, args: tuple, kwargs: dict) -> bool:
-    module, attr = name.rsplit(".", 1)
+def _run_inline(task: Task, args: tuple, kwargs: dict) -> bool:
     try:
-        getattr(import_module(module), attr).run(*args, **kwargs)
+        task.run(*args, **kwargs)
     except Exception:
-        log.exception("Background task %s failed (run in-process)", name)
+        log.exception("Background task %s failed (run in-process)", task.name)
         return False
     return True
 
 
-def enqueue(name: str, *args, countdown: float | None = None, **kwargs) -> bool:
-    """Send task `name` to the workers; True once it is on the broker (or, without one, done).
+def enqueue(task: Task, *args, countdown: float | None = None, **kwargs) -> bool:
+    """Send `task` (the task object, imported: a renamed task breaks at import, not in a worker)
+    to the workers; True once it is on the broker (or, without one, done).
 
     Never raises and never hangs: a broker that is down or slow costs at most its connect
     timeout (CELERY_BROKER_CONNECTION_TIMEOUT), is logged, and returns False.
     """
     if _in_process():
-        return _run_inline(name, args, kwargs)
+        return _run_inline(task, args, kwargs)
     try:
         with producers[_publisher(settings.CELERY_BROKER_URL)].acquire(
             block=True, timeout=_timeout()
         ) as producer:
             celery_app.send_task(
-                name,
+                task.name,
                 args=args,
                 kwargs=kwargs,
                 countdown=countdown,
@@ -177,7 +179,7 @@ def enqueue(name: str, *args, countdown: float | None = None, **kwargs) -> bool:
                 producer=producer,
             )
     except Exception as exc:  # whatever the broker does, the request carries on
-        log.warning("Could not enqueue %s (%s); the periodic run will catch up", name, exc)
+        log.warning("Could not enqueue %s (%s); the periodic run will catch up", task.name, exc)
         return False
     return True
 
@@ -242,13 +244,15 @@ def technicians_recompute_marked(
 
 def _request_recompute(fallback_ids: list[int] | None) -> None:
     """After commit: one coalesced recompute_technicians task, or (broker down) the fallback."""
+    from dispatch.tasks import recompute_technicians  # the tasks module imports this one
+
     if _in_process():
-        enqueue(RECOMPUTE_TECHNICIANS_TASK)
+        enqueue(recompute_technicians)
         return
     opened = _coalesce(COALESCE_KEY, COALESCE_MS)
     if opened is False:
         return  # a task already on its way starts after this change committed
-    if opened and enqueue(RECOMPUTE_TECHNICIANS_TASK, countdown=COALESCE_COUNTDOWN):
+    if opened and enqueue(recompute_technicians, countdown=COALESCE_COUNTDOWN):
         return
     if fallback_ids:
         # No broker: recompute here rather than leave the queue stale until Redis returns.

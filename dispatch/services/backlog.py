@@ -1,4 +1,4 @@
-"""The backlog alert: add capacity before customers complain (DESIGN.md principle 6).
+"""The backlog alert: add capacity before customers complain (docs/design.md, principle 6).
 
 Each minute (Celery beat, or `recompute_etas --every`) every team is checked: the alert rises
 when the team's unassigned backlog of today needs more minutes than its technicians still working

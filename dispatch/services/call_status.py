@@ -19,7 +19,7 @@ from dispatch.models import ServiceCall
 from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors import call_get_for_user
 from dispatch.services.background import enqueue
-from dispatch.services.calls import MESSAGES_FOR_CALL_TASK, _close_gap
+from dispatch.services.calls import _close_gap
 from dispatch.services.events import event_record
 from dispatch.services.handoffs import handoff_offers_void
 from dispatch.services.moves import call_move_within, call_release_within, with_retries
@@ -89,10 +89,14 @@ def _after_status_change(*, call_id: int, status: str) -> None:
     sets off, the customer's "on my way" message at once rather than at the next minute's sweep.
     With no broker, the in-process `recompute_etas --every` loop runs the rules each minute.
     """
+    # The tasks build on the services, so they are imported when sent, not at load.
+    from customers.tasks import messages_send_for_call
+    from dispatch.tasks import check_escalations
+
     if status == "en_route":
-        enqueue(MESSAGES_FOR_CALL_TASK, call_id)
+        enqueue(messages_send_for_call, call_id)
     if settings.REDIS_URL:
-        enqueue("dispatch.tasks.check_escalations")
+        enqueue(check_escalations)
 
 
 def _validate(report: StatusReport) -> None:

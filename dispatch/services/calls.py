@@ -40,10 +40,6 @@ def _require_booker(user) -> None:
         raise NotAllowed("Only CSRs, dispatchers and managers can book, edit or cancel calls.")
 
 
-# The per-call customer-message task (customers/tasks.py), named here so the services that make a
-# message due (booking, setting off) enqueue it without importing the customers app.
-MESSAGES_FOR_CALL_TASK = "customers.tasks.messages_send_for_call"
-
 # Times further than this from the scheduled day are typing mistakes, not plans.
 DAY_SLACK = timedelta(days=2)
 
@@ -139,7 +135,9 @@ def call_book(
     event_record(call=call, actor=user, kind="booked", after=_snapshot(call), **(booking or {}))
     # The confirmation goes out from a worker once the booking is committed (never from here:
     # a slow mail server must not hold up a booking).
-    transaction.on_commit(partial(enqueue, MESSAGES_FOR_CALL_TASK, call.pk))
+    from customers.tasks import messages_send_for_call  # the tasks build on the services
+
+    transaction.on_commit(partial(enqueue, messages_send_for_call, call.pk))
     if priority == "emergency":
         from dispatch.services.day_plans import replan_soon  # the planner builds on moves
 

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 MIN_SECONDS, MAX_SECONDS = 1, 120
 DAYS_AHEAD = 14  # how far ahead a day may be planned
-PLAN_TASK = "dispatch.tasks.plan_day"
 
 
 # --- asking ---------------------------------------------------------------------------------------
@@ -84,8 +83,10 @@ def _check_request(day: date, team_id: int | None, seconds) -> None:
 
 
 def _start(plan_id: int) -> None:
+    from dispatch.tasks import plan_day  # the tasks build on the services
+
     if settings.REDIS_URL:
-        if enqueue(PLAN_TASK, plan_id):
+        if enqueue(plan_day, plan_id):
             return
         log.warning("plan %s: no broker; computing it here", plan_id)
     # Without workers (make run), compute beside the request so the page can show progress.

@@ -12,6 +12,7 @@ import pytest
 from dispatch.models import Heartbeat, ServiceCall
 from dispatch.services import background
 from dispatch.services.technicians import technician_status_update
+from dispatch.tasks import recompute_day
 from technicians.models import Technician
 from tests.conftest import DAY, local
 
@@ -132,7 +133,7 @@ def test_enqueue_with_the_broker_down_returns_false_fast_and_logs(settings, capl
     settings.REDIS_URL = settings.CELERY_BROKER_URL = closed_port_url()
     for _ in range(3):  # the second attempt must not wait for a reconnect either
         started = time.monotonic()
-        assert background.enqueue("dispatch.tasks.recompute_day") is False
+        assert background.enqueue(recompute_day) is False
         assert time.monotonic() - started < 1.5
     assert "Could not enqueue dispatch.tasks.recompute_day" in caplog.text
 
@@ -140,7 +141,7 @@ def test_enqueue_with_the_broker_down_returns_false_fast_and_logs(settings, capl
 def test_without_redis_tasks_run_in_process(settings, tom, make_call):
     settings.REDIS_URL = ""
     call = make_call(tom)
-    assert background.enqueue("dispatch.tasks.recompute_day", DAY.isoformat(), local(9).isoformat())
+    assert background.enqueue(recompute_day, DAY.isoformat(), local(9).isoformat())
     call.refresh_from_db()
     assert call.eta_computed_at == local(9)
     assert Heartbeat.objects.get(name=background.RECOMPUTE).last_success_at == local(9)
@@ -148,7 +149,7 @@ def test_without_redis_tasks_run_in_process(settings, tom, make_call):
 
 def test_a_failing_in_process_task_is_logged_not_raised(settings, caplog):
     settings.REDIS_URL = ""
-    assert background.enqueue("dispatch.tasks.recompute_day", "not-a-day") is False
+    assert background.enqueue(recompute_day, "not-a-day") is False
     assert "failed" in caplog.text
 
 

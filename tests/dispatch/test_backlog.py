@@ -107,9 +107,11 @@ def test_desk_and_dashboard_show_the_alert_and_the_turned_away_count(
 
 def test_the_backlog_check_is_on_the_beat():
     from config.celery import app
+    from dispatch.tasks import check_backlog
 
+    app.finalize()  # as beat does before it reads the schedule
     entry = app.conf.beat_schedule["check-backlog"]
-    assert entry["task"] == "dispatch.tasks.check_backlog" and entry["schedule"] == 60.0
+    assert entry["task"] == check_backlog.name and entry["schedule"] == 60.0
 
 
 def test_a_later_shift_counts_as_capacity_and_could_start_early(north, tom, make_call):

@@ -105,7 +105,7 @@ def test_csr_books_through_an_offered_window_and_assigns(
     )
     call = ServiceCall.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
-        "call-detail", args=[call.pk]
+        "pages:call-page", args=[call.pk]
     )
     assert call.technician_id == tom.pk and call.status == "assigned"
     assert (call.window_start, call.deadline) == (local(8), local(10))

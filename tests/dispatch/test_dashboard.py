@@ -37,6 +37,12 @@ from tests.conftest import DAY, local, make_technician
 pytestmark = pytest.mark.django_db
 
 NOW = local(15)
+
+
+def report_url() -> str:
+    return reverse("pages:report-concessions")
+
+
 D2, D1, D7, D8 = (DAY - timedelta(days=n) for n in (2, 1, 7, 8))
 
 
@@ -150,7 +156,7 @@ def test_on_time_per_day_and_utilisation(week):
 
 def test_the_page_shows_the_figures_and_the_charts(week, dispatcher, client):
     client.force_login(dispatcher)
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("pages:dashboard"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "50% <span" in html and "67% <span" in html
@@ -170,7 +176,7 @@ def test_the_page_shows_the_figures_and_the_charts(week, dispatcher, client):
 def test_empty_dashboard_renders(dispatcher, client, clock_at):
     clock_at(NOW)
     client.force_login(dispatcher)
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("pages:dashboard"))
     assert response.status_code == 200
     assert "No technicians." in response.content.decode()
 
@@ -185,7 +191,7 @@ def test_format_duration():
 # --- permissions -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["dashboard", "report-concessions"])
+@pytest.mark.parametrize("name", ["pages:dashboard", "pages:report-concessions"])
 def test_permissions(name, client, csr, tom, dispatcher, manager, clock_at):
     clock_at(NOW)
     url = reverse(name)
@@ -202,7 +208,7 @@ def test_permissions(name, client, csr, tom, dispatcher, manager, clock_at):
 
 def test_report_table_escapes_user_text(week, manager, client):
     client.force_login(manager)
-    response = client.get(reverse("report-concessions"), {"from": D2, "to": DAY})
+    response = client.get(report_url(), {"from": D2, "to": DAY})
     assert response.status_code == 200
     html = response.content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
@@ -213,9 +219,7 @@ def test_report_table_escapes_user_text(week, manager, client):
 
 def test_report_csv(week, dispatcher, client):
     client.force_login(dispatcher)
-    response = client.get(
-        reverse("report-concessions"), {"from": "2026-03-04", "to": "2026-03-10", "format": "csv"}
-    )
+    response = client.get(report_url(), {"from": "2026-03-04", "to": "2026-03-10", "format": "csv"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == (
@@ -251,13 +255,9 @@ def test_report_csv(week, dispatcher, client):
 
 def test_report_period_is_inclusive_local_days(week, manager, client):
     client.force_login(manager)
-    response = client.get(
-        reverse("report-concessions"), {"from": "2026-03-03", "to": "2026-03-03", "format": "csv"}
-    )
+    response = client.get(report_url(), {"from": "2026-03-03", "to": "2026-03-03", "format": "csv"})
     assert len(list(csv.reader(io.StringIO(response.content.decode())))) == 2  # c9's labor
-    response = client.get(
-        reverse("report-concessions"), {"from": "2026-03-04", "to": "2026-03-07", "format": "csv"}
-    )
+    response = client.get(report_url(), {"from": "2026-03-04", "to": "2026-03-07", "format": "csv"})
     assert len(list(csv.reader(io.StringIO(response.content.decode())))) == 1  # header only
 
 
@@ -274,7 +274,7 @@ def test_report_period_is_inclusive_local_days(week, manager, client):
 def test_report_bad_input_is_400(params, message, manager, client, clock_at):
     clock_at(NOW)
     client.force_login(manager)
-    response = client.get(reverse("report-concessions"), params)
+    response = client.get(report_url(), params)
     assert response.status_code == 400
     assert message in response.content.decode()
 
@@ -304,7 +304,7 @@ def test_query_count_does_not_grow_with_data(
         reports.concessions_report(first=DAY - timedelta(days=6), last=DAY)
 
     client.force_login(dispatcher)
-    report = reverse("report-concessions")
+    report = report_url()
     small = (_count_queries(client, "/dashboard/"), _count_queries(client, report))
     small_csv = _count_queries(client, report, {"format": "csv"})
 

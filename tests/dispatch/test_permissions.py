@@ -1,4 +1,4 @@
-"""DESIGN.md "Who may do what", row by row, through the API.
+"""docs/design.md "Roles: who may do what", row by row, through the API.
 
 Out of reach is 404 (the object's existence is not revealed); within reach but not allowed is 403.
 Escalations and dashboards (rows 6-8) belong to their own endpoints and are tested with them.

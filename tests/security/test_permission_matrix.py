@@ -15,7 +15,7 @@ failing test prints the exact keys it wants), the method, then the expected stat
     own    tom, the technician whose call / escalation / record the URL names
     other  tina, another technician of the same team (the object is not hers)
     mgr    mia, a manager
-    team   sam, a dispatcher of team South (teams do not limit office staff: DESIGN.md)
+    team   sam, a dispatcher of team South (teams do not limit office staff: docs/design.md)
 
 Methods: for API views, every method the view implements; for function views GET and POST
 (a GET-only page answers POST with 405, which the table records). A write needs a valid body in

@@ -18,13 +18,14 @@ from dispatch.models import CallEvent, Heartbeat, ServiceCall
 from dispatch.services import background
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.technicians import technician_status_update
+from dispatch.tasks import recompute_day, recompute_technicians
 from technicians.models import Technician
 from tests.conftest import DAY, local
 from tests.tasks.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-RECOMPUTE_DAY = "dispatch.tasks.recompute_day"
+RECOMPUTE_DAY = recompute_day.name
 
 
 def heartbeat_at() -> datetime | None:
@@ -167,7 +168,7 @@ def test_with_redis_down_the_board_keeps_working_and_says_so_until_the_next_run(
     # All well: a worker on our Redis recomputes at 09:00.
     start_worker(private_redis.url)
     clock_at(local(9, 0))
-    assert background.enqueue(RECOMPUTE_DAY, DAY.isoformat(), local(9, 0).isoformat())
+    assert background.enqueue(recompute_day, DAY.isoformat(), local(9, 0).isoformat())
     assert wait_for(lambda: heartbeat_at() == local(9, 0))
     clock_at(local(9, 1))
     assert "Background updates" not in client.get(board_url).content.decode()
@@ -178,7 +179,7 @@ def test_with_redis_down_the_board_keeps_working_and_says_so_until_the_next_run(
     # Redis goes down. Moves and location pings still work, each well under 2 s.
     private_redis.stop()
     started = time.monotonic()
-    assert background.enqueue(RECOMPUTE_DAY) is False
+    assert background.enqueue(recompute_day) is False
     assert time.monotonic() - started < 2
     for call, target, position in [(second, tina, 0), (first, tina, 2), (theirs, tom, 0)]:
         started = time.monotonic()
@@ -214,7 +215,7 @@ def test_with_redis_down_the_board_keeps_working_and_says_so_until_the_next_run(
     # Redis is back: the same worker reconnects by itself and the next scheduled run clears it.
     private_redis.start()
     assert wait_for(
-        lambda: background.enqueue(RECOMPUTE_DAY, DAY.isoformat(), local(9, 3).isoformat()),
+        lambda: background.enqueue(recompute_day, DAY.isoformat(), local(9, 3).isoformat()),
         timeout=10,
     )
     assert wait_for(lambda: heartbeat_at() == local(9, 3), timeout=30)
@@ -251,7 +252,7 @@ def test_many_location_pings_within_the_window_enqueue_one_recompute(
             user=dispatcher, technician=tom, lat=41.9 + i / 1000, lng=-87.6, now=now
         )
     assert time.monotonic() - started < 60, "the burst outlasted the window: inconclusive"
-    assert queued_tasks(private_redis) == [background.RECOMPUTE_TECHNICIANS_TASK]
+    assert queued_tasks(private_redis) == [recompute_technicians.name]
     tom.refresh_from_db()
     assert tom.needs_recompute_since is not None  # the database remembers, whatever the broker does
 
@@ -259,7 +260,7 @@ def test_many_location_pings_within_the_window_enqueue_one_recompute(
     monkeypatch.setattr(background, "COALESCE_MS", real_window_ms)
     private_redis.client().delete(background.COALESCE_KEY)
     technician_status_update(user=dispatcher, technician=tom, lat=41.95, lng=-87.6, now=now)
-    assert queued_tasks(private_redis) == [background.RECOMPUTE_TECHNICIANS_TASK] * 2
+    assert queued_tasks(private_redis) == [recompute_technicians.name] * 2
     assert 0 < private_redis.client().pttl(background.COALESCE_KEY) <= real_window_ms
 
 

@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_beat_has_the_expiry_check_every_minute():
-    entry = settings.CELERY_BEAT_SCHEDULE["expire-handoff-offers"]
-    assert entry["task"] == "dispatch.tasks.expire_handoff_offers" and entry["schedule"] == 60.0
+    from config.celery import app
+    from dispatch.tasks import expire_handoff_offers
+
+    app.finalize()  # as beat does before it reads the schedule
+    entry = app.conf.beat_schedule["expire-handoff-offers"]
+    assert entry["task"] == expire_handoff_offers.name and entry["schedule"] == 60.0
 
 
 def test_the_worker_expires_an_unanswered_offer_once_with_one_event(

@@ -1,4 +1,4 @@
-"""The one protocol for changing the board (DESIGN.md "Changing the board").
+"""The one protocol for changing the board (docs/design.md, "Changing the board").
 
 Every assign, unassign, move and reorder goes through `call_move`; `call_move_preview` runs the
 same planning without writing. Steps: lock the affected technicians in id order, check the
@@ -133,7 +133,9 @@ def _check_release(user, call, target, taking: bool, reason: str) -> None:
 def _check_escalations_soon() -> None:
     if not settings.REDIS_URL:
         return  # no workers: `recompute_etas --every` runs the rules each minute instead
-    enqueue("dispatch.tasks.check_escalations")
+    from dispatch.tasks import check_escalations  # the tasks build on the services
+
+    enqueue(check_escalations)
 
 
 def call_move_preview(
