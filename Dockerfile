@@ -9,6 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first, so code changes reuse this layer. psycopg2-binary ships its own libpq.
+# The runtime only: tests and tooling (requirements-dev.txt) never reach the image.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

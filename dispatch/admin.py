@@ -68,7 +68,10 @@ class CallEventAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("call__summary", "call__id")
     raw_id_fields = ("call", "actor")
-    readonly_fields = ("call", "actor", "kind", "payload", "created_at")
+    readonly_fields = ("call", "actor", "kind", "payload", "created_at", "prev_hash", "hash")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # events are written by the services, chained (dispatch/services/events)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # the audit log is append-only

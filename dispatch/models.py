@@ -154,7 +154,9 @@ class ServiceCall(models.Model):
 
 
 class CallEvent(models.Model):
-    """The audit log: one row per state change, never edited."""
+    """The audit log: one row per state change, never edited, chained per call by hashes
+    (dispatch/audit.py). Rows are appended by dispatch.services.events only; the database
+    refuses UPDATE and DELETE (migration 0011)."""
 
     class Kind(models.TextChoices):
         BOOKED = "booked"
@@ -189,13 +191,24 @@ class CallEvent(models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=clock.now, editable=False, db_index=True)
+    # The hash of the call's previous event ("" for its first) and this event's own hash.
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["call", "created_at"], name="event_call_time")]
+        constraints = [
+            # Two events claiming the same predecessor would fork the chain.
+            models.UniqueConstraint(fields=["call", "prev_hash"], name="event_chain_linear"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on call {self.call_id}"
+
+    def save(self, *args, **kwargs):
+        # Saving would skip the chain (new rows) or rewrite history (old ones).
+        raise TypeError("call events are appended with dispatch.services.events, never saved")
 
 
 class Escalation(models.Model):

@@ -56,9 +56,11 @@ venv_ok() {
 }
 
 req_hash() {
-    # Hash of requirements.txt plus the venv interpreter version (a new interpreter reinstalls).
-    { cat "$REPO_ROOT/requirements.txt"; "$VENV_PY" -V 2>&1; } | "$VENV_PY" -c \
-        'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
+    # Hash of both requirements files plus the venv interpreter version (a new interpreter
+    # reinstalls).
+    { cat "$REPO_ROOT/requirements.txt" "$REPO_ROOT/requirements-dev.txt"; "$VENV_PY" -V 2>&1; } |
+        "$VENV_PY" -c \
+            'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
 }
 
 ensure_venv() {
@@ -83,15 +85,21 @@ apt-get install python3-venv) and run this again."
             fi
         fi
     fi
-    [ -f "$REPO_ROOT/requirements.txt" ] || die "requirements.txt not found in $REPO_ROOT"
+    # A checkout is for developing: the runtime (requirements.txt) and the tests and tools
+    # (requirements-dev.txt, which includes it). The image installs the runtime only.
+    local f
+    for f in requirements.txt requirements-dev.txt; do
+        [ -f "$REPO_ROOT/$f" ] || die "$f not found in $REPO_ROOT"
+    done
     local want
     want="$(req_hash)"
     if [ -f "$REQ_STAMP" ] && [ "$(cat "$REQ_STAMP")" = "$want" ]; then
         note "requirements unchanged; skipping pip install ($("$VENV_PY" -V 2>&1))"
     else
-        note "pip install -r requirements.txt"
-        "$VENV_PY" -m pip install -q --disable-pip-version-check -r "$REPO_ROOT/requirements.txt" ||
-            die "pip install -r requirements.txt failed"
+        note "pip install -r requirements-dev.txt (includes requirements.txt)"
+        "$VENV_PY" -m pip install -q --disable-pip-version-check \
+            -r "$REPO_ROOT/requirements-dev.txt" ||
+            die "pip install -r requirements-dev.txt failed"
         printf '%s\n' "$want" >"$REQ_STAMP"
     fi
     export VIRTUAL_ENV="$VENV"

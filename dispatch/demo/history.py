@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from dispatch.demo.plan import CallSpec, DemoPlan
 from dispatch.models import CallEvent, ServiceCall
-from dispatch.services.events import jsonable
+from dispatch.services.events import events_append, jsonable
 
 
 def call_events(
@@ -124,8 +124,6 @@ def save_calls(plan: DemoPlan, users: dict[str, User], company) -> None:
             call, spec, users, tech_users[spec.tech] if spec.tech is not None else None
         )
     ]
-    stamps = [e.created_at for e in events]
-    events = CallEvent.objects.bulk_create(events, batch_size=500)
-    for event, stamp in zip(events, stamps, strict=True):
-        event.created_at = stamp
-    CallEvent.objects.bulk_update(events, ["created_at"], batch_size=500)
+    # Each event keeps the created_at set above (a default, not auto_now_add): it is hashed
+    # into the chain, and events are never updated afterwards.
+    events_append(events)

@@ -10,6 +10,7 @@ import functools
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 
 from common import roles
 from customers.models import Customer, Site
@@ -29,6 +30,7 @@ from dispatch.models import (
     ServiceCall,
     TurnedAwayCall,
 )
+from dispatch.services.events import audit_wipe_allowed
 from technicians.models import OnCallShift, Skill, Team, Technician
 
 
@@ -37,8 +39,12 @@ def demo_usernames() -> list[str]:
 
 
 def wipe() -> None:
-    """Everything the demo builds, children first (calls and sites are PROTECTed)."""
-    CallEvent.objects.all().delete()
+    """Everything the demo builds, children first (calls and sites are PROTECTed). Call events
+    are append-only: the wipe is the one place allowed to delete them, for this transaction."""
+    with transaction.atomic(savepoint=False):  # SET LOCAL needs the transaction
+        audit_wipe_allowed(True)
+        CallEvent.objects.all().delete()
+        audit_wipe_allowed(False)
     Escalation.objects.all().delete()
     TurnedAwayCall.objects.all().delete()
     BacklogAlert.objects.all().delete()

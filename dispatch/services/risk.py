@@ -12,7 +12,7 @@ from datetime import datetime
 
 from dispatch.models import CallEvent
 from dispatch.planning.risk import RISK_RANK, risk_worse
-from dispatch.services.events import jsonable
+from dispatch.services.events import events_append, jsonable
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ def _worse(change: RiskChange) -> bool:
 
 
 def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> list[CallEvent]:
-    """One `risk_raised` or `risk_cleared` event per call whose risk moved; one INSERT. A call
-    turning late may prepare a day plan (teams that ask for it)."""
+    """One `risk_raised` or `risk_cleared` event per call whose risk moved; one INSERT (plus the
+    chain's lock and read). A call turning late may prepare a day plan (teams that ask for it)."""
     changes = list(changes)
     events = [
         CallEvent(
@@ -63,4 +63,4 @@ def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> lis
         from dispatch.services.day_plans import replan_soon  # the planner builds on moves
 
         replan_soon(turned_late, "late")
-    return CallEvent.objects.bulk_create(events) if events else []
+    return events_append(events)

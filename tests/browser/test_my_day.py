@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from dispatch.models import CallEvent, ServiceCall
 from dispatch.services.etas import etas_refresh_day
+from dispatch.services.events import event_record
 from technicians.models import HandoffOffer
 from tests.conftest import DAY, local
 
@@ -166,10 +167,12 @@ def test_phone_view_screenshot(open_me, tom, tina, make_call, skills, artifacts)
     make_call(tom, summary="Annual boiler service", duration_minutes=90)
     make_call(summary="Leaking pipe under sink", skills=[skills["plumbing"]], deadline=local(16))
     etas_refresh_day(day=DAY, now=NINE)
-    CallEvent.objects.create(
+    event_record(
         call=first,
+        actor=None,
         kind="tech_notified",
-        payload={"technician": tom.pk, "message": "Dispatcher moved call #1 ahead: VIP customer"},
+        technician=tom.pk,
+        message="Dispatcher moved call #1 ahead: VIP customer",
     )
     page = open_me(tom.user)
     page.locator(f"#me-call-{first.pk} button[data-action=en_route]").click()

@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 from common import clock
 from customers.models import Customer, Site
 from dispatch.models import CallEvent, ServiceCall
+from dispatch.services.events import event_record
 from tests.conftest import DAY, PASSWORD, local
 
 pytestmark = pytest.mark.django_db
@@ -467,7 +468,7 @@ def test_events_are_the_calls_audit_log(api, csr, dispatcher, tom, customer, sit
     call = ServiceCall.objects.get(pk=booked["id"])
     client = api.as_user(dispatcher)
     client.post(f"{CALLS}{call.pk}/move/", move_body(call, tom), format="json")
-    CallEvent.objects.create(call=call, kind="risk_raised", payload={"risk": "at_risk"})
+    event_record(call=call, actor=None, kind="risk_raised", risk="at_risk")
     response = client.get(f"{CALLS}{call.pk}/events/", {"page_size": 2})
     assert response.status_code == 200
     page = response.json()

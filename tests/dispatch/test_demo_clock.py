@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from common import clock
-from dispatch.models import CallEvent, ServiceCall
+from dispatch.models import ServiceCall
 from dispatch.selectors.candidates import call_send_now
 from dispatch.selectors.capacity import capacity_get
+from dispatch.services.events import event_record
 from technicians.models import Team, Technician
 from tests.conftest import DAY, local, make_user
 
@@ -71,7 +72,7 @@ def test_new_rows_are_dated_by_the_demo_clock(real_time, customer, site):
     call = ServiceCall.objects.create(
         customer=customer, site=site, summary="x", duration_minutes=30, scheduled_day=DAY
     )
-    event = CallEvent.objects.create(call=call, kind="booked")
+    event = event_record(call=call, actor=None, kind="booked")
     assert call.created_at == event.created_at == local(10, 30)
 
 

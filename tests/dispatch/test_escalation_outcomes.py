@@ -18,6 +18,7 @@ from dispatch.services.escalations import (
     escalations_check,
 )
 from dispatch.services.etas import etas_refresh_day
+from dispatch.services.events import event_record
 from tests.conftest import DAY, local
 
 pytestmark = pytest.mark.django_db
@@ -344,7 +345,7 @@ def test_the_escalation_page_names_people_and_shows_no_api_address(
     call = make_call(tom, deadline=local(8, 10))
     etas_refresh_day(day=DAY, now=local(7, 30))
     escalation = Escalation.objects.create(call=call, reason="complaint", raised_by=manager)
-    CallEvent.objects.create(call=call, actor=tom.user, kind="status", payload={})
+    event_record(call=call, actor=tom.user, kind="status")
     client.force_login(manager)
     html = client.get(f"/escalations/{escalation.pk}/").content.decode()
     assert "/api/v1/" not in html

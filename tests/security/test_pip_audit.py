@@ -1,4 +1,6 @@
-"""pip-audit of the pinned requirements: no known vulnerability in what requirements.txt pins.
+"""pip-audit of the pinned requirements: no known vulnerability in what requirements.txt (the
+runtime) and requirements-dev.txt (tests and tooling) pin. Both files are named: pip-audit does
+not follow the dev file's `-r requirements.txt`.
 
 pip-audit asks PyPI's JSON API for each pinned version. A registry mirror that does not serve
 those pages (this project's machines reach a PyPI that answers 404 for per-version JSON) makes
@@ -23,7 +25,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 AUDIT = [
-    sys.executable, "-m", "pip_audit", "-r", "requirements.txt", "--no-deps", "--disable-pip",
+    sys.executable, "-m", "pip_audit", "-r", "requirements.txt", "-r", "requirements-dev.txt",
+    "--no-deps", "--disable-pip",
     "--progress-spinner", "off", "--format", "json", "--timeout", "20",
 ]  # fmt: skip
 
