@@ -55,3 +55,24 @@ def test_a_window_whose_own_call_runs_into_overtime_is_not_offered():
     route = Route(0.0, (0.0, 0.0), [], 50.0)
     assert fit(route, Stop(0, (0.0, 5.0), 60.0, 0.0, 40.0)) is None  # 5 + 60 > 50
     assert fit(route, Stop(0, (0.0, 5.0), 40.0, 0.0, 40.0)) is not None
+
+
+def test_a_window_that_makes_another_call_late_is_not_offered():
+    # Call 1 is already at risk (arrives at 5, slack 7 < 10); going first would make it late.
+    # Counted apart from "turns at risk": at risk -> late is a turn for the worse of its own.
+    tight = Stop(1, (0.0, 5.0), 10.0, None, 12.0)
+    route = Route(0.0, (0.0, 0.0), [tight], 1000.0)
+    new = Stop(0, (0.0, 5.0), 50.0, 0.0, 500.0)
+    found = fit(route, new)
+    assert found is not None and found.position == 1
+    assert found.ripple.turned_worse == ()
+    easy = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 600.0)], 1000.0)
+    assert fit(easy, new).position == 0
+
+
+def test_a_window_whose_own_call_would_arrive_at_risk_is_not_offered():
+    # Alone in the day: arriving at 5 and due by 14 leaves 9 < the 10 margin.
+    route = Route(0.0, (0.0, 0.0), [], 1000.0)
+    assert fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 14.0)) is None
+    # Exactly the margin to spare is fine (the margin is the cushion asked for).
+    assert fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 15.0)) is not None
