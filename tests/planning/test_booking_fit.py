@@ -76,3 +76,27 @@ def test_a_window_whose_own_call_would_arrive_at_risk_is_not_offered():
     assert fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 14.0)) is None
     # Exactly the margin to spare is fine (the margin is the cushion asked for).
     assert fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 15.0)) is not None
+
+
+def test_among_places_that_fit_the_least_added_drive_wins_to_a_tenth_of_a_minute():
+    # Times in seconds here. Call 1 at 100 s out; the new call d further on: going first adds
+    # 2d of driving, going after call 1 adds d.
+    def best(d: float) -> int:
+        route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 100.0), 10.0)], 100_000.0)
+        return fit(route, Stop(0, (0.0, 100.0 + d), 10.0, 0.0, 50_000.0)).position
+
+    assert best(600.0) == 1  # 20 against 10 minutes more driving: after call 1
+    assert best(12.0) == 1  # 0.4 against 0.2 minutes: still told apart
+    # 2 s against 1 s are both 0.0 minutes: a tie, and the earlier arrival (first) wins.
+    assert best(1.0) == 0
+
+
+def test_a_window_is_only_tried_where_the_call_could_still_arrive_in_time():
+    # Call 1 finishes at 5 + 100 = 105; the new call is due by 50, so only first can fit, and
+    # that is what is offered even though going after call 1 would add no driving at all.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 100.0)], 10_000.0)
+    found = fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0))
+    assert found is not None and found.position == 0
+    # With work under way (floor 1), nothing can go first: no window.
+    busy = Route(0.0, (0.0, 5.0), [Stop(1, (0.0, 5.0), 100.0)], 10_000.0, floor=1)
+    assert fit(busy, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0)) is None
