@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from common.errors import Busy, MoveConflict
+from customers.models import Site
 from dispatch.models import CallEvent, ServiceCall
-from dispatch.services.moves import call_move
+from dispatch.services.moves import call_move, call_move_within
 from tests.conftest import DAY, local
 
 THREADS = 8
@@ -119,3 +121,90 @@ def test_eight_threads_moving_the_same_calls_keep_every_invariant(dispatcher, to
     for call in calls:
         assert call.version == versions_before[call.pk] + per_call[call.pk]
     assert DAY == calls[0].scheduled_day
+
+
+def _waiting_on_a_lock() -> int:
+    """Backends of this test database blocked on a lock, as PostgreSQL itself reports them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_moves_into_one_queue_wait_for_each_other_and_lose_no_position(
+    dispatcher, tom, customer, make_call, caplog
+):
+    """The technician lock, alone: the first move holds Tom's queue open, uncommitted, while
+    the second is asked for. The second must queue behind it on Tom's lock and then plan from
+    the queue the first left, at its first attempt. Without the lock the second plans from the
+    queue as it was (its version check passes: the first never touched that call), writes a
+    position the first also took, and the two deadlock on the deferred unique position: one
+    is thrown away and retried (on a busy board, "busy" after four tries)."""
+    caplog.set_level(logging.WARNING, logger="dispatch.services.moves")
+
+    # Each at its own address: the call's row lock also locks its site's row, which would
+    # serialize two moves of calls at one address whatever the technician lock did.
+    def at_own_site(tech, name: str, north: float):
+        site = Site.objects.create(customer=customer, address=name, lat=41.88 + north, lng=-87.63)
+        return make_call(tech, summary=name, site=site)
+
+    booked = at_own_site(tom, "Booked", 0.0)
+    first, second = at_own_site(None, "First", 0.01), at_own_site(None, "Second", 0.02)
+    first_written, release = threading.Event(), threading.Event()
+    errors: list[str] = []
+
+    def hold_open() -> None:
+        try:
+            with transaction.atomic():
+                call_move_within(
+                    user=dispatcher, call_id=first.pk, technician_id=tom.pk, position=0,
+                    expected_version=first.version, now=local(7, 30),
+                )  # fmt: skip
+                first_written.set()
+                assert release.wait(30), "the test never let the first move commit"
+        except Exception as exc:  # reported by the test thread, not lost in this one
+            errors.append(f"first: {exc!r}")
+        finally:
+            first_written.set()
+            connection.close()
+
+    def move_second() -> None:
+        try:
+            call_move(
+                user=dispatcher, call_id=second.pk, technician_id=tom.pk, position=0,
+                expected_version=second.version, now=local(7, 30),
+            )  # fmt: skip
+        except Exception as exc:
+            errors.append(f"second: {exc!r}")
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_open)
+    holder.start()
+    assert first_written.wait(30) and not errors, errors
+    mover = threading.Thread(target=move_second)
+    mover.start()
+    # Let the first commit only once the second is blocked inside the database (on Tom's lock,
+    # or without it on a row the first wrote): the second has then read what it plans from.
+    deadline = time.monotonic() + 30
+    while _waiting_on_a_lock() == 0 and mover.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    release.set()
+    holder.join(30)
+    mover.join(30)
+    assert not holder.is_alive() and not mover.is_alive(), "a move never finished"
+
+    assert errors == []
+    assert [r.getMessage() for r in caplog.records if "retry" in r.getMessage()] == []
+    queue = list(
+        ServiceCall.objects.filter(technician=tom, scheduled_day=DAY)
+        .order_by("position")
+        .values_list("id", "position")
+    )
+    # Both moves asked for the front: the later one is first, nothing lost, no position twice.
+    assert queue == [(second.pk, 0), (first.pk, 1), (booked.pk, 2)]
+    moves = Counter(CallEvent.objects.filter(kind="assigned").values_list("call_id", flat=True))
+    assert moves == {first.pk: 1, second.pk: 1}

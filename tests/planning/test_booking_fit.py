@@ -55,3 +55,48 @@ def test_a_window_whose_own_call_runs_into_overtime_is_not_offered():
     route = Route(0.0, (0.0, 0.0), [], 50.0)
     assert fit(route, Stop(0, (0.0, 5.0), 60.0, 0.0, 40.0)) is None  # 5 + 60 > 50
     assert fit(route, Stop(0, (0.0, 5.0), 40.0, 0.0, 40.0)) is not None
+
+
+def test_a_window_that_makes_another_call_late_is_not_offered():
+    # Call 1 is already at risk (arrives at 5, slack 7 < 10); going first would make it late.
+    # Counted apart from "turns at risk": at risk -> late is a turn for the worse of its own.
+    tight = Stop(1, (0.0, 5.0), 10.0, None, 12.0)
+    route = Route(0.0, (0.0, 0.0), [tight], 1000.0)
+    new = Stop(0, (0.0, 5.0), 50.0, 0.0, 500.0)
+    found = fit(route, new)
+    assert found is not None and found.position == 1
+    assert found.ripple.turned_worse == ()
+    easy = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 600.0)], 1000.0)
+    assert fit(easy, new).position == 0
+
+
+def test_a_window_whose_own_call_would_arrive_at_risk_is_not_offered():
+    # Alone in the day: arriving at 5 and due by 14 leaves 9 < the 10 margin.
+    route = Route(0.0, (0.0, 0.0), [], 1000.0)
+    assert fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 14.0)) is None
+    # Exactly the margin to spare is fine (the margin is the cushion asked for).
+    assert fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 15.0)) is not None
+
+
+def test_among_places_that_fit_the_least_added_drive_wins_to_a_tenth_of_a_minute():
+    # Times in seconds here. Call 1 at 100 s out; the new call d further on: going first adds
+    # 2d of driving, going after call 1 adds d.
+    def best(d: float) -> int:
+        route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 100.0), 10.0)], 100_000.0)
+        return fit(route, Stop(0, (0.0, 100.0 + d), 10.0, 0.0, 50_000.0)).position
+
+    assert best(600.0) == 1  # 20 against 10 minutes more driving: after call 1
+    assert best(12.0) == 1  # 0.4 against 0.2 minutes: still told apart
+    # 2 s against 1 s are both 0.0 minutes: a tie, and the earlier arrival (first) wins.
+    assert best(1.0) == 0
+
+
+def test_a_window_is_only_tried_where_the_call_could_still_arrive_in_time():
+    # Call 1 finishes at 5 + 100 = 105; the new call is due by 50, so only first can fit, and
+    # that is what is offered even though going after call 1 would add no driving at all.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 100.0)], 10_000.0)
+    found = fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0))
+    assert found is not None and found.position == 0
+    # With work under way (floor 1), nothing can go first: no window.
+    busy = Route(0.0, (0.0, 5.0), [Stop(1, (0.0, 5.0), 100.0)], 10_000.0, floor=1)
+    assert fit(busy, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0)) is None

@@ -142,3 +142,36 @@ def test_a_technicians_words_do_not_name_a_teammates_calls():
     assert ripple.words(ids=False) == (
         "1 call turns at risk or late; 1 promise broken; runs into overtime"
     )
+
+
+def test_two_ripples_add_field_by_field_and_keep_the_larger_shift():
+    # A move's ripple is the sum of its two queues' ripples (rescue and hand-offs add them).
+    left = Ripple(60.0, (1,), (2,), (3,), (4,), 300.0)
+    right = Ripple(30.0, (5,), (6,), (7,), (8,), 120.0)
+    assert left + right == Ripple(90.0, (1, 5), (2, 6), (3, 7), (4, 8), 300.0)
+    assert right + left == Ripple(90.0, (5, 1), (6, 2), (7, 3), (8, 4), 300.0)
+
+
+def test_words_count_lateness_from_half_a_minute_and_say_plurals_right():
+    assert Ripple(added_lateness=29.0).words() == "none"
+    assert Ripple(added_lateness=30.0).words() == "+0 min late to others"
+    assert Ripple(added_lateness=45 * 60.0).words() == "+45 min late to others"
+    two = Ripple(shifted=(1, 2), max_shift=20 * 60.0, turned_worse=(1, 2))
+    assert two.words() == "2 customers later by up to 20 min; 2 calls turn at risk or late (#1, #2)"
+    assert Ripple(promises_broken=(9,)).words() == "1 promise broken (#9)"
+    assert Ripple(overtime=(3, 4)).words() == "pushes #3, #4 into overtime"
+    every = Ripple(1800.0, (1,), (2,), (3,), (4,), 16 * 60.0)
+    assert every.words() == (
+        "+30 min late to others; 1 customer later by up to 16 min; 1 call turns at risk or late "
+        "(#1); 1 promise broken (#2); pushes #3 into overtime"
+    )
+
+
+def test_the_ripple_hurts_only_with_lateness_a_turn_for_the_worse_or_a_broken_promise():
+    assert not Ripple().hurts
+    assert not Ripple(overtime=(1,), shifted=(2,), max_shift=999.0).hurts
+    assert Ripple(added_lateness=1.0).hurts
+    assert Ripple(turned_worse=(1,)).hurts
+    assert Ripple(promises_broken=(1,)).hurts
+    assert Ripple(shifted=(1, 2, 3)).shifted_calls == 3
+    assert Ripple(max_shift=93 * 60.0 + 6.0).max_shift_minutes == 93.1
