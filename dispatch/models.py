@@ -97,7 +97,6 @@ class ServiceCall(models.Model):
         ordering = ["scheduled_day", "technician_id", "position", "id"]
         indexes = [
             models.Index(fields=["scheduled_day", "status"], name="call_day_status"),
-            models.Index(fields=["technician", "scheduled_day", "position"], name="call_queue"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -138,6 +137,8 @@ class ServiceCall(models.Model):
                 violation_error_message="An assigned call needs a technician and a position.",
             ),
             # Deferred so a reorder can pass through duplicate positions inside one transaction.
+            # Its index is also the queue's (technician, day, position) index: a second one on
+            # the same columns made every move maintain both.
             models.UniqueConstraint(
                 fields=["technician", "scheduled_day", "position"],
                 name="call_unique_queue_position",

@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -76,7 +77,13 @@ class MovePreviewSerializer(serializers.Serializer):
 
 
 def _move_args(request: Request, pk: int) -> dict[str, Any]:
-    data = validated(CallMoveInput, request)
+    try:
+        data = validated(CallMoveInput, request)
+    except ValidationError:
+        # A call out of reach is "not found" whatever the body says; the service checks the
+        # same door on the way in, so only a refused body pays for this read.
+        selectors.call_get_for_user(user=request.user, call_id=pk, related=False)
+        raise
     return {
         "user": request.user,
         "call_id": pk,
@@ -96,7 +103,6 @@ class CallMoveView(BackgroundDelayHeaderMixin, APIView):
         summary="Assign, move, reorder or unassign a call",
     )
     def post(self, request: Request, pk: int) -> Response:
-        selectors.call_get_for_user(user=request.user, call_id=pk, related=False)
         try:
             result = call_move(**_move_args(request, pk), require_confirmation=False)
         except MoveConflict as exc:
@@ -114,7 +120,6 @@ class CallMovePreviewView(BackgroundDelayHeaderMixin, APIView):
         summary="The ripple a move would cause; writes nothing",
     )
     def post(self, request: Request, pk: int) -> Response:
-        selectors.call_get_for_user(user=request.user, call_id=pk, related=False)
         try:
             plan = call_move_preview(**_move_args(request, pk))
         except MoveConflict as exc:

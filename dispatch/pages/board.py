@@ -3,6 +3,7 @@ selectors and services and pick a template or fragment."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -223,7 +224,7 @@ def board_move(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         messages.success(request, toast)
         return redirect(_board_url(day, team))
-    return _changed_columns(request, result.plan, day, team, {"toast": toast})
+    return _changed_columns(request, result.plan, day, team, {"toast": toast}, applied=True)
 
 
 def _moved_words(plan) -> str:
@@ -240,19 +241,31 @@ def _moved_words(plan) -> str:
     return f"Moved call #{call.pk} {where}." + ("" if ripple == "none" else f" {ripple}.")
 
 
-def _changed_columns(request, plan, day: date, team, extra: dict) -> HttpResponse:
-    """Only the columns the move touched, out of band; a 60-column board is never re-sent."""
-    board = selectors.board_get(
-        user=request.user,
-        day=day,
-        team=team,
-        technician_ids=list(plan.queues),
-        include_unassigned=None in (plan.source_id, plan.target_id),
-        filters=_filters(request),
-    )
+def _changed_columns(request, plan, day: date, team, extra: dict, applied=False) -> HttpResponse:
+    """Only the columns the move touched, out of band; a 60-column board is never re-sent. An
+    applied move's columns are rendered from the rows its plan holds (no read); the board's
+    filters, the unassigned list and a move not made read theirs."""
+    include_unassigned = None in (plan.source_id, plan.target_id)
+    filters = _filters(request)
+    if applied and not filters.active:
+        queues = {plan.technicians[tid]: queue for tid, queue in plan.queues.items()}
+        board = selectors.board_of_queues(day=day, team=team, queues=queues)
+        technician_ids = []  # only the unassigned list, if the move touched it, is read
+    else:
+        board, technician_ids = None, list(plan.queues)
+    if board is None or include_unassigned:
+        read = selectors.board_get(
+            user=request.user,
+            day=day,
+            team=team,
+            technician_ids=technician_ids,
+            include_unassigned=include_unassigned,
+            filters=filters,
+        )
+        board = read if board is None else replace(board, unassigned=read.unassigned)
     context = {
         "board": board,
-        "include_unassigned": None in (plan.source_id, plan.target_id),
+        "include_unassigned": include_unassigned,
         **_board_state(day, team),
         **extra,
     }

@@ -231,6 +231,7 @@ from dispatch.selectors.board import (  # noqa: E402, F401
     board_alerts,
     board_fingerprint,
     board_get,
+    board_of_queues,
     board_team_default,
     board_version,
 )

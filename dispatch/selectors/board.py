@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -150,6 +150,37 @@ class Board:
     @property
     def call_count(self) -> int:
         return len(self.unassigned) + sum(len(c.calls) for c in self.columns)
+
+
+def card_annotations() -> dict:
+    """What a card shows beyond the call's own columns, for reads of whole calls (a move's):
+    `card_of` then needs no query of its own."""
+    return {
+        "customer_name": F("customer__name"),
+        "escalated": Exists(Escalation.objects.filter(call=OuterRef("pk"), status="open")),
+    }
+
+
+def card_of(call: ServiceCall) -> BoardCard:
+    """A call read with `card_annotations` and its skill codes, as its board card."""
+    return BoardCard(
+        *(getattr(call, name) for name in CARD_FIELDS[:-1]),
+        customer_name=call.customer_name,
+        escalated=call.escalated,
+        skill_codes=call.skill_codes,
+    )
+
+
+def board_of_queues(
+    *, day: date, team: Team | None, queues: dict[Technician, list[ServiceCall]]
+) -> Board:
+    """The columns of queues already read (a move's, after it): no query. A column of another
+    team than the board's is left out, as `board_get` would."""
+    techs = sorted(
+        (t for t in queues if team is None or t.team_id == team.pk), key=lambda t: (t.name, t.pk)
+    )
+    columns = [BoardColumn(t, [card_of(c) for c in queues[t]]) for t in techs]
+    return Board(day=day, team=team, teams=[], unassigned=[], columns=columns)
 
 
 def _unassigned_order(call: BoardCard) -> tuple:

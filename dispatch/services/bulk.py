@@ -15,11 +15,25 @@ from django.db import connection, models
 BATCH_SIZE = 500
 
 
-def rows_update(model: type[models.Model], fields: list[str], rows: Sequence[tuple]) -> int:
+def rows_update(
+    model: type[models.Model],
+    fields: list[str],
+    rows: Sequence[tuple],
+    *,
+    flagged: Sequence[str] = (),
+    added: Sequence[str] = (),
+) -> int:
     """Write `fields` for each row `(pk, *values)`; values are plain Python (aware datetimes,
-    numbers, strings, booleans, None). Returns the number of rows sent."""
+    numbers, strings, booleans, None). Returns the number of rows sent.
+
+    With `flagged` or `added`, a row is `(pk, *values, *flagged values, flag, *added values)`:
+    the `flagged` fields are written only where its flag is true (one row among many may change
+    more, in the same statement, without rewriting the others' with what was read), and each
+    `added` value is added to the stored one (a counter, never a lost update)."""
     if not rows:
         return 0
+    if flagged or added:
+        return _rows_update_flagged(model, list(fields), list(flagged), list(added), rows)
     if connection.vendor != "postgresql":
         objs = [model(pk=row[0], **dict(zip(fields, row[1:], strict=True))) for row in rows]
         model._default_manager.bulk_update(objs, fields, batch_size=BATCH_SIZE)
@@ -31,12 +45,46 @@ def rows_update(model: type[models.Model], fields: list[str], rows: Sequence[tup
     return len(rows)
 
 
-def _update_batch(table: str, columns: list[models.Field], rows: Sequence[tuple]) -> None:
+def _rows_update_flagged(model, fields, flagged, added, rows) -> int:
+    n, m = len(fields), len(flagged)
+    if connection.vendor != "postgresql":  # the SQLite demo: a statement per row
+        for pk, *values in rows:
+            changes = dict(zip(fields, values[:n], strict=True))
+            if values[n + m]:
+                changes |= dict(zip(flagged, values[n : n + m], strict=True))
+            changes |= {f: models.F(f) + v for f, v in zip(added, values[n + m + 1 :], strict=True)}
+            model._default_manager.filter(pk=pk).update(**changes)
+        return len(rows)
+    meta = model._meta
+    plain = [meta.get_field(name) for name in fields]
+    guarded = [meta.get_field(name) for name in flagged]
+    counters = [meta.get_field(name) for name in added]
+    flag = models.BooleanField(name="flag")
+    flag.column = "flag__"
+    columns = [meta.pk, *plain, *guarded, flag, *counters]
+    quote = connection.ops.quote_name
+    sets = [f"{quote(f.column)} = v.{quote(f.column)}" for f in plain]
+    sets += [
+        f"{quote(f.column)} = CASE WHEN v.flag__ THEN v.{quote(f.column)} "
+        f"ELSE t.{quote(f.column)} END"
+        for f in guarded
+    ]
+    sets += [f"{quote(f.column)} = t.{quote(f.column)} + v.{quote(f.column)}" for f in counters]
+    for start in range(0, len(rows), BATCH_SIZE):
+        _update_batch(meta.db_table, columns, rows[start : start + BATCH_SIZE], sets)
+    return len(rows)
+
+
+def _update_batch(
+    table: str, columns: list[models.Field], rows: Sequence[tuple], sets: list[str] | None = None
+) -> None:
     quote = connection.ops.quote_name
     # Casts on every placeholder: VALUES alone would guess NULL columns as text.
     cell = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in columns) + ")"
     names = ", ".join(quote(f.column) for f in columns)
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
+    assignments = ", ".join(
+        sets or [f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:]]
+    )
     pk = quote(columns[0].column)
     # Table and column names come from model metadata (quoted), every value is a parameter.
     sql = (

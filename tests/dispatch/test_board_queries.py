@@ -88,3 +88,95 @@ def test_the_api_calls_list_reads_in_five_queries(api, dispatcher, tom, make_cal
     assert response.status_code == 200 and response.json()["count"] == 6
     # session, user+roles, count, rows (names and skills inside), heartbeat header
     assert len(sql) <= 5, sql
+
+
+def _board_move(client, call, technician, position, north):
+    return client.post(
+        "/board/move/",
+        {
+            "call": call.pk,
+            "technician": technician.pk,
+            "position": position,
+            "expected_version": call.version,
+            "confirm": "1",
+            "day": DAY.isoformat(),
+            "team": north.pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+
+
+def test_a_move_from_the_board_runs_in_ten_statements(
+    client, dispatcher, north, tom, tina, make_call
+):
+    for _ in range(3):
+        make_call(tom)
+        make_call(tina)
+    moved = make_call(tom)
+    client.force_login(dispatcher)
+    response, sql = _queries(lambda: _board_move(client, moved, tina, 1, north))
+    assert response.status_code == 200, response.content
+    moved.refresh_from_db()
+    assert (moved.technician_id, moved.position) == (tina.pk, 1)
+    print("\n".join(sql))
+    # session, user+roles, BEGIN, technicians locked, the call locked, both queues, one UPDATE
+    # of both queues (the moved call's row too), the event, COMMIT, then the two changed
+    # columns rendered from the rows the plan holds and the board's version
+    assert len(sql) <= 11, "\n".join(sql)
+
+
+def test_a_move_preview_reads_without_locks_or_a_transaction(
+    api, dispatcher, north, tom, tina, make_call
+):
+    for _ in range(3):
+        make_call(tom)
+        make_call(tina)
+    moved = make_call(tom)
+    client = api.as_user(dispatcher)
+    url = f"/api/v1/calls/{moved.pk}/move/preview/"
+    body = {"technician": tina.pk, "position": 1, "expected_version": moved.version}
+    response, sql = _queries(lambda: client.post(url, body, format="json"))
+    assert response.status_code == 200, response.content
+    print("\n".join(sql))
+    assert not any("FOR UPDATE" in s.upper() for s in sql), sql
+    assert not any(s.strip().upper() in ("BEGIN", "COMMIT") for s in sql), sql
+    assert not any("SAVEPOINT" in s.upper() for s in sql), sql
+    # session, user+roles, technicians, the call, both queues, the heartbeat header
+    assert len(sql) <= 6, "\n".join(sql)
+
+
+@pytest.mark.parametrize("to_unassigned", [False, True])
+def test_a_moves_columns_from_the_plan_match_a_fresh_read(
+    client, dispatcher, north, tom, tina, make_call, skills, to_unassigned
+):
+    from dispatch import selectors
+    from dispatch.pages.cards import column_html, unassigned_html
+
+    for i in range(3):
+        make_call(tom, skills=[skills["plumbing"]], deadline=local(10 + i))
+        make_call(tina, window_start=local(9 + i), deadline=local(11 + i))
+    make_call(summary="waiting")
+    moved = make_call(tom, summary="<b>moved</b>", skills=[skills["hvac"]])
+    client.force_login(dispatcher)
+    if to_unassigned:
+        response = client.post(
+            "/board/move/",
+            {"call": moved.pk, "technician": "", "expected_version": moved.version,
+             "confirm": "1", "reason": "later", "day": DAY.isoformat(), "team": north.pk},
+            HTTP_HX_REQUEST="true",
+        )  # fmt: skip
+    else:
+        response = _board_move(client, moved, tina, 0, north)
+    assert response.status_code == 200
+    html = response.content.decode()
+    board = selectors.board_get(
+        user=dispatcher, day=DAY, team=north,
+        technician_ids=[tom.pk] if to_unassigned else [tom.pk, tina.pk],
+        include_unassigned=to_unassigned,
+    )  # fmt: skip
+    assert len(board.columns) == (1 if to_unassigned else 2)
+    assert html.count('class="column"') == len(board.columns)
+    for column in board.columns:
+        assert str(column_html(column, board=board, oob=True)) in html
+    if to_unassigned:
+        assert str(unassigned_html(board, oob=True)) in html

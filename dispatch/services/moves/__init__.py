@@ -148,13 +148,10 @@ def call_move_preview(
     reason: str = "",
     now: datetime | None = None,
 ) -> MovePlan:
-    """The ripple of a move, computed exactly as the move would, writing nothing."""
-
-    def attempt() -> MovePlan:
-        with transaction.atomic():
-            return _plan(user, call_id, technician_id, position, expected_version, reason, now)
-
-    return with_retries(attempt)
+    """The ripple of a move, computed exactly as the move would, writing nothing: read without
+    locks and outside a transaction (a preview that waited on a move's locks, or committed a
+    transaction that wrote nothing, cost a drag's hover more than its answer)."""
+    return _plan(user, call_id, technician_id, position, expected_version, reason, now, lock=False)
 
 
 def with_retries(fn: Callable[[], T]) -> T:

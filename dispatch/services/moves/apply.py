@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 
+from django.utils import timezone
+
 from dispatch.models import ServiceCall
 from dispatch.selectors.planning import (
     EtaFields,
 )
-from dispatch.services.bulk import objects_update
+from dispatch.services.bulk import rows_update
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
 from dispatch.services.moves.result import MovePlan, RippleEntry
@@ -28,16 +30,12 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
         "eta": call.eta,
     }
     risks: list[RiskChange] = []
-    _apply_moved_call(plan, now, risks)
-    _rewrite_queues(plan, now, risks)
+    broken = {e.call_id for e in plan.ripple if e.promise_broken}
+    _place_moved_call(plan, now, risks)
+    _write_queues(plan, now, risks, broken)
     if plan.takes_from_working_tech:
         # They were on their way to (or at) this call: no longer, so not "En route" any more.
         technician_released(technician_id=plan.source_id)
-    broken = {e.call_id for e in plan.ripple if e.promise_broken}
-    _count_reschedules(broken)
-    # Every other field of `call` was set here and saved above; only the counter moved in SQL.
-    if call.pk in broken:
-        call.refresh_from_db(fields=["reschedule_count"])
     event_record(
         call=call,
         actor=user,
@@ -84,7 +82,7 @@ def _set_eta(call: ServiceCall, fields: EtaFields, now: datetime, risks: list[Ri
     call.eta_computed_at = now
 
 
-def _apply_moved_call(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> None:
+def _place_moved_call(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> None:
     call = plan.call
     call.technician_id = plan.target_id
     call.status = (
@@ -96,45 +94,38 @@ def _apply_moved_call(plan: MovePlan, now: datetime, risks: list[RiskChange]) ->
         call.en_route_at = call.started_at = None
     call.position = plan.queues[plan.target_id].index(call) if plan.target_id else None
     call.version += 1
+    call.updated_at = timezone.now()  # as auto_now would
     _set_eta(call, plan.after[call.pk], now, risks)
-    call.save(
-        update_fields=[
-            "technician",
-            "status",
-            "en_route_at",
-            "started_at",
-            "position",
-            "version",
-            *ETA_FIELDS,
-            "eta_computed_at",
-            "risk_since",
-            "updated_at",
-        ]
-    )
 
 
-def _rewrite_queues(plan: MovePlan, now: datetime, risks: list[RiskChange]) -> None:
-    # Positions are rewritten densely (0..n-1); the unique (technician, day, position) constraint
-    # is deferred to commit, so the intermediate duplicates of a shift are fine.
-    changed = []
+# Every queued row's place and ETA fields; the moved call's own columns besides.
+_QUEUE_FIELDS = ["position", *ETA_FIELDS, "eta_computed_at", "risk_since"]
+_MOVED_FIELDS = ["technician", "status", "en_route_at", "started_at", "version", "updated_at"]
+
+
+def _write_queues(plan: MovePlan, now: datetime, risks: list[RiskChange], broken) -> None:
+    """Both queues and the moved call in one UPDATE (the raw transaction's shape): positions
+    rewritten densely (0..n-1; the unique (technician, day, position) constraint is deferred to
+    commit, so the intermediate duplicates of a shift are fine), the moved call's technician,
+    status and version only on its row, a broken promise counted on each row it broke."""
+    call = plan.call
+    rows = [call] + [q for queue in plan.queues.values() for q in queue if q.pk != call.pk]
     for queue in plan.queues.values():
         for index, queued in enumerate(queue):
             queued.position = index
-            if queued.pk != plan.call.pk:  # the moved call was stored already
+            if queued.pk != call.pk:
                 _set_eta(queued, plan.after[queued.pk], now, risks)
-            changed.append(queued)
-    if changed:
-        fields = ["position", *ETA_FIELDS, "eta_computed_at", "risk_since"]
-        objects_update(changed, fields)
-
-
-def _count_reschedules(call_ids: set[int]) -> None:
-    if call_ids:
-        from django.db.models import F
-
-        ServiceCall.objects.filter(pk__in=call_ids).update(
-            reschedule_count=F("reschedule_count") + 1
-        )
+    values = []
+    for row in rows:
+        moved = row.pk == call.pk
+        own = [getattr(row, "technician_id" if f == "technician" else f) for f in _MOVED_FIELDS]
+        values.append((row.pk, *(getattr(row, f) for f in _QUEUE_FIELDS), *own, moved,
+                       int(row.pk in broken)))  # fmt: skip
+        if row.pk in broken:
+            row.reschedule_count += 1  # as stored: the answer's cards show it
+    rows_update(
+        ServiceCall, _QUEUE_FIELDS, values, flagged=_MOVED_FIELDS, added=["reschedule_count"]
+    )
 
 
 def _ripple_json(entry: RippleEntry) -> dict:

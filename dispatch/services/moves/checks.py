@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from common import roles
@@ -11,7 +12,8 @@ from common.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.planning.eligibility import unable
 from dispatch.planning.routes import WORKING_STATUSES
-from dispatch.selectors import skill_codes_subquery
+from dispatch.selectors import calls_visible_to, skill_codes_subquery
+from dispatch.selectors.board import card_annotations
 from dispatch.selectors.planning import (
     worker_of,
 )
@@ -49,28 +51,48 @@ def _check_position(position: int | None, target_id: int | None) -> None:
         raise InvalidInput("The queue position cannot be negative; 0 is first.", "position")
 
 
-def _lock_technicians(ids: set[int | None]) -> dict[int, Technician]:
-    """Lock the technicians in id order and return them, as the plan needs them anyway."""
+def _call_id(call_id) -> int:
+    try:
+        return int(call_id)
+    except (ValueError, TypeError):
+        raise NotFound(f"Service call {call_id} was not found.") from None
+
+
+def _lock_technicians(call_id: int, target_id: int | None, lock: bool) -> dict[int, Technician]:
+    """The call's technician and the target in one statement, locked in id order (a preview
+    reads them unlocked), as the plan needs them anyway."""
     # Always in id order: two moves touching the same pair of technicians queue, not deadlock.
-    wanted = sorted(i for i in ids if i is not None)
-    if not wanted:
-        return {}
-    locked = (
-        Technician.objects.select_for_update()
-        .filter(id__in=wanted)
+    # The call's technician is read inside the statement; if it changes before the call's own
+    # lock, `_check_locked_source` refuses the move.
+    where = Q(id__in=ServiceCall.objects.filter(pk=call_id).order_by().values("technician_id"))
+    if target_id is not None:
+        where |= Q(id=target_id)
+    techs = (
+        Technician.objects.filter(where)
         .annotate(skill_codes=skill_codes_subquery(Technician))  # for the eligibility rule
         .order_by("id")
     )
-    return {t.pk: t for t in locked}
+    if lock:
+        techs = techs.select_for_update()
+    return {t.pk: t for t in techs}
 
 
-def _relock_call(call_id: int) -> ServiceCall:
-    return (
-        ServiceCall.objects.select_for_update()
+def _read_call(user, call_id: int, lock: bool) -> ServiceCall:
+    """The one read of the call, through the user's door, under its lock (after the
+    technicians'), with what its card and the eligibility rule need."""
+    calls = (
+        calls_visible_to(user)
+        .select_related(None)
+        .prefetch_related(None)
         .select_related("site")
-        .annotate(skill_codes=skill_codes_subquery(ServiceCall))  # for the eligibility rule
-        .get(pk=call_id)
+        .annotate(**card_annotations(), skill_codes=skill_codes_subquery(ServiceCall))
     )
+    if lock:
+        calls = calls.select_for_update(of=("self",))
+    try:
+        return calls.get(pk=call_id)
+    except ServiceCall.DoesNotExist:
+        raise NotFound(f"Service call {call_id} was not found.") from None
 
 
 def _check_version(call: ServiceCall, expected_version: int) -> None:

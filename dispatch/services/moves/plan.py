@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from common import clock
+from common.errors import InvalidInput
 from dispatch.models import ServiceCall
 from dispatch.planning.eta import Leg
 from dispatch.planning.ripple import at_door, ripple_between
 from dispatch.planning.routes import Route, first_free_position
-from dispatch.selectors import call_get_for_user
+from dispatch.selectors import skill_codes_subquery
+from dispatch.selectors.board import card_annotations
 from dispatch.selectors.planning import (
     EtaFields,
     fields_of,
@@ -22,6 +24,7 @@ from dispatch.selectors.planning import (
     unassigned_fields,
 )
 from dispatch.services.moves.checks import (
+    _call_id,
     _check_allowed,
     _check_claim_keeps_own_calls,
     _check_eligible,
@@ -31,7 +34,7 @@ from dispatch.services.moves.checks import (
     _check_position,
     _check_version,
     _lock_technicians,
-    _relock_call,
+    _read_call,
     _takes_from_working_tech,
     _target_id,
     _target_technician,
@@ -43,16 +46,32 @@ from technicians.models import Technician
 
 
 def _plan(
-    user, call_id, technician_id, position, expected_version, reason, now, allow=None
+    user,
+    call_id,
+    technician_id,
+    position,
+    expected_version,
+    reason,
+    now,
+    allow=None,
+    lock: bool = True,
 ) -> MovePlan:
+    """Lock (a preview: read) the technicians and the call, check, and time both queues."""
     now = now or clock.now()
     allow = allow or _check_allowed
-    call = call_get_for_user(user=user, call_id=call_id, related=False)
-    target_id = _target_id(technician_id)
-    _check_position(position, target_id)
-    techs = _lock_technicians({call.technician_id, target_id})
+    call_id = _call_id(call_id)
+    try:
+        target_id = _target_id(technician_id)
+        _check_position(position, target_id)
+    except InvalidInput as exc:
+        bad_input, target_id = exc, None
+    else:
+        bad_input = None
+    techs = _lock_technicians(call_id, target_id, lock)
+    call = _read_call(user, call_id, lock)  # a call out of reach is "not found" before all else
+    if bad_input is not None:
+        raise bad_input
     target = _target_technician(target_id, techs)
-    call = _relock_call(call.pk)
     _check_version(call, expected_version)
     _check_locked_source(call, techs)
     _check_movable(call)
@@ -70,6 +89,8 @@ def _load_queues(technician_ids: list[int], day) -> dict[int, list[ServiceCall]]
     queues: dict[int, list[ServiceCall]] = {tid: [] for tid in technician_ids}
     calls = (
         ServiceCall.objects.select_related("site")
+        # What the changed columns' cards show, so the answer is rendered from these rows.
+        .annotate(**card_annotations(), skill_codes=skill_codes_subquery(ServiceCall))
         .filter(
             technician_id__in=technician_ids,
             scheduled_day=day,
@@ -145,6 +166,7 @@ def _plan_queues(call, target, position, taking, now, techs: dict[int, Technicia
         kind=_move_kind(source_id, target_id),
         version_before=call.version,
         target=target,
+        technicians=techs,
         summary=summary,
         promised_shifted=_promised_shifted(calls, before.legs, after.legs, rules.ripple_shift),
     )

@@ -52,6 +52,8 @@ class MovePlan:
     )  # the planning core's ripple to every other call
     promised_shifted: list[int] = field(default_factory=list)  # promised ETAs moved past the
     # ripple-shift setting (the moved call's own included)
+    # The technicians of both queues as read (locked) for the plan: the answer's columns.
+    technicians: dict[int, Technician] = field(default_factory=dict)
 
     def ripple_for(self, user) -> list[RippleEntry]:
         """The ripple as this user may see it: a technician sees other queues anonymously."""
