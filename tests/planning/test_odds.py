@@ -1,0 +1,159 @@
+"""Learned durations and the chance of being late, in the pure planning core.
+
+The propagation is checked against a brute-force simulation of the very same model (every job
+estimate x its own log-normal ratio, every drive planned travel x the travel ratio, windows
+waited for, the job on site conditioned on still running): the stated error in odds.py is 0.05
+in probability and 12 % of the P10-P90 width in the percentiles.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from dispatch.planning.durations import RATIO_CEIL, Spread, fit
+from dispatch.planning.eta import Stop, plan_route
+from dispatch.planning.odds import queue_odds
+from dispatch.planning.travel import plane
+
+MIN = 60.0
+P_TOLERANCE = 0.05
+WIDTH_TOLERANCE = 0.12
+
+
+def _history(mu: float, sigma: float, n: int, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [math.exp(rng.gauss(mu, sigma)) for _ in range(n)]
+
+
+def test_the_fit_recovers_known_parameters_from_generated_history():
+    got = fit(_history(0.15, 0.3, 4000, seed=7), Spread(0.0, 0.35), prior_calls=10)
+    assert got.calls == 4000
+    assert got.mu == pytest.approx(0.15, abs=0.02)
+    assert got.sigma == pytest.approx(0.3, abs=0.02)
+
+
+def test_no_history_gives_the_defaults():
+    assert fit([], Spread(0.0, 0.35), prior_calls=10) == Spread(0.0, 0.35, 0)
+
+
+def test_a_little_history_is_shrunk_toward_the_prior():
+    prior = Spread(0.0, 0.35)
+    few = fit([2.0, 2.0, 2.0], prior, prior_calls=10)
+    assert 0.0 < few.mu < math.log(2.0) / 2  # three calls move it less than half way
+    many = fit([2.0] * 300 + [1.9, 2.1], prior, prior_calls=10)
+    assert many.mu == pytest.approx(math.log(2.0), abs=0.03)
+
+
+def test_outliers_are_clamped_not_believed():
+    clean = fit([1.0, 1.1, 0.9] * 10, Spread(0.0, 0.35), prior_calls=0)
+    wild = fit([1.0, 1.1, 0.9] * 10 + [400.0], Spread(0.0, 0.35), prior_calls=0)
+    unclamped_mu = (math.log(400.0) + 10 * (math.log(1.1) + math.log(0.9))) / 31
+    assert wild.mu < unclamped_mu
+    assert wild.mu == pytest.approx((math.log(RATIO_CEIL) + 10 * math.log(0.99)) / 31, abs=0.01)
+    assert wild.sigma > clean.sigma
+
+
+def _brute_force(stops, spreads, travel, legs, start_at, now, on_site=None, n=200_000, seed=3):
+    """The model simulated draw by draw: arrival samples of every stop (n per stop)."""
+    rng = np.random.default_rng(seed)
+    clock = np.full(n, start_at)
+    previous_finish = start_at
+    arrivals = []
+    first = 0
+    if on_site is not None:
+        d, s = stops[0].duration, spreads[0]
+        floor = (now - on_site) / d
+        ratio = np.exp(rng.normal(s.mu, s.sigma, n * 20))
+        ratio = ratio[ratio > floor][:n]  # conditioned on still running, by rejection
+        assert len(ratio) == n
+        clock = np.maximum(on_site + d * ratio, now)
+        arrivals.append(np.full(n, on_site))
+        previous_finish, first = legs[0].finish, 1
+    for i in range(first, len(stops)):
+        hop = legs[i].arrival - previous_finish
+        clock = clock + hop * np.exp(rng.normal(travel.mu, travel.sigma, n))
+        arrivals.append(clock.copy())
+        if stops[i].window_start is not None:
+            clock = np.maximum(clock, stops[i].window_start)
+        clock = clock + stops[i].duration * np.exp(rng.normal(spreads[i].mu, spreads[i].sigma, n))
+        previous_finish = legs[i].finish
+    return arrivals
+
+
+def _queue(seed: int, n: int = 8):
+    rng = random.Random(seed)
+    stops, t = [], 8 * 3600.0
+    for i in range(n):
+        duration = rng.choice([20, 45, 60, 90, 240]) * MIN
+        ready = t + rng.uniform(-1, 2) * 3600 if rng.random() < 0.4 else None
+        t += duration + 20 * MIN
+        due = t + rng.uniform(-1.0, 1.5) * 3600
+        if ready is not None and due < ready:
+            due = ready + 3600
+        stops.append(Stop(i, (rng.uniform(0, 30), rng.uniform(0, 30)), duration, ready, due))
+    spreads = [Spread(rng.uniform(-0.1, 0.2), rng.uniform(0.1, 0.6)) for _ in stops]
+    return stops, spreads
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("on_site", [False, True])
+def test_the_propagation_equals_a_brute_force_simulation_within_its_stated_error(seed, on_site):
+    stops, spreads = _queue(seed)
+    travel_spread = Spread(0.05, 0.25)
+    travel = plane(2 * MIN)  # 0.5 units a minute
+    start_at = now = 8 * 3600.0
+    since = now - 50 * MIN if on_site else None
+    if on_site:  # a 90-minute job started 50 minutes ago
+        stops[0] = Stop(0, stops[0].location, 90 * MIN, None, now + 20 * MIN)
+    legs = plan_route(start_at, (0.0, 0.0), stops, travel, first_on_site_since=since)
+    odds = queue_odds(
+        start_at, legs, stops, spreads, travel_spread, now=now, first_on_site_since=since
+    )
+    samples = _brute_force(stops, spreads, travel_spread, legs, start_at, now, since)
+    for i, (o, sample) in enumerate(zip(odds, samples, strict=True)):
+        if on_site and i == 0:
+            continue  # the arrival on site is a fact
+        assert o.p_late == pytest.approx(
+            float(np.mean(sample > stops[i].deadline)), abs=P_TOLERANCE
+        )
+        width = float(np.percentile(sample, 90) - np.percentile(sample, 10))
+        for got, q in ((o.p10, 10), (o.p80, 80), (o.p90, 90)):
+            assert abs(got - float(np.percentile(sample, q))) <= WIDTH_TOLERANCE * width + 1.0
+
+
+def test_one_long_uncertain_job_raises_p_late_for_every_call_behind_it():
+    travel = plane(MIN)
+    durations = [30, 180, 30, 30, 30, 30]  # the second is a boiler replacement
+    draft = [Stop(i, (10.0 * i, 0.0), m * MIN) for i, m in enumerate(durations)]
+    planned = plan_route(8 * 3600.0, (0.0, 0.0), draft, travel)
+    # Every call is due 40 minutes after its planned arrival: the same slack for all.
+    stops = [
+        Stop(s.id, s.location, s.duration, None, g.arrival + 40 * MIN)
+        for s, g in zip(draft, planned, strict=True)
+    ]
+    legs = plan_route(8 * 3600.0, (0.0, 0.0), stops, travel)
+    steady = [Spread(0.0, 0.15)] * 6
+    before = queue_odds(8 * 3600.0, legs, stops, steady, Spread(0.0, 0.1), now=8 * 3600.0)
+    uncertain = [steady[0], Spread(0.1, 0.6), *steady[2:]]
+    after = queue_odds(8 * 3600.0, legs, stops, uncertain, Spread(0.0, 0.1), now=8 * 3600.0)
+    assert after[0].p_late == before[0].p_late  # ahead of it: untouched
+    assert after[1].p_late == before[1].p_late  # its own arrival does not depend on its length
+    for b, a in zip(before[2:], after[2:], strict=True):
+        assert a.p_late > b.p_late + 0.2
+        assert a.p80 > b.p80
+
+
+def test_no_spread_means_certainty():
+    travel = plane(MIN)
+    stops = [
+        Stop(0, (10.0, 0.0), 30 * MIN, None, 100 * MIN),
+        Stop(1, (20.0, 0), 30 * MIN, None, 0.0),
+    ]
+    legs = plan_route(0.0, (0.0, 0.0), stops, travel)
+    odds = queue_odds(0.0, legs, stops, [Spread()] * 2, Spread(), now=0.0)
+    assert [o.p_late for o in odds] == [0.0, 1.0]
+    assert odds[0].p80 == legs[0].arrival
