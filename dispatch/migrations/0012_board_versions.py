@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dispatch", "0010_created_at_from_the_clock")]
+    dependencies = [("dispatch", "0011_append_only_events")]
 
     operations = [
         # The unique (technician, day, position) constraint's index serves the queue's reads.

@@ -67,8 +67,14 @@ def events_append(events: list[CallEvent]) -> list[CallEvent]:
         return CallEvent.objects.bulk_create(events, batch_size=500)
 
 
+def event_actor(user):
+    """Who an event names: a signed-in user, or None for the system (a task, an anonymous
+    request)."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def event_record(*, call: ServiceCall, actor, kind: str, **payload: Any) -> CallEvent:
-    actor = actor if actor is not None and actor.is_authenticated else None
+    actor = event_actor(actor)
     (event,) = events_append(
         [CallEvent(call=call, actor=actor, kind=kind, payload=jsonable(payload))]
     )

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from dispatch.models import CallEvent
 from dispatch.planning.risk import RISK_RANK, risk_worse
-from dispatch.services.events import events_append, jsonable
+from dispatch.services.events import event_actor, events_append, jsonable
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> lis
     events = [
         CallEvent(
             call_id=c.call_id,
-            actor=actor if actor is not None and actor.is_authenticated else None,
+            actor=event_actor(actor),
             kind="risk_raised" if risk_worse(c.risk_before, c.risk_after) else "risk_cleared",
             payload=jsonable(
                 {

@@ -7,8 +7,10 @@ import random
 import threading
 import time
 from collections import Counter
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 
 from common.errors import Busy, MoveConflict
@@ -121,6 +123,8 @@ def test_eight_threads_moving_the_same_calls_keep_every_invariant(dispatcher, to
     for call in calls:
         assert call.version == versions_before[call.pk] + per_call[call.pk]
     assert DAY == calls[0].scheduled_day
+    # Eight writers, one linear hash chain per call (moves, ripples and risk events included).
+    assert "audit trail intact" in _audit_verify()
 
 
 def _waiting_on_a_lock() -> int:
@@ -208,3 +212,9 @@ def test_two_moves_into_one_queue_wait_for_each_other_and_lose_no_position(
     assert queue == [(second.pk, 0), (first.pk, 1), (booked.pk, 2)]
     moves = Counter(CallEvent.objects.filter(kind="assigned").values_list("call_id", flat=True))
     assert moves == {first.pk: 1, second.pk: 1}
+
+
+def _audit_verify() -> str:
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    return out.getvalue()

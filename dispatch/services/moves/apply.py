@@ -7,13 +7,13 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from dispatch.models import ServiceCall
+from dispatch.models import CallEvent, ServiceCall
 from dispatch.selectors.planning import (
     EtaFields,
 )
 from dispatch.services.bulk import rows_update
 from dispatch.services.etas import ETA_FIELDS
-from dispatch.services.events import event_record
+from dispatch.services.events import event_actor, event_record, events_append, jsonable
 from dispatch.services.moves.result import MovePlan, RippleEntry
 from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from dispatch.services.technicians import technician_released
@@ -51,17 +51,27 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
         rescheduled=call.pk in broken,
         ripple=[_ripple_json(e) for e in plan.ripple if not e.moved],
     )
-    for entry in plan.ripple:
-        if entry.promise_broken and not entry.moved:
-            event_record(
-                call=ServiceCall(pk=entry.call_id),
-                actor=user,
+    # One batch for the ripple's broken promises: the chain's lock and read once, not per call.
+    actor = event_actor(user)
+    events_append(
+        [
+            CallEvent(
+                call_id=entry.call_id,
+                actor=actor,
                 kind="eta_changed",
-                cause=f"call #{call.pk} {plan.kind}",
-                rescheduled=True,
-                before=entry.eta_before,
-                after=entry.eta_after,
+                payload=jsonable(
+                    {
+                        "cause": f"call #{call.pk} {plan.kind}",
+                        "rescheduled": True,
+                        "before": entry.eta_before,
+                        "after": entry.eta_after,
+                    }
+                ),
             )
+            for entry in plan.ripple
+            if entry.promise_broken and not entry.moved
+        ]
+    )
     risk_transitions_record(risks, actor=user)
     if plan.takes_from_working_tech:
         event_record(
