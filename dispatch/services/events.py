@@ -32,19 +32,24 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def events_append(events: list[CallEvent]) -> list[CallEvent]:
+def events_append(events: list[CallEvent], *, calls_locked: bool = False) -> list[CallEvent]:
     """Insert unsaved events (any calls, in the order given per call) at the ends of their
-    calls' chains: prev_hash and hash are filled in here. One INSERT for the batch."""
+    calls' chains: prev_hash and hash are filled in here. One INSERT for the batch.
+
+    `calls_locked`: the caller already holds every one of these calls' rows FOR UPDATE in this
+    transaction (a move locks its call first), so the lock statement is skipped. The heads are
+    still read in a statement of their own, after the lock was taken, so they are current."""
     if not events:
         return []
     call_ids = sorted({e.call_id for e in events})
     with transaction.atomic(savepoint=False):
-        list(
-            ServiceCall.objects.select_for_update()
-            .filter(pk__in=call_ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        if not calls_locked:
+            list(
+                ServiceCall.objects.select_for_update()
+                .filter(pk__in=call_ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
         last_ids = (
             CallEvent.objects.filter(call_id__in=call_ids)
             .values("call_id")
@@ -73,10 +78,13 @@ def event_actor(user):
     return user if user is not None and user.is_authenticated else None
 
 
-def event_record(*, call: ServiceCall, actor, kind: str, **payload: Any) -> CallEvent:
+def event_record(
+    *, call: ServiceCall, actor, kind: str, calls_locked: bool = False, **payload: Any
+) -> CallEvent:
     actor = event_actor(actor)
     (event,) = events_append(
-        [CallEvent(call=call, actor=actor, kind=kind, payload=jsonable(payload))]
+        [CallEvent(call=call, actor=actor, kind=kind, payload=jsonable(payload))],
+        calls_locked=calls_locked,
     )
     return event
 

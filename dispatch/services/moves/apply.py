@@ -40,6 +40,7 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
         call=call,
         actor=user,
         kind=plan.kind,
+        calls_locked=True,  # the plan read its call FOR UPDATE (checks._read_call, lock=True)
         reason=reason,
         before=before,
         after={
