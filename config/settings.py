@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -197,6 +199,32 @@ CELERY_TIMEZONE = "UTC"
 # A broker that is down must not hang a request: fail fast, log, and let the beat heal.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
+# The shared cache: sessions and the signed-in user (with roles) are read from it instead of
+# PostgreSQL on every request. CACHE_URL defaults to REDIS_URL; with neither, a per-process
+# memory cache and database sessions (a memory cache cannot be invalidated across processes).
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "common.cache.ForgivingRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "dispatch",
+            # A down Redis costs a request at most these timeouts: reads then miss (the
+            # database answers) and writes are dropped.
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 0.5,
+                "retry": Retry(NoBackoff(), 0),
+            },
+        }
+    }
+    # Read from the cache, written through to the database: a Redis restart signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Seconds a signed-in user (with roles) stays cached; every change to the user or its groups
+# invalidates it at once (dispatch/auth.py), so this only bounds a missed invalidation.
+USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=300)
 # Workers and beat keep Celery's reconnecting defaults (they come back by themselves when Redis
 # does); the web side publishes over its own connection with no retries and no publish retry
 # (dispatch/services/background.py `enqueue`), so a down broker costs a request at most ~1 s.

@@ -183,6 +183,19 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_cached_users_of_an_earlier_run():
+    """A fresh test database hands out user ids again: a user cached by an earlier run (the
+    cache is Redis, which outlives it) must not answer for this run's user of the same id."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if settings.CACHE_URL:
+        client = cache._cache.get_client(write=True)
+        for key in client.scan_iter(match="dispatch:*:auth-user:*"):
+            client.delete(key)
+
+
 @pytest.fixture(autouse=True)
 def _broker_of_its_own(settings):
     # Work enqueued by the web side during tests goes to a Redis database of its own, never to a
