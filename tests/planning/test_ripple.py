@@ -175,3 +175,11 @@ def test_the_ripple_hurts_only_with_lateness_a_turn_for_the_worse_or_a_broken_pr
     assert Ripple(promises_broken=(1,)).hurts
     assert Ripple(shifted=(1, 2, 3)).shifted_calls == 3
     assert Ripple(max_shift=93 * 60.0 + 6.0).max_shift_minutes == 93.1
+
+
+def test_a_promise_drifting_exactly_the_tolerance_is_still_kept():
+    promises = Promises({7: 1000.0}, 60.0)
+    assert promises.kept(7, 1060.0) and promises.kept(7, 940.0)
+    assert not promises.kept(7, 1060.5) and not promises.kept(7, None)
+    assert not promises.broken(7, 1000.0, 1060.0)
+    assert promises.broken(7, 1000.0, 1060.5)
