@@ -272,3 +272,24 @@ def test_an_overbooked_row_reads_as_over(client, dispatcher, tom, make_call):
     client.force_login(dispatcher)
     html = client.get(BOARD).content.decode()
     assert '<span class="over">10h of 9h: over</span>' in html
+
+
+def test_a_move_without_javascript_returns_to_the_board_it_came_from(
+    client, dispatcher, tom, tina, make_call
+):
+    call = make_call(tom, summary="Boiler")
+    client.force_login(dispatcher)
+    columns = client.get(f"{BOARD}&view=columns").content.decode()
+    assert f"/calls/{call.pk}/move/?team={tom.team_id}&amp;view=columns" in columns
+    form = client.get(f"/calls/{call.pk}/move/?team={tom.team_id}&view=columns").content.decode()
+    assert '<input type="hidden" name="view" value="columns">' in form
+    post = {"call": call.pk, "technician": tina.pk, "position_display": 1, "day": DAY}
+    post |= {"expected_version": call.version, "team": tom.team_id, "view": "columns"}
+    response = client.post("/board/move/", post)
+    assert response.status_code == 302 and response.url.endswith("&view=columns")
+    # From the timeline's block the form has no view: back to the default board, the timeline.
+    timeline = client.get(BOARD).content.decode()
+    assert f'href="/calls/{call.pk}/move/?team={tom.team_id}"' in timeline
+    post |= {"technician": tom.pk, "expected_version": call.version + 1, "view": ""}
+    response = client.post("/board/move/", post)
+    assert response.status_code == 302 and "view=" not in response.url
