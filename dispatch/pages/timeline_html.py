@@ -21,7 +21,7 @@ _RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
 # A block too short for its words shows its id and the risk in one short word (the tooltip and
 # the screen-reader text still say everything).
 _SHORT_RISK = {"late": "Late", "at_risk": "Risk"}
-NARROW_STEPS = 12
+NARROW_STEPS = 16
 _WORKING = ("en_route", "on_site")
 
 
@@ -82,7 +82,7 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
     if not block.planned:
         classes.append("unplanned")
     if block.span.length < NARROW_STEPS:
-        classes.append("narrow")
+        classes.append("tl-short")  # not "narrow": the sign-in box's class
     if not call.matches:
         classes.append("filtered-out")  # kept in place (the time is still taken), dimmed
     facts = escape(" · ".join(_facts(block, tz)))
@@ -142,6 +142,11 @@ def _booked(row: Row) -> str:
     return f'<span class="over">{_hours(booked)} of {_hours(shift)}: over</span>'
 
 
+def _booked_words(row: Row) -> str:
+    booked, shift = row.column.booked_minutes, row.column.shift_minutes
+    return f"{_duration(booked)} booked of a {_duration(shift)} shift"
+
+
 def row_html(row: Row, *, timeline: Timeline, tz) -> str:
     tech = row.technician
     name = escape(tech.name)
@@ -153,6 +158,7 @@ def row_html(row: Row, *, timeline: Timeline, tz) -> str:
     over = ""
     if row.overtime:
         over = '<span class="tl-overtime-word">Overtime</span> · '
+    count = f"{len(row.blocks)} call{'' if len(row.blocks) == 1 else 's'}"
     pieces = [f'<div class="tl-shift {_at(row.shift)}" title="Shift {shift}"></div>']
     if row.overtime:
         pieces.append(f'<div class="tl-overtime {_at(row.overtime)}" title="Overtime"></div>')
@@ -165,7 +171,7 @@ def row_html(row: Row, *, timeline: Timeline, tz) -> str:
         f'<div class="tl-name"><h2>{name}</h2>'
         f'<p><span class="tech-status status-{escape(tech.status)}">{status}</span>'
         f" · {shift}</p>"
-        f'<p class="tl-booked">{over}{len(row.blocks)} call{"" if len(row.blocks) == 1 else "s"}'
+        f'<p class="tl-booked" title="{count} · {_booked_words(row)}">{over}{count}'
         f" · {_booked(row)}</p></div>"
         f'<div class="tl-track">{"".join(pieces)}</div></section>'
     )
