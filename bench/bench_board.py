@@ -6,8 +6,9 @@ scenarios; DATABASE_URL is ignored so the product's data is never touched). Two 
 demo company (seed_demo --seed 1, team North) and a synthetic day of --techs x --calls in one
 team (bench/fleet.py). For each, measured through Django's test Client as the dispatcher:
 
-- board: GET /board/ against one raw fetch of the same rows plus a trivial template of the same
-  shape; also board_get + board_version alone (no HTTP, no template);
+- board: GET /board/?view=columns (the column board; and the timeline, GET /board/) against
+  one raw fetch of the same rows plus a trivial template of the same shape; also board_get +
+  board_version alone (no HTTP, no template);
 - move: POST /board/move/ (htmx, confirm=1) against a raw SQL transaction on the same rows; also
   call_move alone (no HTTP, no render);
 - memory: VmRSS of a fresh process (a forkserver child, like a web worker) after serving the
@@ -81,6 +82,11 @@ class Scenario:
 
     @property
     def board_url(self) -> str:
+        # The column board: every technician of the team at once (the timeline pages by 25).
+        return f"/board/?day={self.day.isoformat()}&team={self.team_id}&view=columns"
+
+    @property
+    def timeline_url(self) -> str:
         return f"/board/?day={self.day.isoformat()}&team={self.team_id}"
 
 
@@ -148,6 +154,15 @@ def board_http(client: Client, sc: Scenario) -> Callable[[], object]:
     def run():
         response = client.get(sc.board_url)
         assert response.status_code == 200, response.status_code
+        return response
+
+    return run
+
+
+def timeline_http(client: Client, sc: Scenario) -> Callable[[], object]:
+    def run():
+        response = client.get(sc.timeline_url)
+        assert response.status_code == 200 and b'id="timeline"' in response.content
         return response
 
     return run
@@ -343,6 +358,7 @@ def bench_scenario(sc: Scenario, runs: int) -> list[Row]:
     board = medians(
         {
             "http": lambda: board_http(client, sc),
+            "timeline": lambda: timeline_http(client, sc),
             "selectors": lambda: board_selectors(sc),
             "raw": lambda: board_raw(sc),
         },
@@ -366,6 +382,9 @@ def bench_scenario(sc: Scenario, runs: int) -> list[Row]:
     return [
         (sc.name, "board GET", f"{b_ms:.1f}", f"{raw_b[0]:.1f}", *ratio_cells(b_ms, raw_b[0], 3))
         + (str(b_q), size),
+        (sc.name, "timeline GET", f"{board['timeline'][0]:.1f}", f"{raw_b[0]:.1f}")
+        + ratio_cells(board["timeline"][0], raw_b[0], 3)
+        + (str(board["timeline"][1]), "first page: 25 rows and the whole unassigned tray"),
         (sc.name, "  board_get+version", f"{board['selectors'][0]:.1f}", "", "", "")
         + (str(board["selectors"][1]), "selectors only: no HTTP, no template"),
         (sc.name, "  raw fetch+render", f"{raw_b[0]:.1f}", "", "", "", str(raw_b[1]), ""),

@@ -363,3 +363,9 @@ GEOCODER_TIMEOUT_SECONDS = env.float("GEOCODER_TIMEOUT_SECONDS", default=3.0)
 # for "now", so `make run` at night shows a company mid-day. 0 = real time; never set in
 # production. scripts/run.sh sets it from `manage.py demo_clock`.
 DEMO_CLOCK_OFFSET_MINUTES = env.int("DEMO_CLOCK_OFFSET_MINUTES", default=0)
+
+# The board's map (/board/map/): where its tiles come from ({z}/{x}/{y}, Leaflet's pattern) and
+# the credit the tile server asks for. Empty URL: no tiles (offline, tests); markers and routes
+# still draw on a plain background. The page's Content-Security-Policy admits this one host.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")

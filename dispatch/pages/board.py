@@ -1,19 +1,17 @@
-"""The board's HTML views: the board, its live poll, and moves and swaps from it; thin: they ask
-selectors and services and pick a template or fragment."""
+"""The column board's HTML views and the helpers both boards share (day, team, filters, live
+state, the poll); thin: they ask selectors and pick a template or fragment. The timeline is in
+timeline.py; moves and swaps from either board in board_moves.py."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from urllib.parse import urlencode, urlsplit
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from common import clock, roles
 from common.errors import DispatchError
@@ -22,8 +20,6 @@ from dispatch.models import ServiceCall
 from dispatch.selectors.day_plans import plan_waiting
 from dispatch.selectors.search import FILTER_PARAMS, CallFilters, call_filters_from
 from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
-from dispatch.services.moves import call_move
-from dispatch.services.swaps import calls_swap
 from technicians.models import Team
 
 OPEN = ServiceCall.OPEN_STATUSES  # the board shows open calls only
@@ -143,14 +139,8 @@ def _board_context(
     }
 
 
-@login_required
-@require_GET
-def board(request: HttpRequest) -> HttpResponse:
-    day, team = _day(request), _team(request)
-    try:
-        context = _board_context(request, day, team)
-    except DispatchError as exc:
-        return HttpResponse(exc.message, status=exc.status_code)
+def plan_notice(request: HttpRequest, context: dict, day: date, team: Team | None) -> None:
+    """ "Plan the day" and a waiting proposal, for both boards (the board holds the teams)."""
     context["can_plan"] = roles.can_move_any(request.user)
     # Only teams that ask for proposals get them (the board already holds the teams' rows).
     replans = (
@@ -158,13 +148,25 @@ def board(request: HttpRequest) -> HttpResponse:
     )
     if context["can_plan"] and replans:
         context["waiting_plan"] = plan_waiting(day=day, team_id=team.pk if team else None)
-    return render(request, "dispatch/board.html", context)
 
 
 @login_required
 @require_GET
-def board_columns(request: HttpRequest) -> HttpResponse:
-    """The live board's poll: 304 while nothing changed (two aggregate queries), else columns."""
+def board(request: HttpRequest) -> HttpResponse:
+    """The column board (`/board/?view=columns`; a technician's board)."""
+    day, team = _day(request), _team(request)
+    try:
+        context = _board_context(request, day, team)
+    except DispatchError as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
+    plan_notice(request, context, day, team)
+    context["view"] = "columns"
+    return render(request, "dispatch/board.html", context)
+
+
+def poll_response(request: HttpRequest, render_changed) -> HttpResponse:
+    """A live board's poll: 304 while nothing changed (two aggregate queries), else
+    `render_changed(day, team, state)`, the board's swappable part."""
     day = _day(request)
     if not (roles.is_office(request.user) or roles.technician_of(request.user)):
         return HttpResponse("Your account has no role on the board.", status=403)
@@ -175,149 +177,19 @@ def board_columns(request: HttpRequest) -> HttpResponse:
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
-        context = _board_context(request, day, _team(request), state)
-        response = render(request, "dispatch/partials/_columns.html", context)
+        response = render_changed(day, _team(request), state)
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
     return response
 
 
-def _int_or_none(raw: str | None):
-    if raw in (None, "", "none"):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return raw  # the service refuses it with a message a person can read
-
-
-def _position(post):
-    # The keyboard form counts from 1 as people do; drags and the API count from 0.
-    if post.get("position_display") not in (None, ""):
-        shown = _int_or_none(post["position_display"])
-        return shown - 1 if isinstance(shown, int) else shown
-    return _int_or_none(post.get("position"))
-
-
 @login_required
-@require_POST
-def board_move(request: HttpRequest) -> HttpResponse:
-    """Drag, keyboard and no-JS moves all post here; the move service decides."""
-    post = request.POST
-    call_id = _int_or_none(post.get("call"))
-    args = {
-        "user": request.user,
-        "call_id": call_id,
-        "technician_id": _int_or_none(post.get("technician")),
-        "position": _position(post),
-        "expected_version": _int_or_none(post.get("expected_version")),
-        "reason": post.get("reason", "")[:500],
-    }
-    day, team = _day(request), _team(request)
-    try:
-        result = call_move(require_confirmation=post.get("confirm") != "1", **args)
-    except DispatchError as exc:
-        return _move_refused(request, exc, day, team)
-    if not result.applied:
-        return _confirm(request, result.plan, args, day, team)
-    toast = _moved_words(result.plan)
-    if not request.htmx:
-        messages.success(request, toast)
-        return redirect(_board_url(day, team))
-    return _changed_columns(request, result.plan, day, team, {"toast": toast}, applied=True)
+@require_GET
+def board_columns(request: HttpRequest) -> HttpResponse:
+    """The column board's poll."""
 
+    def columns(day: date, team: Team | None, state: dict) -> HttpResponse:
+        context = _board_context(request, day, team, state)
+        return render(request, "dispatch/partials/_columns.html", context)
 
-def _moved_words(plan) -> str:
-    """What the drop did, in words: where the call went and what it cost the others."""
-    call, fields = plan.call, plan.after[plan.call.pk]
-    if plan.target_id is None:
-        where = "back to the unassigned list"
-    else:
-        eta = timezone.localtime(fields.eta).strftime("%H:%M") if fields.eta else "?"
-        where = f"to {plan.target.name}, arriving {eta}"
-        if fields.risk != "ok":
-            where += f" ({fields.risk.replace('_', ' ')})"
-    ripple = plan.summary.words()
-    return f"Moved call #{call.pk} {where}." + ("" if ripple == "none" else f" {ripple}.")
-
-
-def _changed_columns(request, plan, day: date, team, extra: dict, applied=False) -> HttpResponse:
-    """Only the columns the move touched, out of band; a 60-column board is never re-sent. An
-    applied move's columns are rendered from the rows its plan holds (no read); the board's
-    filters, the unassigned list and a move not made read theirs."""
-    include_unassigned = None in (plan.source_id, plan.target_id)
-    filters = _filters(request)
-    if applied and not filters.active:
-        queues = {plan.technicians[tid]: queue for tid, queue in plan.queues.items()}
-        board = selectors.board_of_queues(day=day, team=team, queues=queues)
-        technician_ids = []  # only the unassigned list, if the move touched it, is read
-    else:
-        board, technician_ids = None, list(plan.queues)
-    if board is None or include_unassigned:
-        read = selectors.board_get(
-            user=request.user,
-            day=day,
-            team=team,
-            technician_ids=technician_ids,
-            include_unassigned=include_unassigned,
-            filters=filters,
-        )
-        board = read if board is None else replace(board, unassigned=read.unassigned)
-    context = {
-        "board": board,
-        "include_unassigned": include_unassigned,
-        **_board_state(day, team),
-        **extra,
-    }
-    return render(request, "dispatch/partials/_move_result.html", context)
-
-
-def _board_url(day: date, team: Team | None) -> str:
-    return f"{reverse('pages:board')}?day={day.isoformat()}&team={team.pk if team else 'all'}"
-
-
-def _move_refused(request, exc: DispatchError, day: date, team) -> HttpResponse:
-    if not request.htmx:
-        messages.error(request, exc.message)
-        return redirect(_board_url(day, team))
-    # The whole board comes back as it really is, so a card dragged in vain snaps back and a
-    # stale board is refreshed.
-    context = _board_context(request, day, team) | {"error": exc.message}
-    response = render(request, "dispatch/partials/_columns.html", context, status=exc.status_code)
-    response["HX-Retarget"] = "#board-columns"
-    response["HX-Reswap"] = "innerHTML"
-    return response
-
-
-def _confirm(request, plan, args: dict, day: date, team) -> HttpResponse:
-    extra = {"plan": plan, "ripple": plan.ripple_for(request.user), "move": args}
-    if request.htmx:
-        # The touched columns come back unchanged, so the dropped card returns to its place
-        # while the panel asks.
-        return _changed_columns(request, plan, day, team, extra)
-    context = _board_context(request, day, team) | extra
-    return render(request, "dispatch/confirm_move.html", context)
-
-
-@login_required
-@require_POST
-def board_swap(request: HttpRequest) -> HttpResponse:
-    """A rescue's swap: two waiting calls trade places (two moves of the move service)."""
-    post = request.POST
-    day, team = _day(request), _team(request)
-    try:
-        first, second = calls_swap(
-            user=request.user,
-            call_id=_int_or_none(post.get("call")),
-            other_id=_int_or_none(post.get("other")),
-            expected_version=_int_or_none(post.get("expected_version")),
-            other_expected_version=_int_or_none(post.get("other_expected_version")),
-            reason=post.get("reason", "")[:500],
-        )
-    except DispatchError as exc:
-        return _move_refused(request, exc, day, team)
-    toast = f"Swapped call #{first.call.pk} and call #{second.call.pk}."
-    if not request.htmx:
-        messages.success(request, toast)
-        return redirect(_board_url(day, team))
-    return _changed_columns(request, first.plan, day, team, {"toast": toast})
+    return poll_response(request, columns)

@@ -66,7 +66,10 @@ def call_move_form(request: HttpRequest, call_id: int) -> HttpResponse:
         else (selectors.technicians_visible_to(request.user))
     )
     template = "dispatch/partials/_move_form.html" if request.htmx else "dispatch/move_form.html"
-    return render(request, template, {"call": call, "technicians": techs, "day": day, "team": team})
+    # The board the form returns to after a move without JavaScript (the column board says so).
+    view = "columns" if request.GET.get("view") == "columns" else ""
+    context = {"call": call, "technicians": techs, "day": day, "team": team, "view": view}
+    return render(request, template, context)
 
 
 @login_required

@@ -80,7 +80,8 @@ def _risk_line(call: BoardCard, link: str, team: str) -> str:
     resched = ""
     if call.reschedule_count:
         resched = f'<span class="resched">Rescheduled ×{call.reschedule_count}</span>'
-    move = f"{link}move/?team={team}"
+    # The no-JavaScript move form comes back to the column board, not the timeline.
+    move = f"{link}move/?team={team}&amp;view=columns"
     suggest = f"{link}suggest/?team={team}"
     return (
         f'  <p class="risk-line"><span class="risk-badge">{badge}</span>\n'

@@ -3,7 +3,20 @@ booking page, then the board, calls and the customer's tracking page."""
 
 from django.urls import path
 
-from dispatch.pages import board, booking, calls, dashboard, desk, find, plans, rota, tracking
+from dispatch.pages import (
+    board,
+    board_map,
+    board_moves,
+    booking,
+    calls,
+    dashboard,
+    desk,
+    find,
+    plans,
+    rota,
+    timeline,
+    tracking,
+)
 
 # Names live under "pages:". The API keeps the resource names (call-detail, plan-detail...); a
 # page is "-page" and a page's form post "-form", so no name means two things
@@ -33,16 +46,17 @@ urlpatterns = [
     path("book/", booking.book, name="book"),
     # The board, calls and tracking
     path("", board.home, name="home"),
-    path("board/", board.board, name="board"),
-    path("board/columns/", board.board_columns, name="board-columns"),
-    path("board/move/", board.board_move, name="board-move"),
+    path("board/", timeline.board_page, name="board"),
+    path("board/columns/", timeline.board_poll, name="board-columns"),
+    path("board/map/", board_map.board_map, name="board-map"),
+    path("board/move/", board_moves.board_move, name="board-move"),
     path("calls/find/", find.call_find, name="call-find"),
     path("calls/<int:call_id>/", calls.call_detail, name="call-page"),
     path("track/<str:token>/", tracking.track, name="track"),
     path("calls/<int:call_id>/escalate/", calls.call_escalate_view, name="call-escalate-form"),
     path("calls/<int:call_id>/move/", calls.call_move_form, name="call-move-form"),
     path("calls/<int:call_id>/suggest/", calls.call_suggest, name="call-suggest"),
-    path("board/swap/", board.board_swap, name="board-swap"),
+    path("board/swap/", board_moves.board_swap, name="board-swap"),
     # Plan the day
     path("board/plan/", plans.plan_start, name="plan-start"),
     path("board/plan/<int:plan_id>/", plans.plan_detail, name="plan-page"),

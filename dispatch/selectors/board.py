@@ -43,6 +43,10 @@ CARD_FIELDS = (
     "duration_minutes",
     "created_at",
     "customer__name",
+    # The timeline draws a call from its planned start to its planned finish (the stored plan).
+    "planned_start",
+    "planned_finish",
+    "eta_computed_at",
 )
 
 
@@ -67,6 +71,9 @@ class BoardCard:
     duration_minutes: int
     created_at: datetime | None
     customer_name: str
+    planned_start: datetime | None
+    planned_finish: datetime | None
+    eta_computed_at: datetime | None
     escalated: bool
     skill_codes: list[str]
     # False when the board's filters leave this card out (it stays in its column, unseen).

@@ -6,6 +6,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from dispatch.pages.cards import column_html, unassigned_html
+from dispatch.pages.timeline_html import timeline_rows_html
 
 register = template.Library()
 
@@ -18,3 +19,8 @@ def board_column(column, board, oob: bool = False) -> SafeString:
 @register.simple_tag
 def board_unassigned(board, oob: bool = False) -> SafeString:
     return unassigned_html(board, oob=oob)
+
+
+@register.simple_tag
+def timeline_rows(timeline) -> SafeString:
+    return timeline_rows_html(timeline)

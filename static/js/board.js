@@ -1,11 +1,14 @@
-// The board's only script: SortableJS drags post one move through htmx, and a light poll keeps
-// the board live. The server decides everything; this file just carries gestures and swaps.
+// The board's script: SortableJS drags post one move through htmx, and a light poll keeps the
+// board live. The server decides everything; this file just carries gestures and swaps. The
+// timeline (data-view="timeline") uses the same poll, panels and move post; its drags are in
+// timeline.js, which posts through window.boardMoves.
 (function () {
   "use strict";
   const board = document.getElementById("board");
   if (!board) return;
   const columnsEl = document.getElementById("board-columns");
   const liveStatus = document.getElementById("live-status");
+  const timeline = board.dataset.view === "timeline";
   let busy = false; // a drag or a save is in flight: no swaps under the user's hand
   let generation = 0; // bumped by every drag, so a poll answer from before it is discarded
   let etag = '"' + columnsEl.dataset.version + '"';
@@ -26,6 +29,7 @@
     busy = true;
     values.day = board.dataset.day;
     values.team = board.dataset.team;
+    if (timeline) values.view = "timeline";
     return htmx.ajax("POST", board.dataset.moveUrl, {
       // The answer fills #board-flash; the columns it changed arrive out of band.
       target: "#board-flash", swap: "innerHTML", values: values,
@@ -45,6 +49,7 @@
   }
 
   function wire() {
+    if (timeline) return; // timeline.js carries the timeline's drags
     document.querySelectorAll("#board-columns .cards").forEach(function (list) {
       if (list.dataset.wired) return; // columns swapped in out of band are new elements
       list.dataset.wired = "1";
@@ -78,15 +83,16 @@
       })
       .then(function (html) {
         if (html === null || busy || panelOpen() || asked !== generation) return;
-        const scroll = columnsEl.querySelector(".columns");
+        const scroll = columnsEl.querySelector(".columns, .timeline");
         const left = scroll ? scroll.scrollLeft : 0;
+        const top = scroll ? scroll.scrollTop : 0;
         const focused = columnsEl.contains(document.activeElement)
           ? document.activeElement.closest(".card") : null;
         columnsEl.innerHTML = html;
         htmx.process(columnsEl);
         wire();
-        const again = columnsEl.querySelector(".columns");
-        if (again) again.scrollLeft = left;
+        const again = columnsEl.querySelector(".columns, .timeline");
+        if (again) { again.scrollLeft = left; again.scrollTop = top; }
         if (focused) focusCard(focused.dataset.call); // a live update keeps the reader's place
       })
       .catch(function () {
@@ -97,8 +103,17 @@
 
   // Any save (drag, keyboard form, confirm) makes an in-flight poll answer stale.
   document.body.addEventListener("htmx:beforeRequest", function () { generation += 1; });
+  // A swap of the whole part (the timeline after a move, any board after a refusal) keeps the
+  // reader's scroll place.
+  let kept = null;
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    const scroll = columnsEl.querySelector(".columns, .timeline");
+    kept = evt.detail.target === columnsEl && scroll ? [scroll.scrollLeft, scroll.scrollTop] : null;
+  });
   document.body.addEventListener("htmx:afterSwap", function (evt) {
     const target = evt.detail.target;
+    const scroll = columnsEl.querySelector(".columns, .timeline");
+    if (target === columnsEl && kept && scroll) { scroll.scrollLeft = kept[0]; scroll.scrollTop = kept[1]; }
     if (target === columnsEl || (target && target.id === "board-flash")) {
       rememberVersion();
       wire();
@@ -128,6 +143,12 @@
     if (call) focusCard(call.value);
   });
 
+  // For timeline.js: a drag holds the board still (no poll swaps under the hand) and posts here.
+  window.boardMoves = {
+    hold: function () { busy = true; generation += 1; },
+    release: function () { busy = false; },
+    post: post,
+  };
   wire();
   setInterval(poll, 500);
 })();

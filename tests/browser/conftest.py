@@ -76,7 +76,8 @@ def open_board(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
         )
         contexts.append(context)
         page = context.new_page()
-        url = f"/board/?day={DAY.isoformat()}" + (f"&team={team}" if team else "")
+        # The column board (the timeline, office roles' default, has tests of its own).
+        url = f"/board/?day={DAY.isoformat()}&view=columns" + (f"&team={team}" if team else "")
         page.goto(url)
         # Deferred scripts ran at `load`; wait until every list is a Sortable.
         page.wait_for_function(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from dispatch.models import CallEvent, ServiceCall
-from dispatch.pages import board as board_pages
+from dispatch.pages import board_moves as board_pages  # the move post
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.moves import call_move
 from tests.conftest import DAY, local, make_technician

@@ -72,7 +72,7 @@ def test_csr_books_an_offered_window_and_the_call_is_on_the_board_with_it(
     call = ServiceCall.objects.get()
     assert call.technician_id == tom.pk
 
-    page.goto(f"/board/?day={DAY.isoformat()}")
+    page.goto(f"/board/?day={DAY.isoformat()}&view=columns")
     card = page.locator(f"#col-{tom.pk} #call-{call.pk}")
     expect(card).to_be_visible()
     expect(card.locator(".window")).to_have_text("Window 08:00–10:00")

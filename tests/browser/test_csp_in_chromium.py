@@ -88,7 +88,7 @@ def test_the_board_and_a_drag_run_without_a_csp_violation(visit, dispatcher, tom
     first, theirs = make_call(tom, summary="Boiler"), make_call(tina, summary="Socket")
     etas_refresh_day(day=DAY, now=local(7, 30))
     watched = visit(dispatcher)
-    page = go(watched, f"/board/?day={DAY.isoformat()}")
+    page = go(watched, f"/board/?day={DAY.isoformat()}&view=columns")
     page.wait_for_function(
         "() => window.Sortable && window.htmx && [...document.querySelectorAll("
         "'#board-columns .cards')].every((el) => Sortable.get(el))"

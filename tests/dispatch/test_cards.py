@@ -90,7 +90,7 @@ def test_python_cards_match_the_card_template(dispatcher, north, varied_calls, w
 
 def test_cards_escape_user_text_on_the_board(client, dispatcher, varied_calls):
     client.force_login(dispatcher)
-    html = client.get(f"/board/?day={DAY.isoformat()}").content.decode()
+    html = client.get(f"/board/?day={DAY.isoformat()}&view=columns").content.decode()
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;" in html
     assert "O&#x27;Brien &amp; &lt;Sons&gt; &quot;Ltd&quot;" in html

@@ -190,7 +190,8 @@ def test_board_filters_hide_the_cards_they_leave_out(client, dispatcher, tom, ma
     plumbing = make_call(tom, skills=[skills["plumbing"]], reschedule_count=2)
     hvac = make_call(tom, skills=[skills["hvac"]], priority="high")
     client.force_login(dispatcher)
-    html = client.get("/board/", {"day": DAY.isoformat(), "skill": "plumbing"}).content.decode()
+    columns = {"day": DAY.isoformat(), "view": "columns"}
+    html = client.get("/board/", {**columns, "skill": "plumbing"}).content.decode()
     assert f'id="call-{plumbing.pk}" data-call="{plumbing.pk}"' in html
     card = html[html.index(f'id="call-{hvac.pk}"') :]
     assert card[: card.index(">")].endswith(" hidden")  # still in Tom's queue, unseen
@@ -203,7 +204,7 @@ def test_board_filters_hide_the_cards_they_leave_out(client, dispatcher, tom, ma
         ({"reschedules_min": "1"}, plumbing),
         ({"status": "assigned", "risk": "ok,late", "skill": "hvac"}, hvac),
     ]:
-        html = client.get("/board/", {"day": DAY.isoformat(), **query}).content.decode()
+        html = client.get("/board/", {**columns, **query}).content.decode()
         other = plumbing if shown == hvac else hvac
         tag = html[html.index(f'id="call-{other.pk}"') :]
         assert tag[: tag.index(">")].endswith(" hidden"), query
@@ -231,7 +232,7 @@ def test_the_columns_poll_is_filtered_like_the_page(client, dispatcher, tom, mak
 def test_an_overbooked_column_reads_as_over(client, dispatcher, tom, make_call):
     make_call(tom, duration_minutes=600)
     client.force_login(dispatcher)
-    html = client.get("/board/", {"day": DAY.isoformat()}).content.decode()
+    html = client.get("/board/", {"day": DAY.isoformat(), "view": "columns"}).content.decode()
     assert '<span class="over">600 / 540 min booked: over by 60 min</span>' in html
 
 

@@ -17,7 +17,8 @@ def _morning_of_the_day(clock_at):
     clock_at(local(7, 30))
 
 
-BOARD = f"/board/?day={DAY.isoformat()}"
+# The column board (the timeline has tests of its own: tests/dispatch/test_timeline.py).
+BOARD = f"/board/?day={DAY.isoformat()}&view=columns"
 
 
 def test_board_shows_columns_cards_and_risk_as_text(client, dispatcher, tom, tina, make_call):

@@ -74,6 +74,8 @@ MATRIX_TEXT = """
 /board/                                      POST    302  405  405  405  405  405  405
 /board/columns/                              GET     302  200  200  200  200  200  200
 /board/columns/                              POST    302  405  405  405  405  405  405
+/board/map/                                  GET     302  200  200  403  403  200  200
+/board/map/                                  POST    302  405  405  405  405  405  405
 /board/move/                                 GET     302  405  405  405  405  405  405
 /board/move/                                 POST    302  200  200  200  404  200  200
 /calls/<call_id>/                            GET     302  200  200  200  404  200  200

@@ -285,10 +285,14 @@ def _booking_desk(client, ok, *, customer: dict, site: dict) -> dict:
     )
 
 
+ALL_THREE = {"summary", "customer", "technician"}
 PAGES = [
     # (url, who looks, fields the page must show as text)
     ("/board/?day={day}&team=all", "dispatcher", {"summary", "customer", "technician"}),
     ("/board/columns/?day={day}&team=all", "dispatcher", {"summary", "customer", "technician"}),
+    ("/board/?day={day}&team=all&view=columns", "dispatcher", ALL_THREE),
+    ("/board/columns/?day={day}&team=all&view=timeline", "dispatcher", ALL_THREE),
+    ("/board/map/?day={day}&team=all", "dispatcher", {"summary", "technician"}),
     ("/board/?day={day}", "tom", {"summary", "customer", "technician"}),
     ("/calls/{main}/", "dispatcher", {"summary", "description", "site_address", "move_reason"}),
     ("/calls/{main}/", "tom", {"summary", "description", "customer", "site_address"}),

@@ -1,0 +1,148 @@
+// The timeline's drags: pick up a block (or a card in the unassigned tray), drop it on a
+// technician's row at a time or on the tray. The drop becomes the board's one move (call,
+// technician, place in the queue, expected version) through window.boardMoves.post, so the
+// ripple panel, refusals and 409s are the column board's. The place in the queue is the number
+// of the row's other calls that start before the drop point; the server plans the times.
+(function () {
+  "use strict";
+  const board = document.getElementById("board");
+  if (!board || board.dataset.view !== "timeline") return;
+  const columnsEl = document.getElementById("board-columns");
+  const THRESHOLD = 6; // pixels before a press becomes a drag (a click still opens a link)
+  let press = null; // {item, x, y, pointerId}
+  let drag = null; // {item, ghost, dx, dy, target, position}
+  let mark = null;
+  let suppressClick = false; // the click that follows a drop is not a click on a link
+
+  function draggable(el) {
+    return el.closest("#board-columns .tl-block, #board-columns .tl-tray .card");
+  }
+
+  function clearTarget() {
+    columnsEl.querySelectorAll(".drop-target").forEach(function (el) {
+      el.classList.remove("drop-target");
+    });
+    if (mark) { mark.remove(); mark = null; }
+  }
+
+  function stepAt(track, x) {
+    const box = track.getBoundingClientRect();
+    const span = Number(document.getElementById("timeline").dataset.span);
+    const fraction = Math.min(1, Math.max(0, (x - box.left) / box.width));
+    return Math.round(fraction * span);
+  }
+
+  // Where in the row's queue a drop at `step` lands: after every other call whose middle is
+  // earlier (hidden, filtered-out blocks count: they keep their places in the queue).
+  function positionIn(row, step, item) {
+    let position = 0;
+    row.querySelectorAll(".tl-block").forEach(function (block) {
+      if (block === item) return;
+      const middle = Number(block.dataset.step) + Number(block.dataset.len) / 2;
+      if (middle < step) position += 1;
+    });
+    return position;
+  }
+
+  function begin(evt) {
+    const item = press.item;
+    const box = item.getBoundingClientRect();
+    const ghost = item.cloneNode(true);
+    ghost.removeAttribute("id");
+    ghost.classList.add("tl-ghost");
+    ghost.querySelectorAll("[id]").forEach(function (el) { el.removeAttribute("id"); });
+    ghost.setAttribute("aria-hidden", "true");
+    // Sizes and places through the CSSOM, which the style-src 'self' policy allows.
+    ghost.style.width = box.width + "px";
+    ghost.style.height = box.height + "px";
+    document.body.appendChild(ghost);
+    drag = { item: item, ghost: ghost, dx: press.x - box.left, dy: press.y - box.top };
+    document.body.classList.add("tl-dragging");
+    window.boardMoves.hold();
+    move(evt);
+  }
+
+  function move(evt) {
+    drag.ghost.style.left = evt.clientX - drag.dx + "px";
+    drag.ghost.style.top = evt.clientY - drag.dy + "px";
+    const under = document.elementFromPoint(evt.clientX, evt.clientY);
+    clearTarget();
+    drag.target = null;
+    if (!under) return;
+    const tray = under.closest(".tl-tray");
+    const row = under.closest(".tl-row");
+    if (tray) {
+      tray.classList.add("drop-target");
+      drag.target = { technician: "", position: 0 };
+    } else if (row) {
+      const track = row.querySelector(".tl-track");
+      const step = stepAt(track, evt.clientX);
+      row.classList.add("drop-target");
+      mark = document.createElement("div");
+      mark.className = "tl-drop-mark t-start-" + step;
+      track.appendChild(mark);
+      drag.target = { technician: row.dataset.technician, position: positionIn(row, step, drag.item) };
+    }
+  }
+
+  function unchanged(item, target) {
+    const row = item.closest(".tl-row");
+    if (target.technician === "") return !row;
+    if (!row || row.dataset.technician !== target.technician) return false;
+    const blocks = [...row.querySelectorAll(".tl-block")];
+    return blocks.indexOf(item) === target.position;
+  }
+
+  function end() {
+    const done = drag;
+    drag = null;
+    press = null;
+    done.ghost.remove();
+    clearTarget();
+    document.body.classList.remove("tl-dragging");
+    suppressClick = true;
+    setTimeout(function () { suppressClick = false; }, 0);
+    const target = done.target;
+    if (!target || unchanged(done.item, target)) {
+      window.boardMoves.release();
+      return;
+    }
+    window.boardMoves.post({
+      call: done.item.dataset.call,
+      technician: target.technician,
+      position: target.position,
+      expected_version: done.item.dataset.version,
+    });
+  }
+
+  document.addEventListener("pointerdown", function (evt) {
+    if (evt.button !== 0 || drag) return;
+    const item = draggable(evt.target);
+    if (!item) return;
+    press = { item: item, x: evt.clientX, y: evt.clientY };
+  });
+  document.addEventListener("pointermove", function (evt) {
+    if (drag) { evt.preventDefault(); move(evt); return; }
+    if (!press) return;
+    if (Math.abs(evt.clientX - press.x) + Math.abs(evt.clientY - press.y) < THRESHOLD) return;
+    evt.preventDefault();
+    begin(evt);
+  });
+  document.addEventListener("pointerup", function () {
+    if (drag) end();
+    press = null;
+  });
+  document.addEventListener("pointercancel", function () {
+    if (!drag) { press = null; return; }
+    drag.target = null;
+    end();
+  });
+  // A drag that ends on a link must not also follow it.
+  document.addEventListener("click", function (evt) {
+    if (suppressClick) { evt.preventDefault(); evt.stopPropagation(); }
+  }, true);
+  // The browser's own drag of a link or text would steal the gesture.
+  document.addEventListener("dragstart", function (evt) {
+    if (draggable(evt.target)) evt.preventDefault();
+  });
+})();
