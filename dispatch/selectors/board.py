@@ -170,8 +170,9 @@ def card_annotations() -> dict:
 
 def card_of(call: ServiceCall) -> BoardCard:
     """A call read with `card_annotations` and its skill codes, as its board card."""
+    own = {name: getattr(call, name) for name in CARD_FIELDS if name != "customer__name"}
     return BoardCard(
-        *(getattr(call, name) for name in CARD_FIELDS[:-1]),
+        **own,
         customer_name=call.customer_name,
         escalated=call.escalated,
         skill_codes=call.skill_codes,
