@@ -6,7 +6,7 @@ from dataclasses import fields
 from datetime import datetime
 
 from dispatch.models import ServiceCall
-from dispatch.selectors.planning import (
+from dispatch.selectors.queue_fields import (
     EtaFields,
 )
 from dispatch.services.bulk import objects_update
