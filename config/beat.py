@@ -7,11 +7,14 @@ cannot be read with the settings.
 
 from __future__ import annotations
 
+from celery.schedules import crontab
+
 from customers.tasks import messages_sweep
 from dispatch.tasks import (
     check_backlog,
     check_escalations,
     expire_handoff_offers,
+    learn_durations,
     recompute_day,
     recompute_technicians,
 )
@@ -36,4 +39,11 @@ def beat_schedule() -> dict[str, dict]:
         # Messages that came due (delay notices after a recompute, long waits) and deliveries
         # that failed and are due for another try.
         "customer-messages": {"task": messages_sweep.name, **EVERY_MINUTE},
+        # Learned durations are refitted once a night, when no call is being worked: 09:15 UTC
+        # is 03:15 in Chicago (04:15 in summer).
+        "learn-durations": {
+            "task": learn_durations.name,
+            "schedule": crontab(hour=9, minute=15),
+            "options": {"expires": 3600},
+        },
     }

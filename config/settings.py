@@ -248,6 +248,17 @@ PROMISE_TOLERANCE_MINUTES = env.int("PROMISE_TOLERANCE_MINUTES", default=15)
 RIPPLE_SHIFT_MINUTES = env.int("RIPPLE_SHIFT_MINUTES", default=15)
 RECOMPUTE_BATCH_SIZE = env.int("RECOMPUTE_BATCH_SIZE", default=200)
 
+# Risk as a probability (docs/planning.md "Risk as a probability"). A job's real length is its
+# estimate x a log-normal ratio learned nightly per category (and per technician, shrunk toward
+# the category by DURATION_PRIOR_CALLS pseudo-calls); with no history the ratio's log has mean 0
+# and these spreads. A queued call is at risk when P(late) is above RISK_P_AT_RISK; booking
+# offers a window only where P(arriving inside it) is at least BOOKING_CONFIDENCE.
+DURATION_DEFAULT_SIGMA = env.float("DURATION_DEFAULT_SIGMA", default=0.35)
+TRAVEL_DEFAULT_SIGMA = env.float("TRAVEL_DEFAULT_SIGMA", default=0.25)
+DURATION_PRIOR_CALLS = env.int("DURATION_PRIOR_CALLS", default=10)
+RISK_P_AT_RISK = env.float("RISK_P_AT_RISK", default=0.3)
+BOOKING_CONFIDENCE = env.float("BOOKING_CONFIDENCE", default=0.8)
+
 # The day planner ("Plan the day"): the solver's default time limit, and what a plan pays for, in
 # minutes of driving: taking a call from the technician who has it, breaking a kept promise, and
 # (per minute) overtime, allowed up to PLAN_MAX_OVERTIME_MINUTES; whether the drive home counts.

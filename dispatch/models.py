@@ -74,6 +74,14 @@ class ServiceCall(models.Model):
     # When the current at-risk/late spell began (null while on time): the clock that
     # auto-escalation reads for "at risk with no action for N minutes".
     risk_since = models.DateTimeField(null=True, blank=True)
+    # The chance of arriving after the deadline, and the 10th, 80th and 90th percentile arrival
+    # (issue 18): the card's "72% on time", the tracking page's window.
+    p_late = models.FloatField(null=True, blank=True)
+    eta_p10 = models.DateTimeField(null=True, blank=True)
+    eta_p80 = models.DateTimeField(null=True, blank=True)
+    eta_p90 = models.DateTimeField(null=True, blank=True)
+    # p_late as first computed for the queued call: the forecast the calibration is judged by.
+    p_late_planned = models.FloatField(null=True, blank=True)
 
     promised_eta = models.DateTimeField(null=True, blank=True)
     reschedule_count = models.IntegerField(default=0)
@@ -85,6 +93,12 @@ class ServiceCall(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # What the job really took, as the technician reported it: the basis for better estimates.
     actual_minutes = models.IntegerField(null=True, blank=True)
+    # The drive as planned when the technician set out: what the real drive is learned against.
+    planned_travel_minutes = models.FloatField(null=True, blank=True)
+    # What kind of job it was booked as: durations are learned per category.
+    category = models.ForeignKey(
+        "dispatch.CallCategory", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -315,62 +329,6 @@ class CallCategory(models.Model):
         return self.name
 
 
-class TurnedAwayCall(models.Model):
-    """A caller we could not book: "we had no room" becomes a number. Never edited."""
-
-    class Reason(models.TextChoices):
-        NO_CAPACITY = "no_capacity", "No capacity on the days asked for"
-        NO_WINDOW_SUITED = "no_window_suited", "None of the offered windows suited the customer"
-        NO_SKILL = "no_skill", "Nobody with the skills needed"
-        OUT_OF_AREA = "out_of_area", "Outside our area"
-        OTHER = "other", "Other"
-
-    reason = models.CharField(max_length=20, choices=Reason.choices)
-    note = models.TextField(blank=True)
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="turned_away"
-    )
-    # A caller who is not (yet) a customer is still counted, by name.
-    caller_name = models.CharField(max_length=200, blank=True)
-    summary = models.CharField(max_length=200, blank=True)
-    category = models.ForeignKey(
-        CallCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    priority = models.CharField(
-        max_length=16, choices=ServiceCall.Priority.choices, default=ServiceCall.Priority.NORMAL
-    )
-    team = models.ForeignKey(
-        "technicians.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    # How many windows were on offer when the caller was turned away (0: none at all).
-    windows_offered = models.IntegerField(default=0)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    # Set by the service from its clock (tests replace the clock), hence not auto_now_add.
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(
-                    reason__in=[
-                        "no_capacity",
-                        "no_window_suited",
-                        "no_skill",
-                        "out_of_area",
-                        "other",
-                    ]
-                ),
-                name="turned_away_reason_valid",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Turned away ({self.reason}) {self.created_at:%Y-%m-%d %H:%M}"
-
-
 class BacklogAlert(models.Model):
     """A team's unassigned backlog outgrew its remaining capacity today (or too many calls are
     projected late). One open alert per team; raising and clearing are both kept: the row is the
@@ -403,5 +361,7 @@ class BacklogAlert(models.Model):
         return f"Backlog alert ({state}) for team {self.team_id} on {self.day}"
 
 
-# Kept in a module of its own (this one is long enough); Django finds it through this import.
+# Kept in modules of their own (this one is long enough); Django finds them through these imports.
+from dispatch.booking_models import TurnedAwayCall  # noqa: E402, F401
 from dispatch.day_plan_models import DayPlan  # noqa: E402, F401
+from dispatch.duration_models import DurationModel  # noqa: E402, F401

@@ -35,6 +35,7 @@ from dispatch.planning.promises import Promises
 from dispatch.planning.risk import risk_rank
 from dispatch.planning.routes import Route
 from dispatch.planning.rules import Rules
+from dispatch.simulation_durations import category_of, real_duration
 
 HOUR = 3600.0
 MIN = 60.0
@@ -42,9 +43,7 @@ BOX = ((41.80, 41.98), (-87.75, -87.52))  # about 20 x 19 km
 SKILLS = ("plumbing", "electrical", "hvac")
 SHIFT_STARTS = (7 * HOUR, 8 * HOUR, 10 * HOUR)
 SHIFT_LENGTH = 9 * HOUR
-# Real duration = estimate x a factor drawn uniformly from this range: jobs overrun more often
-# than they finish early (mean x1.1), as they do.
-DURATION_SPREAD = (0.7, 1.5)
+# Real duration = estimate x a log-normal ratio per kind of job (simulation_durations).
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,7 @@ class SimCall:
     deadline: float
     skill: str | None
     emergency: bool
+    category: str = "repair"
 
     def stop(self) -> Stop:
         return Stop(self.id, self.location, self.estimate, self.window_start, self.deadline)
@@ -127,11 +127,12 @@ def _call(rng: random.Random, i: int) -> SimCall:
         booked_at=booked,
         location=_place(rng),
         estimate=estimate,
-        real=estimate * rng.uniform(*DURATION_SPREAD),
+        real=real_duration(estimate, rng.random()),
         window_start=window,
         deadline=deadline,
         skill=rng.choice(SKILLS) if rng.random() < 0.7 else None,
         emergency=kind < 0.08,
+        category=category_of(estimate),
     )
 
 

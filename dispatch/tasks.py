@@ -20,6 +20,7 @@ from dispatch.services.background import (
     technicians_recompute_marked,
 )
 from dispatch.services.backlog import backlog_check
+from dispatch.services.durations import durations_learn
 from dispatch.services.escalations import escalations_check
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.handoffs import handoff_offers_expire
@@ -81,6 +82,12 @@ def check_backlog(now_iso: str | None = None) -> list[int]:
 def expire_handoff_offers(now_iso: str | None = None) -> int:
     """Close hand-off offers nobody answered in time (the dispatcher is told); returns how many."""
     return handoff_offers_expire(now=_now(now_iso))
+
+
+@shared_task(**TASK_OPTIONS)
+def learn_durations(now_iso: str | None = None) -> int:
+    """Refit the learned job and drive spreads (nightly); returns the completed calls used."""
+    return durations_learn(now=_now(now_iso)).calls
 
 
 # The solver stops itself at the plan's limit (at most 120 s); this bounds a stuck one.

@@ -37,7 +37,9 @@ from dispatch.api.fields import (
 )
 from dispatch.api.permissions import CanBookCalls
 from dispatch.models import ServiceCall
-from dispatch.selectors.planning import unassigned_fields
+from dispatch.selectors.queue_fields import (
+    unassigned_fields,
+)
 from dispatch.services.calls import call_book, call_cancel, call_update
 from dispatch.services.moves import call_move
 from technicians.models import Technician
@@ -93,6 +95,10 @@ class CallSerializer(serializers.ModelSerializer):
             "slack_minutes",
             "risk",
             "overtime",
+            "p_late",
+            "eta_p10",
+            "eta_p80",
+            "eta_p90",
             "eta_computed_at",
             "promised_eta",
             "reschedule_count",
@@ -182,6 +188,10 @@ def _call_row_data(row: dict, context: dict, zone, office: bool) -> dict[str, An
         "slack_minutes": waiting.slack_minutes if waiting else row["slack_minutes"],
         "risk": waiting.risk if waiting else (row["risk"] or ServiceCall.Risk.OK),
         "overtime": row["overtime"],
+        "p_late": None if waiting else row["p_late"],
+        "eta_p10": None if waiting else _iso(row["eta_p10"], zone),
+        "eta_p80": None if waiting else _iso(row["eta_p80"], zone),
+        "eta_p90": None if waiting else _iso(row["eta_p90"], zone),
         "eta_computed_at": _iso(row["eta_computed_at"], zone),
         "promised_eta": _iso(row["promised_eta"], zone),
         "reschedule_count": row["reschedule_count"],

@@ -16,8 +16,10 @@ from dispatch.models import ServiceCall
 from dispatch.selectors.planning import (
     QueuedCall,
     TechnicianPlace,
-    plan_queue,
     travel_provider,
+)
+from dispatch.selectors.queue_fields import (
+    plan_queue,
 )
 
 

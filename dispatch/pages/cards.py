@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.models import ServiceCall
 from dispatch.selectors import Board, BoardCard, BoardColumn
+from dispatch.templatetags.odds import on_time_words
 from technicians.models import Technician
 
 _WORKING = ("en_route", "on_site")
@@ -56,9 +57,12 @@ def _times(call: BoardCard, tz: ZoneInfo) -> str:
     slack = ""
     if call.slack_minutes is not None:
         slack = f"<span>Slack {_minutes(call.slack_minutes)} min</span>"
+    odds = ""
+    if call.p_late is not None:
+        odds = f'<span class="odds">{on_time_words(call.p_late)}</span>'
     return (
         f'  <p class="times">\n    {window}\n    <span>Due {due}</span>\n'
-        f"    <span>ETA {eta}</span>\n    {slack}\n  </p>\n"
+        f"    <span>ETA {eta}</span>\n    {slack}\n    {odds}\n  </p>\n"
     )
 
 

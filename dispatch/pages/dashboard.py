@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from common import clock, roles
-from dispatch.selectors import reports
+from dispatch.selectors import calibration, reports
 
 FORBIDDEN = "Dashboards and reports are for dispatchers and managers."
 
@@ -137,6 +137,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "utilisation_chart": _utilisation_chart(data.utilisation),
         "week_first": data.periods[-1].first,
         "backlog_alerts": reports.backlog_alerts_recent(),
+        "calibration": calibration.calibration(now=data.now),
+        "learned": calibration.durations_by_category(),
     }
     return render(request, "dashboard/dashboard.html", context)
 

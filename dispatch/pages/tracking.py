@@ -2,9 +2,12 @@
 time (`tracking_for`).
 
 The arrival window narrows as the day goes: early on (more than two hours out) the customer sees
-the window we promised; as arrival nears it becomes the ETA plus or minus a margin that shrinks
-with the time left (a quarter of it, between 10 and 60 minutes); en route and within a few
-minutes it is "arriving now". A late estimate is shown as it is, never hidden behind the
+the window we promised; as arrival nears it becomes the estimate: the 10th to 90th percentile
+arrival the recompute stored (docs/planning.md "Risk as a probability"), which narrows by itself
+as the uncertain jobs and drives ahead of the visit are done. A call with an ETA but no stored
+percentiles (written before they existed) gets the ETA plus or minus a margin that shrinks with
+the time left (a quarter of it, between 10 and 60 minutes). En route and within a few minutes it
+is "arriving now". A late estimate is shown as it is, never hidden behind the
 promise. Only what a customer may see leaves here: the technician's first name, never anything
 about other calls or the board.
 """
@@ -79,6 +82,18 @@ def estimate_window(expected: datetime, now: datetime) -> tuple[datetime, dateti
     return start, _ceil(expected + margin)
 
 
+def likely_window(call: ServiceCall, expected: datetime, now: datetime):
+    """P10-P90 of the arrival (a wait for the booked window moves both to its start), at least
+    MIN_MARGIN wide; the margin rule when the call has no stored percentiles."""
+    if call.eta_p10 is None or call.eta_p90 is None:
+        return estimate_window(expected, now)
+    low, high = call.eta_p10, call.eta_p90
+    if call.window_start:
+        low, high = max(low, call.window_start), max(high, call.window_start)
+    start = max(_floor(low), _floor(now))
+    return start, max(_ceil(high), start + MIN_MARGIN)
+
+
 def _promise_stands(promised, estimate, expected: datetime, now: datetime) -> bool:
     """Show the booked window while arrival is far off, or while it is the narrower of the two."""
     if promised is None:
@@ -98,7 +113,7 @@ def _planned_window(call: ServiceCall, now: datetime) -> Tracking:
     expected = max(call.eta, call.window_start) if call.window_start else call.eta
     if status == "en_route" and expected - now <= ARRIVING_NOW:
         return Tracking("arriving", name, None, False, False)
-    start, end = estimate_window(expected, now)
+    start, end = likely_window(call, expected, now)
     if call.window_start and start < call.window_start:
         start = call.window_start
     late = call.deadline is not None and expected > call.deadline

@@ -16,8 +16,8 @@ toward their category, so three quick jobs do not make anyone "fast".
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 # Outliers are clamped, not dropped: a job that really took five times the estimate still says
 # "this kind runs long", but not that it runs 40 times long.
@@ -72,3 +72,24 @@ def fit(ratios: Iterable[float], prior: Spread, prior_calls: float) -> Spread:
     dof = (n - 1) + k
     s2 = (ss + k * prior.sigma**2) / dof if dof > 0 else prior.sigma**2
     return Spread(mu, math.sqrt(max(0.0, s2)), n)
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """Every spread learned, and the defaults for whatever has no history.
+
+    ``jobs`` is keyed by (category, technician): (category, None) is the category's, (None,
+    None) the whole fleet's; a technician's own is kept only inside a category."""
+
+    default: Spread
+    travel: Spread
+    jobs: Mapping[tuple[object, object], Spread] = field(default_factory=dict)
+
+    def job(self, category: object, technician: object) -> Spread:
+        jobs = self.jobs
+        return (
+            jobs.get((category, technician))
+            or jobs.get((category, None))
+            or jobs.get((None, None))
+            or self.default
+        )

@@ -17,9 +17,10 @@ the model itself, so the only error is sampling, and that is bounded and fixed.
 Bounded and deterministic: 256 samples, drawn once from a fixed seed as a Latin hypercube (each
 stop's draws are the 256 equal-probability quantiles of the normal, in a fixed shuffled order),
 so a recompute never jitters and the marginals are exact. Against a brute-force simulation of
-the same model with 200,000 independent draws (tests/planning/test_odds.py, 40 queues) the
-probability was within 0.05 (0.043 at worst) and the percentiles within 12 % of the P10-P90
-width (the 90th, the thinnest tail, is the loosest; P80 within 8 %).
+the same model with 100,000 independent draws (tests/planning/test_odds.py; 300 calls on 40
+queues with booked windows, long uncertain jobs and a job on site) the probability was within
+0.06 (0.05 at worst, 0.01 on average), P10 and P80 within 8 % of the P10-P90 width, and P90,
+the thinnest tail of 256 draws, within 20 % (9 % for 95 % of calls).
 """
 
 from __future__ import annotations
@@ -40,14 +41,28 @@ _NORMAL = NormalDist()
 # The equal-probability normal quantiles every column is a shuffle of.
 _BASE = np.array([_NORMAL.inv_cdf((k + 0.5) / SAMPLES) for k in range(SAMPLES)])
 _columns: list[np.ndarray] = []
+# The normal's inverse on a fine grid, for drawing a truncated spread without a Python loop.
+_GRID_U = np.linspace(1e-7, 1.0 - 1e-7, 4097)
+_GRID_Z = np.array([_NORMAL.inv_cdf(float(u)) for u in _GRID_U])
 
 
 def _draws(n: int) -> list[np.ndarray]:
     """The first n columns of the fixed table (two per stop: its job, the drive to it)."""
-    if len(_columns) < n:
-        rng = np.random.default_rng(SEED + len(_columns))
-        _columns.extend(_BASE[rng.permutation(SAMPLES)] for _ in range(n - len(_columns)))
+    # Column k is always the same shuffle (its own seed), however the table grew to reach it.
+    for k in range(len(_columns), n):
+        _columns.append(_BASE[np.random.default_rng((SEED, k)).permutation(SAMPLES)])
     return _columns
+
+
+_matrix = np.empty((0, SAMPLES))
+
+
+def _table(n: int) -> np.ndarray:
+    """The same columns as one (n x SAMPLES) array, rows indexed by column number."""
+    global _matrix
+    if len(_matrix) < n:
+        _matrix = np.array(_draws(n))
+    return _matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +86,22 @@ def _ratio(spread: Spread, z: np.ndarray) -> np.ndarray:
     return np.exp(spread.mu + spread.sigma * z)
 
 
+# The ratio draws of every column for one spread, exp'd once: a fleet has a handful of spreads
+# (one per category and technician) and the same ones recur in every queue of every recompute;
+# the exp was half the propagation's time. Bounded: cleared when full.
+_RATIOS: dict[tuple[float, float], np.ndarray] = {}
+
+
+def _ratios(spread: Spread, columns: int) -> np.ndarray:
+    key = (spread.mu, spread.sigma)
+    found = _RATIOS.get(key)
+    if found is None or len(found) < columns:
+        if len(_RATIOS) >= 1000:
+            _RATIOS.clear()
+        found = _RATIOS[key] = _ratio(spread, _table(columns))
+    return found
+
+
 def _still_running(spread: Spread, floor: float, z: np.ndarray) -> np.ndarray:
     """Ratios drawn from the log-normal given ratio > floor (the job is not done yet), by the
     inverse of the truncated distribution, so each draw keeps its place in the hypercube."""
@@ -80,7 +111,7 @@ def _still_running(spread: Spread, floor: float, z: np.ndarray) -> np.ndarray:
     if below > 1.0 - 1e-9:  # far past anything the spread expected: it ends about now
         return np.full(SAMPLES, floor)
     u = below + (1.0 - below) * (np.arange(SAMPLES) + 0.5)[np.argsort(np.argsort(z))] / SAMPLES
-    return np.exp(spread.mu + spread.sigma * np.array([_NORMAL.inv_cdf(x) for x in u]))
+    return np.exp(spread.mu + spread.sigma * np.interp(u, _GRID_U, _GRID_Z))
 
 
 def queue_odds(
@@ -94,33 +125,64 @@ def queue_odds(
     first_on_site_since: float | None = None,
 ) -> list[Odds]:
     """The odds of every stop of one planned queue (``legs`` from ``plan_route`` on ``stops``,
-    ``spreads`` the duration ratio of each stop)."""
+    ``spreads`` the duration ratio of each stop).
+
+    Whole-queue arrays (stops x samples), not a loop of small ones: between two booked windows
+    the arrivals are a running sum of drives and jobs, one ``cumsum``; only a window wait needs
+    a step of its own. A numpy call per stop made the fleet recompute three times slower."""
     out: list[Odds] = []
     if not legs:
         return out
-    z = _draws(2 * len(legs))
-    append = out.append
-    clock = np.full(SAMPLES, start_at)
-    previous_finish, first = start_at, 0
+    table = _table(2 * len(legs))
+    first, clock, previous = 0, np.full(SAMPLES, start_at), start_at
     if first_on_site_since is not None:
         stop, leg = stops[0], legs[0]
-        ratio = _still_running(spreads[0], (now - first_on_site_since) / stop.duration, z[0])
+        ratio = _still_running(spreads[0], (now - first_on_site_since) / stop.duration, table[0])
         clock = np.maximum(first_on_site_since + stop.duration * ratio, now)
         p_late = None if stop.deadline is None else float(leg.late)
-        append(Odds(leg.id, p_late, leg.arrival, leg.arrival, leg.arrival, clock))
-        previous_finish, first = leg.finish, 1
-    for i in range(first, len(legs)):
-        leg, stop, spread = legs[i], stops[i], spreads[i]
-        hop = leg.arrival - previous_finish
-        arrival = clock + hop * _ratio(travel, z[2 * i + 1]) if hop > 0 else clock
-        due = stop.deadline
-        p_late = None if due is None else float(np.count_nonzero(arrival > due)) / SAMPLES
-        ordered = np.sort(arrival)
-        ready = stop.window_start
-        start = arrival if ready is None else np.maximum(arrival, ready)
-        clock = start + stop.duration * _ratio(spread, z[2 * i])
-        append(Odds(leg.id, p_late, *ordered[[P10, P80, P90]].tolist(), clock))
-        previous_finish = leg.finish
+        out.append(Odds(leg.id, p_late, leg.arrival, leg.arrival, leg.arrival, clock))
+        first, previous = 1, leg.finish
+    m = len(legs) - first
+    if m == 0:
+        return out
+    hops = np.empty(m)
+    for j in range(m):
+        hops[j] = legs[first + j].arrival - previous
+        previous = legs[first + j].finish
+    rest = range(first, len(legs))
+    durations = np.array([stops[i].duration for i in rest])[:, None]
+    rows = np.arange(first, len(legs))
+    kinds = set(spreads[first:])
+    if len(kinds) == 1:  # the usual queue: one spread for all (or no history at all)
+        work = durations * _ratios(spreads[first], len(table))[2 * rows]
+    else:
+        work = durations * np.array([_ratios(spreads[i], len(table))[2 * i] for i in rest])
+    drive = hops[:, None] * _ratios(travel, len(table))[2 * rows + 1]
+    arrivals = np.empty((m, SAMPLES))
+    finishes = arrivals + 0.0  # filled below
+    a = 0
+    windows = [j for j in range(m) if stops[first + j].window_start is not None] + [m - 1]
+    for b in windows:
+        if b < a:
+            continue
+        step = drive[a : b + 1].copy()
+        step[1:] += work[a:b]
+        np.cumsum(step, axis=0, out=step)
+        arrivals[a : b + 1] = clock + step
+        ready = stops[first + b].window_start
+        start = arrivals[b] if ready is None else np.maximum(arrivals[b], ready)
+        clock = start + work[b]
+        a = b + 1
+    np.add(arrivals, work, out=finishes)
+    for j in windows[:-1]:
+        finishes[j] = np.maximum(arrivals[j], stops[first + j].window_start) + work[j]
+    dues = np.array([np.nan if stops[i].deadline is None else stops[i].deadline for i in rest])
+    late = np.count_nonzero(arrivals > dues[:, None], axis=1) / SAMPLES
+    ordered = np.sort(arrivals, axis=1)[:, [P10, P80, P90]].tolist()
+    for j in range(m):
+        i = first + j
+        p_late = None if stops[i].deadline is None else float(late[j])
+        out.append(Odds(legs[i].id, p_late, *ordered[j], finishes[j]))
     return out
 
 

@@ -10,6 +10,10 @@ MINUTE = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    risk_margin: float = 30 * MINUTE  # slack under this is "at risk"
+    # Slack under this is "at risk" where no distribution is known: unassigned calls, and the
+    # what-if pricing of moves (ripple, rescue, booking's own ripple, day plans).
+    risk_margin: float = 30 * MINUTE
     promise_tolerance: float = 15 * MINUTE  # a promised ETA may drift this far and still be kept
     ripple_shift: float = 15 * MINUTE  # another call moving later by more than this is shown
+    p_at_risk: float = 0.3  # a queued call more likely than this to be late is "at risk"
+    booking_confidence: float = 0.8  # a window is offered only this sure to be kept

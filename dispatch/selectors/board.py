@@ -37,6 +37,7 @@ CARD_FIELDS = (
     "eta",
     "slack_minutes",
     "risk",
+    "p_late",
     "overtime",
     "reschedule_count",
     "version",
@@ -65,6 +66,7 @@ class BoardCard:
     eta: datetime | None
     slack_minutes: float | None
     risk: str
+    p_late: float | None
     overtime: bool
     reschedule_count: int
     version: int

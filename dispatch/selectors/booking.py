@@ -20,10 +20,12 @@ from django.utils import timezone
 from common import clock, roles
 from common.errors import InvalidInput, NotAllowed
 from dispatch.models import ServiceCall
-from dispatch.planning.booking import window_fit
+from dispatch.planning.booking import QueueOdds, window_fit
 from dispatch.planning.eligibility import unable
 from dispatch.planning.eta import Stop
+from dispatch.planning.odds import queue_odds
 from dispatch.selectors.capacity import DayCapacity, capacity_days, reserve_refusal, team_load
+from dispatch.selectors.durations import learned_durations
 from dispatch.selectors.planning import (
     place_of,
     planning_rules,
@@ -146,13 +148,21 @@ def _offers_for_day(day, techs, calls, need: BookingNeed, now: datetime) -> list
         if call.scheduled_day == day and call.technician_id and call.position is not None:
             queues[call.technician_id].append(call)
     qualified = [t for t in techs if _qualified(t, need, day, now)]
-    travel, rules = travel_provider(), planning_rules()
+    travel, rules, learned = travel_provider(), planning_rules(), learned_durations()
     promises = promises_of((c.pk, c.promised_eta) for c in calls)
     best: dict[tuple[datetime, datetime], Offer] = {}
     windows = _windows(day, qualified, now)  # one grid for the team, so offers never overlap
     for tech in qualified:
         route = route_of(place_of(tech), [queued_from(c) for c in queues[tech.pk]], day, now)
         base = route.plan(travel)
+        spreads = [learned.job(c.category_id, tech.pk) for c in queues[tech.pk]]
+        odds = QueueOdds(
+            queue_odds(
+                route.start_at, base, route.stops, spreads, learned.travel,
+                now=now.timestamp(), first_on_site_since=route.first_on_site_since,
+            ),
+            learned.travel,
+        )  # fmt: skip
         for window in windows:
             new = Stop(
                 NEW,
@@ -161,7 +171,9 @@ def _offers_for_day(day, techs, calls, need: BookingNeed, now: datetime) -> list
                 window[0].timestamp(),
                 window[1].timestamp(),
             )
-            fit = window_fit(route, new, travel, rules=rules, promises=promises, base=base)
+            fit = window_fit(
+                route, new, travel, rules=rules, promises=promises, base=base, odds=odds
+            )
             if fit is None:
                 continue
             offer = Offer(

@@ -22,7 +22,7 @@ from dispatch.models import ServiceCall
 from dispatch.planning import eta, travel
 from dispatch.planning.choice import World
 from dispatch.planning.eligibility import Worker
-from dispatch.planning.eta import Leg, Location, Stop
+from dispatch.planning.eta import Location, Stop
 from dispatch.planning.promises import Promises
 from dispatch.planning.routes import Route, Start, route_build
 from dispatch.planning.rules import Rules
@@ -53,18 +53,7 @@ class QueuedCall:
     deadline: datetime | None
     status: str
     started_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class EtaFields:
-    """The stored result for one call; equality decides whether a row needs writing."""
-
-    eta: datetime | None
-    planned_start: datetime | None
-    planned_finish: datetime | None
-    slack_minutes: float | None
-    risk: str
-    overtime: bool
+    category_id: int | None = None
 
 
 # --- settings as planning inputs ----------------------------------------------------------------
@@ -85,6 +74,8 @@ def planning_rules() -> Rules:
         risk_margin=risk_margin_seconds(),
         promise_tolerance=settings.PROMISE_TOLERANCE_MINUTES * 60.0,
         ripple_shift=settings.RIPPLE_SHIFT_MINUTES * 60.0,
+        p_at_risk=settings.RISK_P_AT_RISK,
+        booking_confidence=settings.BOOKING_CONFIDENCE,
     )
 
 
@@ -146,6 +137,7 @@ def queued_from(call, status: str | None = None) -> QueuedCall:
         deadline=call.deadline,
         status=status or call.status,
         started_at=call.started_at,
+        category_id=call.category_id,
     )
 
 
@@ -172,6 +164,7 @@ def queued_of_row(row: dict) -> QueuedCall:
         deadline=row["deadline"],
         status=row["status"],
         started_at=row["started_at"],
+        category_id=row.get("category_id"),
     )
 
 
@@ -236,42 +229,6 @@ def _route_of_rows(place: TechnicianPlace, rows: list[tuple], day: date, now: da
     ]
     on_site = rows[0][_STARTED] if rows and rows[0][_STATUS] == "on_site" else None
     return _route(place, stops, [r[_STATUS] for r in rows], _ts(on_site), day, now)
-
-
-def fields_of(leg: Leg, margin: float, shift_end: float) -> EtaFields:
-    return EtaFields(
-        eta=utc_datetime(leg.arrival),
-        planned_start=utc_datetime(leg.start),
-        planned_finish=utc_datetime(leg.finish),
-        slack_minutes=None if leg.slack is None else round(leg.slack / 60.0, 1),
-        risk=eta.classify_risk(leg, margin),
-        overtime=eta.leg_overtime(leg, shift_end),
-    )
-
-
-def plan_queue(
-    tech: TechnicianPlace,
-    calls: Sequence[QueuedCall],
-    day: date,
-    now: datetime,
-    travel_fn: eta.Travel,
-) -> dict[int, EtaFields]:
-    """ETA fields for every call of one technician's queue, in queue order."""
-    route = route_of(tech, calls, day, now)
-    margin = risk_margin_seconds()
-    return {leg.id: fields_of(leg, margin, route.shift_end) for leg in route.plan(travel_fn)}
-
-
-def unassigned_fields(deadline: datetime | None, now: datetime) -> EtaFields:
-    """An unassigned call has no ETA, but its deadline still approaches: risk from now."""
-    if deadline is None:
-        return EtaFields(None, None, None, None, eta.OK, False)
-    slack = (deadline - now).total_seconds()
-    leg = eta.Leg(None, now.timestamp(), now.timestamp(), now.timestamp(), slack, slack < 0)
-    return EtaFields(
-        None, None, None, round(slack / 60.0, 1), eta.classify_risk(leg, risk_margin_seconds()),
-        False,
-    )  # fmt: skip
 
 
 # --- eligibility facts --------------------------------------------------------------------------

@@ -211,6 +211,7 @@ def _book_offer(user, team, customer, site, details, need, skills, choice, now) 
         promised_eta=offer.arrival,
         now=now,
         booking=_booking_payload(details, offers, offer=offer, assign=choice.assign),
+        category=details.category,
     )
     if choice.assign:
         call_move_within(
@@ -256,6 +257,7 @@ def _book_override(user, customer, site, details, need, skills, choice, now) -> 
         booking=_booking_payload(
             details, None, override_reason=choice.override_reason.strip()[:500], assign=False
         ),
+        category=details.category,
     )
 
 

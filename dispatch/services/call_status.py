@@ -230,6 +230,10 @@ def _set_status(call: ServiceCall, report: StatusReport, now: datetime) -> None:
     call.status = report.status
     if report.status == EN_ROUTE:
         call.en_route_at = now
+        # The drive as the plan saw it when they set out (the queue was just replanned with
+        # this call first): the real drive, to arrival, is learned against it.
+        ahead = None if call.eta is None else (call.eta - now).total_seconds() / 60.0
+        call.planned_travel_minutes = round(ahead, 1) if ahead and ahead > 0 else None
     if report.status == ON_SITE:
         call.en_route_at = call.en_route_at or now
         call.started_at = now
@@ -245,6 +249,7 @@ def _set_status(call: ServiceCall, report: StatusReport, now: datetime) -> None:
             "started_at",
             "completed_at",
             "actual_minutes",
+            "planned_travel_minutes",
             "position",
             "version",
             "updated_at",

@@ -14,7 +14,9 @@ from common.errors import InvalidInput, MoveConflict, NotAllowed
 from customers.models import Customer, Site
 from dispatch.models import ServiceCall
 from dispatch.planning.routes import WORKING_STATUSES
-from dispatch.selectors.planning import unassigned_fields
+from dispatch.selectors.queue_fields import (
+    unassigned_fields,
+)
 from dispatch.services.background import enqueue
 from dispatch.services.etas import ETA_FIELDS, etas_refresh_technicians
 from dispatch.services.events import event_record, jsonable
@@ -100,6 +102,7 @@ def call_book(
     promised_eta: datetime | None = None,
     now: datetime | None = None,
     booking: dict[str, Any] | None = None,
+    category=None,
 ) -> ServiceCall:
     """Book a new, unassigned call; placing it in a queue is a move.
 
@@ -128,6 +131,7 @@ def call_book(
         scheduled_day=scheduled_day,
         promised_eta=promised_eta,
         booked_by=user if user.is_authenticated else None,
+        category=category,  # what its duration is learned as (a CallCategory or None)
     )
     _set_unassigned_eta(call, now or clock.now())
     call.save()

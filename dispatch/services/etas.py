@@ -15,22 +15,37 @@ from django.db import transaction
 
 from common import clock
 from dispatch.models import ServiceCall
+from dispatch.planning.durations import Learned
+from dispatch.selectors.durations import learned_durations
 from dispatch.selectors.planning import (
     QUEUED_COLUMNS,
-    EtaFields,
     place_of_row,
-    plan_queue,
     queued_of_row,
     travel_provider,
+)
+from dispatch.selectors.queue_fields import (
+    EtaFields,
+    plan_queue,
     unassigned_fields,
 )
 from dispatch.services.bulk import rows_update
 from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from technicians.models import Technician
 
-ETA_FIELDS = ("eta", "planned_start", "planned_finish", "slack_minutes", "risk", "overtime")
+ETA_FIELDS = (
+    "eta",
+    "planned_start",
+    "planned_finish",
+    "slack_minutes",
+    "risk",
+    "overtime",
+    "p_late",
+    "eta_p10",
+    "eta_p80",
+    "eta_p90",
+)
 _TECH_COLUMNS = ("id", "home_lat", "home_lng", "last_lat", "last_lng", "last_seen_at")
-_CALL_COLUMNS = (*QUEUED_COLUMNS, "risk_since", *ETA_FIELDS)
+_CALL_COLUMNS = (*QUEUED_COLUMNS, "category_id", "risk_since", "p_late_planned", *ETA_FIELDS)
 
 
 def stored_fields(row: dict) -> EtaFields:
@@ -46,23 +61,33 @@ def _write_changed(changes: dict[int, EtaFields], rows: Iterable[dict], now: dat
     for pk, f in changes.items():
         old = stored[pk]
         since = risk_since_after(old["risk"], f.risk, old["risk_since"], now)
+        planned = old.get("p_late_planned")
         rows.append(
             (pk, f.eta, f.planned_start, f.planned_finish, f.slack_minutes, f.risk, f.overtime)
-            + (now, since)
+            + (f.p_late, f.eta_p10, f.eta_p80, f.eta_p90, now, since)
+            + (f.p_late if planned is None else planned,)
         )
         if old["risk"] != f.risk:
             transitions.append(RiskChange(pk, old["risk"], f.risk, f.slack_minutes, f.eta))
-    rows_update(ServiceCall, [*ETA_FIELDS, "eta_computed_at", "risk_since"], rows)
+    rows_update(ServiceCall, [*ETA_FIELDS, "eta_computed_at", "risk_since", "p_late_planned"], rows)
     risk_transitions_record(transitions)
     return len(rows)
 
 
 def _changed(planned: dict[int, EtaFields], rows: Iterable[dict]) -> dict[int, EtaFields]:
-    stored = {row["id"]: stored_fields(row) for row in rows}
-    return {pk: f for pk, f in planned.items() if stored.get(pk) != f}
+    stored = {row["id"]: row for row in rows}
+    # A queued call's first p_late is kept as its forecast (the dashboard's calibration): a row
+    # that has none yet is written even when nothing else changed.
+    return {
+        pk: f
+        for pk, f in planned.items()
+        if pk not in stored
+        or stored_fields(stored[pk]) != f
+        or (f.p_late is not None and stored[pk].get("p_late_planned", 0.0) is None)
+    }
 
 
-def _refresh_technicians(tech_rows: list[dict], day: date, now: datetime) -> int:
+def _refresh_technicians(tech_rows: list[dict], day: date, now: datetime, learned: Learned) -> int:
     """Plan and store the queues of a batch of (locked) technicians: 2 queries + the writes."""
     calls = list(
         ServiceCall.objects.filter(
@@ -78,7 +103,7 @@ def _refresh_technicians(tech_rows: list[dict], day: date, now: datetime) -> int
     planned: dict[int, EtaFields] = {}
     for tech_id, queue in groupby(calls, key=lambda row: row["technician_id"]):
         queue_calls = [queued_of_row(row) for row in queue]
-        planned.update(plan_queue(techs[tech_id], queue_calls, day, now, travel_fn))
+        planned.update(plan_queue(techs[tech_id], queue_calls, day, now, travel_fn, learned))
     return _write_changed(_changed(planned, calls), calls, now)
 
 
@@ -113,9 +138,11 @@ def etas_refresh_technicians(
     """Recompute the queues of these technicians (None: all) for a day; returns rows written."""
     now = now or clock.now()
     written = 0
+    learned = None  # read once, and only when there is a queue to plan
     for ids in _technician_batches(settings.RECOMPUTE_BATCH_SIZE, technician_ids):
+        learned = learned or learned_durations()
         with transaction.atomic():
-            written += _refresh_technicians(_lock_technicians(ids), day, now)
+            written += _refresh_technicians(_lock_technicians(ids), day, now, learned)
     return written
 
 
@@ -124,7 +151,7 @@ def etas_refresh_unassigned(*, day: date, now: datetime | None = None) -> int:
     now = now or clock.now()
     rows = list(
         ServiceCall.objects.filter(scheduled_day=day, status=ServiceCall.Status.NEW).values(
-            "id", "deadline", "risk_since", *ETA_FIELDS
+            "id", "deadline", "risk_since", "p_late_planned", *ETA_FIELDS
         )
     )
     planned = {row["id"]: unassigned_fields(row["deadline"], now) for row in rows}

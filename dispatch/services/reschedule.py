@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from common.errors import InvalidInput
 from dispatch.models import ServiceCall
-from dispatch.selectors.planning import unassigned_fields
+from dispatch.selectors.queue_fields import (
+    unassigned_fields,
+)
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_record
 from dispatch.services.moves import call_move_within

@@ -60,11 +60,11 @@ def open_board(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
     """`open_board(user)`: a fresh browser context signed in as `user`, showing DAY's board."""
     contexts = []
 
-    def open_(user, *, team: str | None = None) -> Page:
+    def open_(user, *, team: str | None = None, timeout: float = 5_000) -> Page:
         client = Client()
         client.force_login(user)
         context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
-        context.set_default_timeout(5_000)
+        context.set_default_timeout(timeout)
         context.add_cookies(
             [
                 {

@@ -250,6 +250,7 @@ def test_booking_with_a_category_and_a_new_customer_and_site_left_for_the_dispat
     assert call.duration_minutes == 45 and {s.code for s in call.skills.all()} == {"plumbing"}
     assert call.status == "new" and call.promised_eta == offers.offers[0].arrival
     assert CallEvent.objects.get(call=call, kind="booked").payload["category"] == "leak"
+    assert call.category == leak  # its duration is learned as a leak
 
 
 def test_a_failed_booking_leaves_no_customer_behind(csr, north, tom, skills):

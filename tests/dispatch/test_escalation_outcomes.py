@@ -19,7 +19,7 @@ from dispatch.services.escalations import (
 )
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.events import event_record
-from tests.conftest import DAY, local
+from tests.conftest import DAY, behind_a_long_job, local
 
 pytestmark = pytest.mark.django_db
 
@@ -72,25 +72,26 @@ def test_a_deadline_risk_resolved_is_raised_again_only_when_it_gets_worse(
     manager, tom, make_call, settings
 ):
     settings.ESCALATE_AT_RISK_AFTER_MINUTES = 15
-    call = make_call(tom, deadline=local(10))
-    etas_refresh_day(day=DAY, now=local(9, 40))
-    _set(call, updated_at=local(9))
-    assert escalations_check(now=local(9, 56)) == 1
+    # Behind a two-hour job: at risk by probability from about 08:35 (see behind_a_long_job).
+    call = behind_a_long_job(make_call, tom, deadline=local(11))
+    etas_refresh_day(day=DAY, now=local(8, 45))
+    _set(call, updated_at=local(8))
+    assert escalations_check(now=local(9, 1)) == 1
     first = _open(call)
     call.refresh_from_db()
-    assert first.note == f"Deadline at risk: ETA {call.eta.astimezone(tz()):%H:%M} against 10:00"
-    escalation_resolve(user=manager, escalation_id=first.pk, strategy="triage", now=local(9, 57))
+    assert first.note == f"Deadline at risk: ETA {call.eta.astimezone(tz()):%H:%M} against 11:00"
+    escalation_resolve(user=manager, escalation_id=first.pk, strategy="triage", now=local(9, 2))
     first.refresh_from_db()
-    assert first.risk_at_resolution == "at_risk" and first.deadline_at_resolution == local(10)
+    assert first.risk_at_resolution == "at_risk" and first.deadline_at_resolution == local(11)
 
-    _set(call, updated_at=local(9))  # nobody has touched it since: the rule's own condition
-    assert escalations_check(now=local(9, 58)) == 0
+    _set(call, updated_at=local(8))  # nobody has touched it since: the rule's own condition
+    assert escalations_check(now=local(9, 3)) == 0
     assert escalations_check(now=local(10, 20)) == 0  # still only at risk, as decided
 
     etas_refresh_day(day=DAY, now=local(10, 30))  # now it is late: that is new
     call.refresh_from_db()
     assert call.risk == "late"
-    _set(call, updated_at=local(9))
+    _set(call, updated_at=local(8))
     assert escalations_check(now=local(10, 31)) == 1
     assert _open(call).note.startswith("Late: ETA ")
 

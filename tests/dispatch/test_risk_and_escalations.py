@@ -10,7 +10,7 @@ from dispatch.models import CallEvent, Escalation, ServiceCall
 from dispatch.services.escalations import escalation_raise, escalations_check
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.moves import call_move
-from tests.conftest import DAY, local
+from tests.conftest import DAY, behind_a_long_job, local
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +22,21 @@ def kinds(call) -> list[str]:
 def test_time_passing_raises_risk_once_then_late_then_clears_after_a_rescue(
     dispatcher, tom, tina, make_call
 ):
-    call = make_call(tom, deadline=local(10))
+    # Behind a two-hour job (risk is a probability: uncertainty ahead is what makes it risky).
+    call = behind_a_long_job(make_call, tom, deadline=local(11))
     etas_refresh_day(day=DAY, now=local(7, 30))
     assert kinds(call) == []  # on time: nothing to say
-    etas_refresh_day(day=DAY, now=local(9, 40))
-    etas_refresh_day(day=DAY, now=local(9, 45))  # still at risk: no second event
+    etas_refresh_day(day=DAY, now=local(8, 45))
+    etas_refresh_day(day=DAY, now=local(8, 50))  # still at risk: no second event
     call.refresh_from_db()
-    assert call.risk == "at_risk" and call.risk_since == local(9, 40)
+    assert call.risk == "at_risk" and call.risk_since == local(8, 45)
     raised = call.events.get(kind="risk_raised")
     assert raised.payload["after"] == "at_risk" and raised.payload["slack_minutes"] < 30
+    assert call.p_late > 0.3 and call.eta <= call.deadline
     etas_refresh_day(day=DAY, now=local(10, 30))
     call.refresh_from_db()
     assert kinds(call) == ["risk_raised", "risk_raised"] and call.risk == "late"
-    assert call.risk_since == local(9, 40)  # the spell began when it first went at risk
+    assert call.risk_since == local(8, 45)  # the spell began when it first went at risk
     # Moving the call's deadline cannot be done by a move; push the clock back instead: a
     # recompute at an earlier hour (a new plan) clears it.
     etas_refresh_day(day=DAY, now=local(8))
@@ -80,21 +82,22 @@ def _age(call, **fields) -> None:
 
 def test_rule_unattended_risk_escalates_after_the_grace_period(tom, make_call, settings):
     settings.ESCALATE_AT_RISK_AFTER_MINUTES = 15
-    call = make_call(tom, deadline=local(10))
-    etas_refresh_day(day=DAY, now=local(9, 40))
-    _age(call, updated_at=local(9))
-    assert escalations_check(now=local(9, 50)) == 0  # only 10 minutes at risk
-    assert escalations_check(now=local(9, 56)) == 1
+    call = behind_a_long_job(make_call, tom, deadline=local(11))
+    etas_refresh_day(day=DAY, now=local(8, 45))
+    _age(call, updated_at=local(8))
+    assert escalations_check(now=local(8, 55)) == 0  # only 10 minutes at risk
+    assert escalations_check(now=local(9, 1)) == 1
     escalation = Escalation.objects.get(call=call)
     assert (escalation.reason, escalation.raised_by) == ("deadline_risk", None)
     assert escalations_check(now=local(10, 30)) == 0  # one open escalation is enough
 
 
 def test_rule_unattended_risk_waits_while_someone_acts(tom, make_call):
-    call = make_call(tom, deadline=local(10))
-    etas_refresh_day(day=DAY, now=local(9, 40))
-    _age(call, updated_at=local(9, 50))  # a dispatcher touched it ten minutes into the risk
-    assert escalations_check(now=local(9, 56)) == 0
+    call = behind_a_long_job(make_call, tom, deadline=local(11))
+    etas_refresh_day(day=DAY, now=local(8, 45))
+    assert ServiceCall.objects.get(pk=call.pk).risk == "at_risk"
+    _age(call, updated_at=local(8, 55))  # a dispatcher touched it ten minutes into the risk
+    assert escalations_check(now=local(9, 1)) == 0
 
 
 def test_rule_unassigned_emergency(make_call, settings):

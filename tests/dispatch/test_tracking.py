@@ -248,3 +248,24 @@ def test_a_technician_does_not_get_the_tracking_link_on_the_call_page(client, to
     response = client.get(f"/calls/{call.pk}/")
     assert response.status_code == 200
     assert call.tracking_token not in response.content.decode()
+
+
+def test_the_estimate_is_the_stored_p10_to_p90_and_narrows_as_arrival_nears():
+    # At 08:00, with a long job still ahead, the arrival could be 09:35 to 11:10.
+    early = _call(eta=local(10), eta_p10=local(9, 37), eta_p90=local(11, 8), deadline=local(12))
+    shown = tracking_for(early, local(8))
+    assert shown.window == (local(9, 35), local(11, 10)) and not shown.promised
+    # At 09:30 that job is done: 09:52 to 10:14.
+    near = _call(eta=local(10), eta_p10=local(9, 52), eta_p90=local(10, 14), deadline=local(12))
+    shown = tracking_for(near, local(9, 30))
+    assert shown.window == (local(9, 50), local(10, 15))
+    assert shown.window[1] - shown.window[0] < timedelta(minutes=30)
+
+
+def test_a_promised_window_still_stands_while_the_estimate_is_wider():
+    call = _call(
+        window_start=local(9), deadline=local(11), eta=local(10),
+        eta_p10=local(8, 30), eta_p90=local(11, 40),
+    )  # fmt: skip
+    shown = tracking_for(call, local(9))
+    assert shown.promised and shown.window == (local(9), local(11))

@@ -7,6 +7,7 @@ rule, and a control where the same place is fine; so each fails on its own if th
 from __future__ import annotations
 
 from dispatch.planning.booking import window_fit
+from dispatch.planning.durations import Spread
 from dispatch.planning.eta import Stop
 from dispatch.planning.promises import Promises
 from dispatch.planning.routes import Route
@@ -100,3 +101,29 @@ def test_a_window_is_only_tried_where_the_call_could_still_arrive_in_time():
     # With work under way (floor 1), nothing can go first: no window.
     busy = Route(0.0, (0.0, 5.0), [Stop(1, (0.0, 5.0), 100.0)], 10_000.0, floor=1)
     assert fit(busy, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0)) is None
+
+
+def _confident_fit(route: Route, new: Stop, job: Spread):
+    from dispatch.planning.booking import QueueOdds
+    from dispatch.planning.odds import queue_odds
+
+    base = route.plan(euclidean)
+    travel = Spread(0.0, 0.1)
+    odds = queue_odds(route.start_at, base, route.stops, [job] * len(base), travel, now=0.0)
+    rules = Rules(risk_margin=10.0, promise_tolerance=5.0, booking_confidence=0.8)
+    return window_fit(
+        route, new, euclidean, rules=rules, promises=Promises(), base=base,
+        odds=QueueOdds(odds, travel),
+    )  # fmt: skip
+
+
+def test_a_window_is_offered_only_where_it_is_likely_enough_to_be_kept():
+    # One 240-unit job under way (set out for: nothing goes ahead of it), then the new call:
+    # planned to arrive at 241, due at 300.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 0.0), 240.0)], 10_000.0, floor=1)
+    new = Stop(0, (0.0, 1.0), 30.0, 250.0, 300.0)
+    assert fit(route, new) is not None  # 59 of slack: the slack screen would offer it
+    steady = _confident_fit(route, new, Spread(0.0, 0.05))
+    assert steady is not None and steady.position == 1
+    # The same job, but it often runs long: fewer than 8 in 10 arrive by 300.
+    assert _confident_fit(route, new, Spread(0.1, 0.4)) is None

@@ -35,14 +35,15 @@ def test_time_passing_gets_a_call_flagged_at_risk_by_the_worker_with_one_event(
     send_task, tom, make_call
 ):
     from dispatch.models import CallEvent
-    from tests.conftest import local
+    from tests.conftest import behind_a_long_job, local
 
-    call = make_call(tom, deadline=local(10))
+    # Behind a two-hour job: at risk by probability from about 08:35 (see behind_a_long_job).
+    call = behind_a_long_job(make_call, tom, deadline=local(11))
     send_task("dispatch.tasks.recompute_day", DAY.isoformat(), local(7, 30).isoformat())
     assert wait_for(lambda: ServiceCall.objects.get(pk=call.pk).risk == "ok")
-    for minute in (40, 45):  # twice while at risk: still one event
-        send_task("dispatch.tasks.recompute_day", DAY.isoformat(), local(9, minute).isoformat())
-    at_risk = ServiceCall.objects.filter(pk=call.pk, risk="at_risk", eta_computed_at=local(9, 45))
+    for minute in (45, 50):  # twice while at risk: still one event
+        send_task("dispatch.tasks.recompute_day", DAY.isoformat(), local(8, minute).isoformat())
+    at_risk = ServiceCall.objects.filter(pk=call.pk, risk="at_risk", eta_computed_at=local(8, 50))
     assert wait_for(at_risk.exists), "the worker did not flag the call"
     events = CallEvent.objects.filter(call=call, kind="risk_raised")
     assert events.count() == 1 and events.get().payload["after"] == "at_risk"

@@ -9,7 +9,8 @@ from dataclasses import fields, replace
 from django.core.management.base import BaseCommand, CommandError
 
 from dispatch.selectors.planning import planning_rules, travel_provider
-from dispatch.simulation import DURATION_SPREAD, MIN, Report, day_generate, day_simulate
+from dispatch.simulation import MIN, Report, day_generate, day_simulate
+from dispatch.simulation_durations import words as duration_words
 from dispatch.simulation_planner import PLANNED, day_simulate_planned
 
 POLICIES = ("baseline", "ours", "planner", "bound")
@@ -98,9 +99,8 @@ class Command(BaseCommand):
                 by_policy[policy].append(report)
         if seeds > 1:
             rows += [("mean", mean(reports)) for reports in by_policy.values()]
-        low, high = DURATION_SPREAD
         self.stdout.write(
-            f"{techs} technicians, {calls} calls; real duration = estimate x U({low}, {high}); "
+            f"{techs} technicians, {calls} calls; real duration = estimate x {duration_words()}; "
             "travel: the product's model (settings TRAVEL_CIRCUITY, TRAVEL_SPEED_KMH); "
             "wait: from booking (or the booked window's start, if later) to arrival\n"
             "ours: insertion (candidates, send-now, rescue); ours (planner): plan_day + PyVRP, "

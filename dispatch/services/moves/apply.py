@@ -8,7 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from dispatch.models import CallEvent, ServiceCall
-from dispatch.selectors.planning import (
+from dispatch.selectors.queue_fields import (
     EtaFields,
 )
 from dispatch.services.bulk import rows_update

@@ -12,17 +12,16 @@ from dispatch.planning.ripple import at_door, ripple_between
 from dispatch.planning.routes import Route, first_free_position
 from dispatch.selectors import skill_codes_subquery
 from dispatch.selectors.board import card_annotations
+from dispatch.selectors.durations import learned_durations
 from dispatch.selectors.planning import (
-    EtaFields,
-    fields_of,
     place_of,
     planning_rules,
     promises_of,
     queued_from,
     route_of,
     travel_provider,
-    unassigned_fields,
 )
+from dispatch.selectors.queue_fields import EtaFields, route_fields, unassigned_fields
 from dispatch.services.moves.checks import (
     _call_id,
     _check_allowed,
@@ -125,14 +124,17 @@ class _Planned:
     shift_end: dict[int, float]
 
 
-def _planned(queues: dict[int, list[ServiceCall]], techs, call, source_id, day, now, travel):
-    margin = planning_rules().risk_margin
+def _planned(
+    queues: dict[int, list[ServiceCall]], techs, call, source_id, day, now, travel, learned
+):
     legs, fields, ends = {}, {}, {}
     for tid, queue in queues.items():
         route = _route(techs[tid], queue, day, now, call.pk if tid != source_id else None)
-        for leg in route.plan(travel):
+        planned = route.plan(travel)
+        for leg in planned:
             legs[leg.id], ends[leg.id] = leg, route.shift_end
-            fields[leg.id] = fields_of(leg, margin, route.shift_end)
+        categories = [c.category_id for c in queue]
+        fields.update(route_fields(route, planned, categories, tid, learned, now))
     if call.pk not in fields:
         fields[call.pk] = unassigned_fields(call.deadline, now)
     return _Planned(legs, fields, ends)
@@ -147,8 +149,9 @@ def _plan_queues(call, target, position, taking, now, techs: dict[int, Technicia
     }
     if target_id is not None:
         _insert_at(after_queues[target_id], call, position)
-    before = _planned(before_queues, techs, call, source_id, day, now, travel)
-    after = _planned(after_queues, techs, call, source_id, day, now, travel)
+    learned = learned_durations()
+    before = _planned(before_queues, techs, call, source_id, day, now, travel, learned)
+    after = _planned(after_queues, techs, call, source_id, day, now, travel, learned)
     calls = {c.pk: c for queue in before_queues.values() for c in queue} | {call.pk: call}
     rules, promises = planning_rules(), promises_of((pk, c.promised_eta) for pk, c in calls.items())
     summary = ripple_between(

@@ -9,7 +9,7 @@ from common import roles
 from dispatch.models import ServiceCall
 from dispatch.planning.ripple import Ripple
 from dispatch.planning.risk import risk_worse
-from dispatch.selectors.planning import (
+from dispatch.selectors.queue_fields import (
     EtaFields,
 )
 from technicians.models import Technician
