@@ -107,3 +107,13 @@ def test_an_empty_or_non_numeric_page_is_refused(api, dispatcher):
         assert response.json()["field"] == "page"
     assert client.get("/api/v1/calls/", {"page": 1}).status_code == 200
     assert client.get("/api/v1/calls/", {"page": "last"}).status_code == 200
+
+
+def test_a_name_given_as_a_number_is_refused(api, manager):
+    # Found fuzzing as a manager: `"name": -277` was stored as the text "-277".
+    client = api.as_user(manager)
+    body = {"name": -277, "contract": "full_service"}
+    response = client.post("/api/v1/customers/", body, format="json")
+    assert response.status_code == 400 and response.json()["field"] == "name"
+    body["name"] = "Acme Heating"
+    assert client.post("/api/v1/customers/", body, format="json").status_code == 201
