@@ -119,3 +119,26 @@ class ExistingPkField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
         self.error_messages["does_not_exist"] = f"{noun} {{pk_value}} does not exist."
         self.error_messages["incorrect_type"] = f"Give the {noun.lower()} as a numeric id."
+
+
+class TextField(serializers.CharField):
+    """Text given as text: DRF's CharField stored `"name": -277` as "-277" (found by fuzzing
+    as a manager). A form body is all text, so this only refuses JSON numbers and booleans."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose text columns take text only (TextField)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **{
+            model_field: TextField
+            for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+            if field is serializers.CharField
+        },
+    }

@@ -27,6 +27,7 @@ from dispatch.api.fields import (
     LatitudeField,
     LongitudeField,
     SkillCodesField,
+    TextModelSerializer,
 )
 from dispatch.api.permissions import ManagerWritesOrReadOnly, OfficeWritesOrReadOnly
 from dispatch.services.technicians import technician_status_update
@@ -35,20 +36,20 @@ from technicians.models import Skill, Team, Technician
 # --- serializers --------------------------------------------------------------------------------
 
 
-class SkillSerializer(serializers.ModelSerializer):
+class SkillSerializer(TextModelSerializer):
     class Meta:
         model = Skill
         fields = ["id", "code", "name"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(TextModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "name", "contract", "phone", "email", "created_at"]
         read_only_fields = ["created_at"]
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(TextModelSerializer):
     customer = ExistingPkField("Customer", queryset=Customer.objects.all())
     lat = LatitudeField()
     lng = LongitudeField()
@@ -64,7 +65,7 @@ class SiteSerializer(serializers.ModelSerializer):
         return customer
 
 
-class TechnicianSerializer(serializers.ModelSerializer):
+class TechnicianSerializer(TextModelSerializer):
     user = ExistingPkField("User", queryset=get_user_model().objects.all())
     team = ExistingPkField("Team", queryset=Team.objects.all())
     team_name = serializers.CharField(source="team.name", read_only=True)

@@ -88,3 +88,32 @@ def test_a_body_without_a_content_type_is_a_documented_415(api, dispatcher):
     schema = yaml.safe_load(client.get("/api/schema/").content)
     assert "415" in schema["paths"]["/api/v1/calls/"]["post"]["responses"]
     assert "415" not in schema["paths"]["/api/v1/calls/"]["get"]["responses"]
+
+
+def test_an_id_filter_takes_digits_only(api, csr, tom):
+    # Found fuzzing as a CSR: Django's IntegerField read `team=3.0` as team 3.
+    client = api.as_user(csr)
+    response = client.get("/api/v1/technicians/", {"team": "3.0"})
+    assert response.status_code == 400 and response.json()["field"] == "team"
+    assert client.get("/api/v1/technicians/", {"team": tom.team_id}).status_code == 200
+
+
+def test_an_empty_or_non_numeric_page_is_refused(api, dispatcher):
+    # DRF read `page=` as the first page, where the schema says a number.
+    client = api.as_user(dispatcher)
+    for bad in ("", "0", "-1", "x"):
+        response = client.get("/api/v1/calls/", {"page": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["field"] == "page"
+    assert client.get("/api/v1/calls/", {"page": 1}).status_code == 200
+    assert client.get("/api/v1/calls/", {"page": "last"}).status_code == 200
+
+
+def test_a_name_given_as_a_number_is_refused(api, manager):
+    # Found fuzzing as a manager: `"name": -277` was stored as the text "-277".
+    client = api.as_user(manager)
+    body = {"name": -277, "contract": "full_service"}
+    response = client.post("/api/v1/customers/", body, format="json")
+    assert response.status_code == 400 and response.json()["field"] == "name"
+    body["name"] = "Acme Heating"
+    assert client.post("/api/v1/customers/", body, format="json").status_code == 201
