@@ -257,3 +257,21 @@ def test_an_unassigned_call_shows_on_the_board_of_the_team_that_had_it(
     nobodys_tag = _poll(client, south)["ETag"]
     ServiceCall.objects.filter(pk=nobodys.pk).update(summary="changed")
     assert _poll(client, south, nobodys_tag).status_code == 200  # on every board
+
+
+def test_the_api_list_counts_without_joins_and_reads_the_heartbeat_from_the_cache(
+    api, dispatcher, tom, make_call, skills
+):
+    from dispatch.services import background
+
+    background.heartbeat_beat(background.RECOMPUTE, local(7))
+    for i in range(6):
+        make_call(tom if i % 2 else None, skills=[skills["hvac"]])
+    client = api.as_user(dispatcher)
+    client.get("/api/v1/calls/")  # the user, and the heartbeat, read once and cached
+    response, sql = _queries(lambda: client.get("/api/v1/calls/", {"page_size": 200}))
+    assert response.status_code == 200 and response.json()["count"] == 6
+    count = next(s for s in sql if "COUNT(" in s.upper())
+    assert "JOIN" not in count.upper(), count
+    assert not any("dispatch_heartbeat" in s for s in sql), sql
+    assert len(sql) == 2, sql  # the count and the page
