@@ -37,9 +37,12 @@ def _worse(change: RiskChange) -> bool:
     return risk_worse(change.risk_before, change.risk_after)
 
 
-def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> list[CallEvent]:
-    """One `risk_raised` or `risk_cleared` event per call whose risk moved; one INSERT. A call
-    turning late may prepare a day plan (teams that ask for it)."""
+def risk_transitions_record(
+    changes: Iterable[RiskChange], *, actor=None, also: Iterable[CallEvent] = ()
+) -> list[CallEvent]:
+    """One `risk_raised` or `risk_cleared` event per call whose risk moved, with the writer's
+    own events (`also`) in one INSERT. A call turning late may prepare a day plan (teams that
+    ask for it)."""
     changes = list(changes)
     events = [
         CallEvent(
@@ -63,4 +66,6 @@ def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> lis
         from dispatch.services.day_plans import replan_soon  # the planner builds on moves
 
         replan_soon(turned_late, "late")
+    # `also`: the writer's own events first, in the same INSERT (a move's: one statement).
+    events = [*also, *events]
     return CallEvent.objects.bulk_create(events) if events else []
