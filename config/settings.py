@@ -208,7 +208,8 @@ if CACHE_URL:
         "default": {
             "BACKEND": "common.cache.ForgivingRedisCache",
             "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "dispatch",
+            # Per database: user ids of two databases sharing a Redis never meet.
+            "KEY_PREFIX": f"dispatch:{DATABASES['default']['NAME']}",
             # A down Redis costs a request at most these timeouts: reads then miss (the
             # database answers) and writes are dropped.
             "OPTIONS": {

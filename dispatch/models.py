@@ -106,6 +106,11 @@ class ServiceCall(models.Model):
     # The services' clock (common/clock.py), so a demo's shifted time dates new rows too.
     created_at = models.DateTimeField(default=clock.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # The team whose board shows the call while unassigned: its technician's, kept by a
+    # trigger (migration 0012) whenever it is assigned; none yet: every team's board.
+    team = models.ForeignKey(
+        "technicians.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["scheduled_day", "technician_id", "position", "id"]
@@ -362,6 +367,7 @@ class BacklogAlert(models.Model):
 
 
 # Kept in modules of their own (this one is long enough); Django finds them through these imports.
+from dispatch.board_version_models import BoardVersion  # noqa: E402, F401
 from dispatch.booking_models import TurnedAwayCall  # noqa: E402, F401
 from dispatch.day_plan_models import DayPlan  # noqa: E402, F401
 from dispatch.duration_models import DurationModel  # noqa: E402, F401

@@ -206,6 +206,16 @@ def _no_cached_users_of_an_earlier_run():
 
 
 @pytest.fixture(autouse=True)
+def _no_cached_heartbeat():
+    """The cached heartbeat outlives a test's rolled-back row: each test starts without it."""
+    from django.core.cache import cache
+
+    from dispatch.services.background import HEARTBEAT_CACHE_KEY
+
+    cache.delete(HEARTBEAT_CACHE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def _broker_of_its_own(settings):
     # Work enqueued by the web side during tests goes to a Redis database of its own, never to a
     # developer's queue (tests that need a worker or a dead broker set their own URL).

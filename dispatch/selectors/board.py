@@ -233,7 +233,11 @@ def board_get(
     columns = {t.pk: BoardColumn(t) for t in techs}
     where = Q(technician__in=list(columns))
     if include_unassigned:
-        where |= Q(technician__isnull=True)
+        # A team's unassigned calls are those its technicians last had, and those nobody had.
+        unassigned = Q(technician__isnull=True)
+        if team is not None:
+            unassigned &= Q(team=team) | Q(team__isnull=True)
+        where |= unassigned
     rows = (
         calls_visible_to(user)
         .filter(scheduled_day=day, status__in=ServiceCall.OPEN_STATUSES)
@@ -270,10 +274,26 @@ def board_get(
     )
 
 
-# Both fingerprints and the background heartbeat in one round trip (a poll runs this every
-# 500 ms per open board); the filters are the board's: the day's calls of the team's technicians
-# and the unassigned ones.
+# The board's version row (kept by PostgreSQL triggers, migration 0012) and the background
+# heartbeat in one round trip of one row, whatever the size of the company: a poll runs this
+# every 500 ms per open board.
 _BOARD_VERSION_SQL = """
+    SELECT {version},
+           (SELECT last_success_at FROM dispatch_heartbeat WHERE name = %s ORDER BY id LIMIT 1),
+           {team_exists}
+"""
+# The day's row and the team's roster row (technicians' columns, any day: day 0001-01-01); both
+# only grow, so their sum changes whenever either does.
+_ONE_TEAM = (
+    "(SELECT sum(version) FROM dispatch_boardversion"
+    " WHERE team_id = %s AND day IN (%s, DATE '0001-01-01'))"
+)
+_EVERY_TEAM = (
+    "(SELECT sum(version) FROM dispatch_boardversion WHERE day IN (%s, DATE '0001-01-01'))"
+)
+
+# SQLite (`make run`) has no triggers: the same board's aggregates, scanned each poll.
+_BOARD_SCAN_SQL = """
     SELECT c.n, c.u, c.e, t.n, t.u,
            (SELECT last_success_at FROM dispatch_heartbeat WHERE name = %s ORDER BY id LIMIT 1),
            {team_exists}
@@ -284,6 +304,27 @@ _BOARD_VERSION_SQL = """
         WHERE sc.scheduled_day = %s {call_team}) AS c,
       (SELECT count(id) AS n, max(updated_at) AS u FROM technicians_technician {tech_team}) AS t
 """
+_TEAM_EXISTS = "EXISTS (SELECT 1 FROM technicians_team WHERE id = %s)"
+
+
+def _fingerprint_sql(day: date, team_id: int | None, heartbeat: str) -> tuple[str, list]:
+    if connection.vendor == "postgresql":
+        if team_id is None:
+            return _BOARD_VERSION_SQL.format(version=_EVERY_TEAM, team_exists="TRUE"), [
+                day,
+                heartbeat,
+            ]
+        sql = _BOARD_VERSION_SQL.format(version=_ONE_TEAM, team_exists=_TEAM_EXISTS)
+        return sql, [team_id, day, heartbeat, team_id]
+    if team_id is None:
+        sql = _BOARD_SCAN_SQL.format(team_exists="TRUE", call_team="", tech_team="")
+        return sql, [heartbeat, day]
+    sql = _BOARD_SCAN_SQL.format(
+        team_exists=_TEAM_EXISTS,
+        call_team="AND (tt.team_id = %s OR sc.technician_id IS NULL)",
+        tech_team="WHERE team_id = %s",
+    )
+    return sql, [heartbeat, team_id, day, team_id, team_id]
 
 
 @dataclass(frozen=True)
@@ -299,20 +340,11 @@ def board_fingerprint(*, day: date, team_id: int | None, heartbeat: str) -> Boar
     """A cheap fingerprint of everything a board shows (team_id None: every team), when the
     `heartbeat` job last succeeded, and whether the team exists: one aggregate query, no rows,
     so a poll need not look the team up first."""
-    if team_id is None:
-        sql = _BOARD_VERSION_SQL.format(team_exists="TRUE", call_team="", tech_team="")
-        params = [heartbeat, day]
-    else:
-        sql = _BOARD_VERSION_SQL.format(
-            team_exists="EXISTS (SELECT 1 FROM technicians_team WHERE id = %s)",
-            call_team="AND (tt.team_id = %s OR sc.technician_id IS NULL)",
-            tech_team="WHERE team_id = %s",
-        )
-        params = [heartbeat, team_id, day, team_id, team_id]
+    sql, params = _fingerprint_sql(day, team_id, heartbeat)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         *parts, last_success, team_exists = cursor.fetchone()
-    version = "-".join(str(p.timestamp() if isinstance(p, datetime) else p) for p in parts)
+    version = "-".join(str(p.timestamp() if isinstance(p, datetime) else (p or 0)) for p in parts)
     return BoardFingerprint(version, _aware(last_success), team_exists)
 
 
@@ -334,7 +366,8 @@ def board_alerts(*, user, day: date, team: Team | None, now: datetime, limit: in
     """The newest risk and escalation events of the board's calls: the dispatcher's notices."""
     calls = calls_visible_to(user).filter(scheduled_day=day)
     if team is not None:
-        calls = calls.filter(Q(technician__team=team) | Q(technician__isnull=True))
+        unassigned = Q(technician__isnull=True) & (Q(team=team) | Q(team__isnull=True))
+        calls = calls.filter(Q(technician__team=team) | unassigned)
     # Newest first with EXISTS, so PostgreSQL walks the recent events and stops at `limit`
     # (an IN over the day's calls sorted every recent event: 4 ms after a recompute's alerts).
     return list(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -56,6 +57,13 @@ _CLEAR_BATCH = 500
 # --- heartbeat -------------------------------------------------------------------------------
 
 
+# The banner's heartbeat as the API's header reads it on every response: from the shared cache,
+# written through by `heartbeat_beat` once it commits; a missed write lives HEARTBEAT_CACHE_SECONDS.
+HEARTBEAT_CACHE_KEY = "heartbeat:recompute"
+HEARTBEAT_CACHE_SECONDS = 10
+_NO_HEARTBEAT = "none"  # cached "no row yet" (a miss is None)
+
+
 def heartbeat_beat(name: str, now: datetime) -> None:
     """Record that job `name` finished successfully at `now` (one upsert)."""
     Heartbeat.objects.bulk_create(
@@ -64,6 +72,21 @@ def heartbeat_beat(name: str, now: datetime) -> None:
         unique_fields=["name"],
         update_fields=["last_success_at"],
     )
+    if name == RECOMPUTE:
+        # Dropped now (a read in this transaction sees the new row), set once it is durable.
+        cache.delete(HEARTBEAT_CACHE_KEY)
+        transaction.on_commit(lambda: cache.set(HEARTBEAT_CACHE_KEY, now, HEARTBEAT_CACHE_SECONDS))
+
+
+def _last_recompute() -> datetime | None:
+    cached = cache.get(HEARTBEAT_CACHE_KEY)
+    if cached is not None:
+        return None if cached == _NO_HEARTBEAT else cached
+    last = (
+        Heartbeat.objects.filter(name=RECOMPUTE).values_list("last_success_at", flat=True).first()
+    )
+    cache.set(HEARTBEAT_CACHE_KEY, last or _NO_HEARTBEAT, HEARTBEAT_CACHE_SECONDS)
+    return last
 
 
 @dataclass(frozen=True)
@@ -79,11 +102,8 @@ class BackgroundStatus:
 
 def background_status(now: datetime | None = None) -> BackgroundStatus:
     """The last successful recompute and, when it is older than BACKGROUND_DELAY_MINUTES, the
-    time background updates have been delayed since (one query)."""
-    last = (
-        Heartbeat.objects.filter(name=RECOMPUTE).values_list("last_success_at", flat=True).first()
-    )
-    return background_status_at(last=last, now=now or clock.now())
+    time background updates have been delayed since (from the cache, else one query)."""
+    return background_status_at(last=_last_recompute(), now=now or clock.now())
 
 
 def background_status_at(*, last: datetime | None, now: datetime) -> BackgroundStatus:

@@ -11,6 +11,7 @@ A UNIQUE (call, prev_hash) constraint turns any fork that slipped past into an e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -32,21 +33,24 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def events_append(events: list[CallEvent], *, calls_locked: bool = False) -> list[CallEvent]:
+def events_append(events: list[CallEvent], *, locked: Iterable[int] = ()) -> list[CallEvent]:
     """Insert unsaved events (any calls, in the order given per call) at the ends of their
     calls' chains: prev_hash and hash are filled in here. One INSERT for the batch.
 
-    `calls_locked`: the caller already holds every one of these calls' rows FOR UPDATE in this
-    transaction (a move locks its call first), so the lock statement is skipped. The heads are
-    still read in a statement of their own, after the lock was taken, so they are current."""
+    `locked`: calls whose rows the caller already holds FOR UPDATE in this transaction (a move
+    locks its call first); only the others are locked here, and with none left the lock
+    statement is skipped. The heads are still read in a statement of their own, after every
+    lock was taken, so they are current."""
     if not events:
         return []
     call_ids = sorted({e.call_id for e in events})
+    held = set(locked)
+    to_lock = [pk for pk in call_ids if pk not in held]
     with transaction.atomic(savepoint=False):
-        if not calls_locked:
+        if to_lock:
             list(
                 ServiceCall.objects.select_for_update()
-                .filter(pk__in=call_ids)
+                .filter(pk__in=to_lock)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
@@ -84,9 +88,14 @@ def event_record(
     actor = event_actor(actor)
     (event,) = events_append(
         [CallEvent(call=call, actor=actor, kind=kind, payload=jsonable(payload))],
-        calls_locked=calls_locked,
+        locked=(call.pk,) if calls_locked else (),
     )
     return event
+
+
+def event_of(*, call: ServiceCall, actor, kind: str, **payload: Any) -> CallEvent:
+    """An event not yet saved, for writers that append several in one batch (`events_append`)."""
+    return CallEvent(call=call, actor=event_actor(actor), kind=kind, payload=jsonable(payload))
 
 
 # The trigger of migration 0011 lets a DELETE through only while this transaction-local setting

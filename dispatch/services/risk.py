@@ -37,9 +37,17 @@ def _worse(change: RiskChange) -> bool:
     return risk_worse(change.risk_before, change.risk_after)
 
 
-def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> list[CallEvent]:
-    """One `risk_raised` or `risk_cleared` event per call whose risk moved; one INSERT (plus the
-    chain's lock and read). A call turning late may prepare a day plan (teams that ask for it)."""
+def risk_transitions_record(
+    changes: Iterable[RiskChange],
+    *,
+    actor=None,
+    also: Iterable[CallEvent] = (),
+    locked: Iterable[int] = (),
+) -> list[CallEvent]:
+    """One `risk_raised` or `risk_cleared` event per call whose risk moved, with the writer's
+    own events (`also`) in one batch of the audit log's writer (`locked`: calls the writer
+    already holds FOR UPDATE). A call turning late may prepare a day plan (teams that ask for
+    it)."""
     changes = list(changes)
     events = [
         CallEvent(
@@ -63,4 +71,5 @@ def risk_transitions_record(changes: Iterable[RiskChange], *, actor=None) -> lis
         from dispatch.services.day_plans import replan_soon  # the planner builds on moves
 
         replan_soon(turned_late, "late")
-    return events_append(events)
+    # `also`: the writer's own events first, in the same INSERT (a move's: one batch).
+    return events_append([*also, *events], locked=locked)

@@ -185,3 +185,95 @@ def test_a_moves_columns_from_the_plan_match_a_fresh_read(
         assert str(column_html(column, board=board, oob=True)) in html
     if to_unassigned:
         assert str(unassigned_html(board, oob=True)) in html
+
+
+# --- the board's version (issue 17): one row per team and day, bumped by triggers ------------
+
+
+def _poll(client, team, etag=None):
+    headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    return client.get(f"{COLUMNS}&team={team.pk}", **headers)
+
+
+def test_an_unchanged_poll_reads_one_row_in_one_query(client, dispatcher, north, tom, make_call):
+    make_call(tom)
+    client.force_login(dispatcher)
+    etag = _poll(client, north)["ETag"]
+    response, sql = _queries(lambda: _poll(client, north, etag))
+    assert response.status_code == 304
+    assert len(sql) == 1, sql  # session and user from the cache; the version row + heartbeat
+    assert "dispatch_servicecall" not in sql[0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["status", "recompute", "booking", "escalation", "technician", "move", "day"],
+)
+def test_every_change_the_board_shows_bumps_its_version(
+    client, dispatcher, north, south, tom, tina, otto, make_call, change
+):
+    from django.db.models import F
+
+    from dispatch.models import Escalation, ServiceCall
+    from technicians.models import Technician
+
+    call = make_call(tom)
+    make_call(otto)
+    client.force_login(dispatcher)
+    ours, theirs = _poll(client, north)["ETag"], _poll(client, south)["ETag"]
+    calls = ServiceCall.objects.filter(pk=call.pk)
+    if change == "status":
+        calls.update(status="en_route")
+    elif change == "recompute":
+        calls.update(eta_computed_at=local(8))
+    elif change == "booking":
+        make_call(tina)
+    elif change == "escalation":
+        Escalation.objects.create(call=call, reason="late", status="open")
+    elif change == "technician":
+        Technician.objects.filter(pk=tom.pk).update(shift_end=F("shift_end"))
+    elif change == "move":
+        calls.update(technician=tina, position=5)
+    elif change == "day":
+        calls.update(scheduled_day=DAY.replace(day=DAY.day + 1))
+    assert _poll(client, north, ours).status_code == 200, change
+    assert _poll(client, south, theirs).status_code == 304, change
+
+
+def test_an_unassigned_call_shows_on_the_board_of_the_team_that_had_it(
+    client, dispatcher, north, south, tom, otto, make_call
+):
+    from dispatch import selectors
+    from dispatch.models import ServiceCall
+
+    ours, theirs, nobodys = make_call(tom), make_call(otto), make_call(summary="new booking")
+    ServiceCall.objects.filter(pk__in=[ours.pk, theirs.pk]).update(
+        technician=None, position=None, status="new"
+    )
+    client.force_login(dispatcher)
+    south_tag = _poll(client, south)["ETag"]
+    ServiceCall.objects.filter(pk=ours.pk).update(summary="changed")
+    assert _poll(client, south, south_tag).status_code == 304  # not theirs
+    board = selectors.board_get(user=dispatcher, day=DAY, team=north)
+    assert {c.id for c in board.unassigned} == {ours.pk, nobodys.pk}
+    nobodys_tag = _poll(client, south)["ETag"]
+    ServiceCall.objects.filter(pk=nobodys.pk).update(summary="changed")
+    assert _poll(client, south, nobodys_tag).status_code == 200  # on every board
+
+
+def test_the_api_list_counts_without_joins_and_reads_the_heartbeat_from_the_cache(
+    api, dispatcher, tom, make_call, skills
+):
+    from dispatch.services import background
+
+    background.heartbeat_beat(background.RECOMPUTE, local(7))
+    for i in range(6):
+        make_call(tom if i % 2 else None, skills=[skills["hvac"]])
+    client = api.as_user(dispatcher)
+    client.get("/api/v1/calls/")  # the user, and the heartbeat, read once and cached
+    response, sql = _queries(lambda: client.get("/api/v1/calls/", {"page_size": 200}))
+    assert response.status_code == 200 and response.json()["count"] == 6
+    count = next(s for s in sql if "COUNT(" in s.upper())
+    assert "JOIN" not in count.upper(), count
+    assert not any("dispatch_heartbeat" in s for s in sql), sql
+    assert len(sql) == 2, sql  # the count and the page

@@ -7,13 +7,13 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from dispatch.models import CallEvent, ServiceCall
+from dispatch.models import ServiceCall
 from dispatch.selectors.queue_fields import (
     EtaFields,
 )
 from dispatch.services.bulk import rows_update
 from dispatch.services.etas import ETA_FIELDS
-from dispatch.services.events import event_actor, event_record, events_append, jsonable
+from dispatch.services.events import event_of
 from dispatch.services.moves.result import MovePlan, RippleEntry
 from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from dispatch.services.technicians import technician_released
@@ -36,52 +36,49 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
     if plan.takes_from_working_tech:
         # They were on their way to (or at) this call: no longer, so not "En route" any more.
         technician_released(technician_id=plan.source_id)
-    event_record(
-        call=call,
-        actor=user,
-        kind=plan.kind,
-        calls_locked=True,  # the plan read its call FOR UPDATE (checks._read_call, lock=True)
-        reason=reason,
-        before=before,
-        after={
-            "technician": call.technician_id,
-            "position": call.position,
-            "status": call.status,
-            "eta": call.eta,
-        },
-        rescheduled=call.pk in broken,
-        ripple=[_ripple_json(e) for e in plan.ripple if not e.moved],
-    )
-    # One batch for the ripple's broken promises: the chain's lock and read once, not per call.
-    actor = event_actor(user)
-    events_append(
-        [
-            CallEvent(
-                call_id=entry.call_id,
-                actor=actor,
-                kind="eta_changed",
-                payload=jsonable(
-                    {
-                        "cause": f"call #{call.pk} {plan.kind}",
-                        "rescheduled": True,
-                        "before": entry.eta_before,
-                        "after": entry.eta_after,
-                    }
-                ),
-            )
-            for entry in plan.ripple
-            if entry.promise_broken and not entry.moved
-        ]
-    )
-    risk_transitions_record(risks, actor=user)
-    if plan.takes_from_working_tech:
-        event_record(
+    events = [
+        event_of(
             call=call,
             actor=user,
-            kind="tech_notified",
-            technician=plan.source_id,
-            message=f"Call #{call.pk} was taken from you: {reason}",
+            kind=plan.kind,
+            reason=reason,
+            before=before,
+            after={
+                "technician": call.technician_id,
+                "position": call.position,
+                "status": call.status,
+                "eta": call.eta,
+            },
+            rescheduled=call.pk in broken,
+            ripple=[_ripple_json(e) for e in plan.ripple if not e.moved],
         )
+    ]
+    events += [
+        event_of(
+            call=ServiceCall(pk=entry.call_id),
+            actor=user,
+            kind="eta_changed",
+            cause=f"call #{call.pk} {plan.kind}",
+            rescheduled=True,
+            before=entry.eta_before,
+            after=entry.eta_after,
+        )
+        for entry in plan.ripple
+        if entry.promise_broken and not entry.moved
+    ]
+    if plan.takes_from_working_tech:
+        events.append(
+            event_of(
+                call=call,
+                actor=user,
+                kind="tech_notified",
+                technician=plan.source_id,
+                message=f"Call #{call.pk} was taken from you: {reason}",
+            )
+        )
+    # Every event of the move, risk transitions included, in one batch: one INSERT, the chain
+    # heads read once; the moved call's row is already locked (checks._read_call).
+    risk_transitions_record(risks, actor=user, also=events, locked=(call.pk,))
 
 
 def _set_eta(call: ServiceCall, fields: EtaFields, now: datetime, risks: list[RiskChange]) -> None:
