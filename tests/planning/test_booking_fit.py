@@ -100,3 +100,24 @@ def test_a_window_is_only_tried_where_the_call_could_still_arrive_in_time():
     # With work under way (floor 1), nothing can go first: no window.
     busy = Route(0.0, (0.0, 5.0), [Stop(1, (0.0, 5.0), 100.0)], 10_000.0, floor=1)
     assert fit(busy, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0)) is None
+
+
+def test_a_late_finish_further_down_the_queue_does_not_hide_an_earlier_place():
+    # Call 1 (due by 10) cannot be pushed; call 2 finishes at 215, long after the new call is
+    # due: the one place is between them.
+    route = Route(
+        0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 10.0), Stop(2, (0.0, 5.0), 200.0)], 1e4
+    )
+    found = fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 100.0))
+    assert found is not None and found.position == 1
+
+
+def test_with_no_margin_a_call_due_exactly_when_the_one_before_finishes_still_fits():
+    # Same address, call 1 finishes at 50 and cannot be pushed (due by 10); the new call due at
+    # 50 arrives at 50: on time, and with a zero margin not at risk either.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 45.0, None, 10.0)], 1e4)
+    exact = Rules(risk_margin=0.0, promise_tolerance=5.0, ripple_shift=15.0)
+    found = window_fit(
+        route, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0), euclidean, rules=exact, promises=Promises()
+    )
+    assert found is not None and found.position == 1
