@@ -183,3 +183,21 @@ def test_a_promise_drifting_exactly_the_tolerance_is_still_kept():
     assert not promises.kept(7, 1060.5) and not promises.kept(7, None)
     assert not promises.broken(7, 1000.0, 1060.0)
     assert promises.broken(7, 1000.0, 1060.5)
+
+
+def test_pricing_a_late_call_stops_at_the_first_place_that_cannot_be_less_late():
+    # ripple_if_late=False: once the stop ahead finishes so late that the new call would be at
+    # least as late as the best seen, no later place is priced (the work skipped on a bad day).
+    def priced(stops, new):
+        route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+        return [i.position for i in insertions(route, new, euclidean, ripple_if_late=False)]
+
+    new = Stop("new", (0.0, 110.0), 5.0, None, 100.0)
+    # Arriving at 110, 115, 120 after stops finishing at 5 and 10: late by 10, 15, 20; after the
+    # stop finishing at 210 it could be no less than 110 late, so that place is not priced.
+    quick = [Stop(1, (0.0, 0.0), 5.0), Stop(2, (0.0, 0.0), 5.0), Stop(3, (0.0, 0.0), 200.0)]
+    assert priced(quick, new) == [0, 1, 2]
+    # First is 6 late (arriving at 10, due by 4); after call 1, which finishes at exactly 10,
+    # it could not be less than 6 late: the bound is inclusive.
+    tight = [Stop(1, (0.0, 5.0), 5.0), Stop(2, (0.0, 10.0), 10.0)]
+    assert priced(tight, Stop("new", (0.0, 10.0), 5.0, None, 4.0)) == [0]
