@@ -7,7 +7,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.planning.eta import Stop
+from dispatch.planning.eta import Leg, Stop
 from dispatch.planning.insertion import insertions
 from dispatch.planning.promises import Promises
 from dispatch.planning.ripple import Ripple, ripple_between
@@ -201,3 +201,17 @@ def test_pricing_a_late_call_stops_at_the_first_place_that_cannot_be_less_late()
     # it could not be less than 6 late: the bound is inclusive.
     tight = [Stop(1, (0.0, 5.0), 5.0), Stop(2, (0.0, 10.0), 10.0)]
     assert priced(tight, Stop("new", (0.0, 10.0), 5.0, None, 4.0)) == [0]
+
+
+def test_a_call_on_only_one_side_counts_for_its_promise_and_the_rest_are_still_compared():
+    before = {1: Leg(1, 10.0, 10.0, 20.0, 90.0, False), 2: Leg(2, 30.0, 30.0, 40.0, 60.0, False)}
+    after = {
+        3: Leg(3, 5.0, 5.0, 8.0, 50.0, False),  # arrived with the change
+        1: None,  # went back to the unassigned list
+        2: Leg(2, 80.0, 80.0, 90.0, 10.0, False),  # 50 later, slack under the margin
+    }
+    ripple = ripple_between(
+        before, after, rules=RULES, promises=Promises({1: 10.0, 3: 5.0}, 5.0), shift_end=1000.0
+    )
+    assert ripple.promises_broken == (1,)  # call 3 was promised nothing kept before
+    assert ripple.turned_worse == (2,) and ripple.shifted == (2,) and ripple.max_shift == 50.0
