@@ -87,6 +87,7 @@ def test_among_places_that_fit_the_least_added_drive_wins_to_a_tenth_of_a_minute
 
     assert best(600.0) == 1  # 20 against 10 minutes more driving: after call 1
     assert best(12.0) == 1  # 0.4 against 0.2 minutes: still told apart
+    assert best(1.51) == 1  # 3.02 s is 0.1 minutes, 1.51 s is 0.0: told apart at the tenth
     # 2 s against 1 s are both 0.0 minutes: a tie, and the earlier arrival (first) wins.
     assert best(1.0) == 0
 
