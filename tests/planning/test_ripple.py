@@ -215,3 +215,19 @@ def test_a_call_on_only_one_side_counts_for_its_promise_and_the_rest_are_still_c
     )
     assert ripple.promises_broken == (1,)  # call 3 was promised nothing kept before
     assert ripple.turned_worse == (2,) and ripple.shifted == (2,) and ripple.max_shift == 50.0
+
+
+def test_overtime_is_finishing_past_each_technicians_own_shift_end_not_at_it():
+    before = {
+        1: Leg(1, 0.0, 0.0, 90.0, None, False),
+        2: Leg(2, 0.0, 0.0, 50.0, None, False),  # finished exactly at its shift end: in time
+        3: Leg(3, 0.0, 0.0, 10.0, None, False),
+    }
+    after = {
+        1: Leg(1, 0.0, 0.0, 100.0, None, False),  # exactly at its end (100): not overtime
+        2: Leg(2, 0.0, 0.0, 60.0, None, False),  # past its end (50): newly overtime
+        3: Leg(3, 0.0, 0.0, 70.0, None, False),  # 70 is past 50 but inside its own 100
+    }
+    ends = {1: 100.0, 2: 50.0, 3: 100.0}
+    ripple = ripple_between(before, after, rules=RULES, promises=Promises(), shift_end=ends)
+    assert ripple.overtime == (2,)
