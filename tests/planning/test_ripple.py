@@ -231,3 +231,31 @@ def test_overtime_is_finishing_past_each_technicians_own_shift_end_not_at_it():
     ends = {1: 100.0, 2: 50.0, 3: 100.0}
     ripple = ripple_between(before, after, rules=RULES, promises=Promises(), shift_end=ends)
     assert ripple.overtime == (2,)
+
+
+def test_a_bare_margin_is_the_risk_margin_of_the_default_rules():
+    # The older form insertions(..., margin=M): call 1 goes from 55 to 25 of slack.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 60.0)], 1000.0)
+    new = Stop("new", (0.0, 5.0), 30.0)
+
+    def worse(**kwargs):
+        return insertions(route, new, euclidean, positions=[0], **kwargs)[0].ripple.turned_worse
+
+    assert worse(margin=30.0) == (1,)  # ok -> at risk under a 30 margin
+    assert worse(margin=10.0) == ()
+    assert worse() == ()  # the default 30-minute margin: at risk before and after
+
+
+def test_a_call_moved_exactly_the_ripple_shift_later_is_not_listed_as_shifted():
+    before = {1: Leg(1, 10.0, 10.0, 20.0, None, False), 2: Leg(2, 30.0, 30.0, 40.0, None, False)}
+    after = {1: Leg(1, 25.0, 25.0, 35.0, None, False), 2: Leg(2, 45.5, 45.5, 55.5, None, False)}
+    ripple = ripple_between(before, after, rules=RULES, promises=Promises(), shift_end=1000.0)
+    assert ripple.shifted == (2,) and ripple.max_shift == 15.5  # RULES.ripple_shift is 15
+
+
+def test_a_technician_who_got_there_exactly_at_the_deadline_is_not_late():
+    on_site = Stop(1, (0.0, 0.0), 30.0, None, 100.0)
+    (leg,) = Route(120.0, (0.0, 0.0), [on_site], 1000.0, first_on_site_since=100.0).plan(euclidean)
+    assert leg.arrival == 100.0 and not leg.late
+    (leg,) = Route(120.0, (0.0, 0.0), [on_site], 1000.0, first_on_site_since=100.5).plan(euclidean)
+    assert leg.late
