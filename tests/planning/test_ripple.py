@@ -201,6 +201,11 @@ def test_pricing_a_late_call_stops_at_the_first_place_that_cannot_be_less_late()
     # it could not be less than 6 late: the bound is inclusive.
     tight = [Stop(1, (0.0, 5.0), 5.0), Stop(2, (0.0, 10.0), 10.0)]
     assert priced(tight, Stop("new", (0.0, 10.0), 5.0, None, 4.0)) == [0]
+    # The late places are not priced for others: an empty ripple, not a missing one.
+    route = Route(0.0, (0.0, 0.0), quick, 10_000.0)
+    assert [i.ripple for i in insertions(route, new, euclidean, ripple_if_late=False)] == [
+        Ripple()
+    ] * 3
 
 
 def test_a_call_on_only_one_side_counts_for_its_promise_and_the_rest_are_still_compared():
