@@ -88,6 +88,7 @@ def test_among_places_that_fit_the_least_added_drive_wins_to_a_tenth_of_a_minute
 
     assert best(600.0) == 1  # 20 against 10 minutes more driving: after call 1
     assert best(12.0) == 1  # 0.4 against 0.2 minutes: still told apart
+    assert best(1.51) == 1  # 3.02 s is 0.1 minutes, 1.51 s is 0.0: told apart at the tenth
     # 2 s against 1 s are both 0.0 minutes: a tie, and the earlier arrival (first) wins.
     assert best(1.0) == 0
 
@@ -127,3 +128,24 @@ def test_a_window_is_offered_only_where_it_is_likely_enough_to_be_kept():
     assert steady is not None and steady.position == 1
     # The same job, but it often runs long: fewer than 8 in 10 arrive by 300.
     assert _confident_fit(route, new, Spread(0.1, 0.4)) is None
+
+
+def test_a_late_finish_further_down_the_queue_does_not_hide_an_earlier_place():
+    # Call 1 (due by 10) cannot be pushed; call 2 finishes at 215, long after the new call is
+    # due: the one place is between them.
+    route = Route(
+        0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 10.0), Stop(2, (0.0, 5.0), 200.0)], 1e4
+    )
+    found = fit(route, Stop(0, (0.0, 5.0), 10.0, 0.0, 100.0))
+    assert found is not None and found.position == 1
+
+
+def test_with_no_margin_a_call_due_exactly_when_the_one_before_finishes_still_fits():
+    # Same address, call 1 finishes at 50 and cannot be pushed (due by 10); the new call due at
+    # 50 arrives at 50: on time, and with a zero margin not at risk either.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 45.0, None, 10.0)], 1e4)
+    exact = Rules(risk_margin=0.0, promise_tolerance=5.0, ripple_shift=15.0)
+    found = window_fit(
+        route, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0), euclidean, rules=exact, promises=Promises()
+    )
+    assert found is not None and found.position == 1

@@ -7,7 +7,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.planning.eta import Stop
+from dispatch.planning.eta import Leg, Stop
 from dispatch.planning.insertion import insertions
 from dispatch.planning.promises import Promises
 from dispatch.planning.ripple import Ripple, ripple_between
@@ -183,3 +183,84 @@ def test_a_promise_drifting_exactly_the_tolerance_is_still_kept():
     assert not promises.kept(7, 1060.5) and not promises.kept(7, None)
     assert not promises.broken(7, 1000.0, 1060.0)
     assert promises.broken(7, 1000.0, 1060.5)
+
+
+def test_pricing_a_late_call_stops_at_the_first_place_that_cannot_be_less_late():
+    # ripple_if_late=False: once the stop ahead finishes so late that the new call would be at
+    # least as late as the best seen, no later place is priced (the work skipped on a bad day).
+    def priced(stops, new):
+        route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+        return [i.position for i in insertions(route, new, euclidean, ripple_if_late=False)]
+
+    new = Stop("new", (0.0, 110.0), 5.0, None, 100.0)
+    # Arriving at 110, 115, 120 after stops finishing at 5 and 10: late by 10, 15, 20; after the
+    # stop finishing at 210 it could be no less than 110 late, so that place is not priced.
+    quick = [Stop(1, (0.0, 0.0), 5.0), Stop(2, (0.0, 0.0), 5.0), Stop(3, (0.0, 0.0), 200.0)]
+    assert priced(quick, new) == [0, 1, 2]
+    # First is 6 late (arriving at 10, due by 4); after call 1, which finishes at exactly 10,
+    # it could not be less than 6 late: the bound is inclusive.
+    tight = [Stop(1, (0.0, 5.0), 5.0), Stop(2, (0.0, 10.0), 10.0)]
+    assert priced(tight, Stop("new", (0.0, 10.0), 5.0, None, 4.0)) == [0]
+    # The late places are not priced for others: an empty ripple, not a missing one.
+    route = Route(0.0, (0.0, 0.0), quick, 10_000.0)
+    assert [i.ripple for i in insertions(route, new, euclidean, ripple_if_late=False)] == [
+        Ripple()
+    ] * 3
+
+
+def test_a_call_on_only_one_side_counts_for_its_promise_and_the_rest_are_still_compared():
+    before = {1: Leg(1, 10.0, 10.0, 20.0, 90.0, False), 2: Leg(2, 30.0, 30.0, 40.0, 60.0, False)}
+    after = {
+        3: Leg(3, 5.0, 5.0, 8.0, 50.0, False),  # arrived with the change
+        1: None,  # went back to the unassigned list
+        2: Leg(2, 80.0, 80.0, 90.0, 10.0, False),  # 50 later, slack under the margin
+    }
+    ripple = ripple_between(
+        before, after, rules=RULES, promises=Promises({1: 10.0, 3: 5.0}, 5.0), shift_end=1000.0
+    )
+    assert ripple.promises_broken == (1,)  # call 3 was promised nothing kept before
+    assert ripple.turned_worse == (2,) and ripple.shifted == (2,) and ripple.max_shift == 50.0
+
+
+def test_overtime_is_finishing_past_each_technicians_own_shift_end_not_at_it():
+    before = {
+        1: Leg(1, 0.0, 0.0, 90.0, None, False),
+        2: Leg(2, 0.0, 0.0, 50.0, None, False),  # finished exactly at its shift end: in time
+        3: Leg(3, 0.0, 0.0, 10.0, None, False),
+    }
+    after = {
+        1: Leg(1, 0.0, 0.0, 100.0, None, False),  # exactly at its end (100): not overtime
+        2: Leg(2, 0.0, 0.0, 60.0, None, False),  # past its end (50): newly overtime
+        3: Leg(3, 0.0, 0.0, 70.0, None, False),  # 70 is past 50 but inside its own 100
+    }
+    ends = {1: 100.0, 2: 50.0, 3: 100.0}
+    ripple = ripple_between(before, after, rules=RULES, promises=Promises(), shift_end=ends)
+    assert ripple.overtime == (2,)
+
+
+def test_a_bare_margin_is_the_risk_margin_of_the_default_rules():
+    # The older form insertions(..., margin=M): call 1 goes from 55 to 25 of slack.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 60.0)], 1000.0)
+    new = Stop("new", (0.0, 5.0), 30.0)
+
+    def worse(**kwargs):
+        return insertions(route, new, euclidean, positions=[0], **kwargs)[0].ripple.turned_worse
+
+    assert worse(margin=30.0) == (1,)  # ok -> at risk under a 30 margin
+    assert worse(margin=10.0) == ()
+    assert worse() == ()  # the default 30-minute margin: at risk before and after
+
+
+def test_a_call_moved_exactly_the_ripple_shift_later_is_not_listed_as_shifted():
+    before = {1: Leg(1, 10.0, 10.0, 20.0, None, False), 2: Leg(2, 30.0, 30.0, 40.0, None, False)}
+    after = {1: Leg(1, 25.0, 25.0, 35.0, None, False), 2: Leg(2, 45.5, 45.5, 55.5, None, False)}
+    ripple = ripple_between(before, after, rules=RULES, promises=Promises(), shift_end=1000.0)
+    assert ripple.shifted == (2,) and ripple.max_shift == 15.5  # RULES.ripple_shift is 15
+
+
+def test_a_technician_who_got_there_exactly_at_the_deadline_is_not_late():
+    on_site = Stop(1, (0.0, 0.0), 30.0, None, 100.0)
+    (leg,) = Route(120.0, (0.0, 0.0), [on_site], 1000.0, first_on_site_since=100.0).plan(euclidean)
+    assert leg.arrival == 100.0 and not leg.late
+    (leg,) = Route(120.0, (0.0, 0.0), [on_site], 1000.0, first_on_site_since=100.5).plan(euclidean)
+    assert leg.late
