@@ -230,14 +230,14 @@ def time_spent() -> Iterator[dict[str, float]]:
     def on_execute(execute, sql, params, many, context):
         return timed(f"sql {sql.split(None, 1)[0].upper()}", execute)(sql, params, many, context)
 
-    originals = etas.plan_queue, etas._write_changed
-    etas.plan_queue = timed("engine", etas.plan_queue)
+    originals = etas.plan_queues, etas._write_changed
+    etas.plan_queues = timed("engine", etas.plan_queues)
     etas._write_changed = timed("write", etas._write_changed)
     try:
         with connection.execute_wrapper(on_execute):
             yield spent
     finally:
-        etas.plan_queue, etas._write_changed = originals
+        etas.plan_queues, etas._write_changed = originals
 
 
 def breakdown(sc: Scenario, minute: int) -> str:
