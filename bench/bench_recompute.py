@@ -152,19 +152,22 @@ RAW_TECH_LOCK = (
 RAW_QUEUES = (
     "SELECT c.id, c.technician_id, s.lat, s.lng, c.duration_minutes, c.window_start, c.deadline,"
     " c.status, c.started_at, c.risk_since, c.eta, c.planned_start, c.planned_finish,"
-    " c.slack_minutes, c.risk, c.overtime FROM dispatch_servicecall c"
+    " c.slack_minutes, c.risk, c.overtime, c.category_id, c.p_late_planned, c.p_late,"
+    " c.eta_p10, c.eta_p80, c.eta_p90 FROM dispatch_servicecall c"
     " JOIN customers_site s ON s.id = c.site_id WHERE c.technician_id = ANY(%s)"
     " AND c.scheduled_day = %s AND c.status IN ('assigned', 'en_route', 'on_site')"
     " ORDER BY c.technician_id, c.position"
 )
 RAW_UNASSIGNED = (
     "SELECT id, deadline, risk_since, eta, planned_start, planned_finish, slack_minutes, risk,"
-    " overtime FROM dispatch_servicecall WHERE scheduled_day = %s AND status = 'new'"
+    " overtime, p_late_planned, p_late, eta_p10, eta_p80, eta_p90"
+    " FROM dispatch_servicecall WHERE scheduled_day = %s AND status = 'new'"
 )
 
 
 def raw_reads(day: date) -> None:
-    """The same reads as the service: technicians in keyset batches, locked, and their queues."""
+    """The same reads as the service (the same columns, the odds' among them): technicians in
+    keyset batches, locked, and their queues."""
     last_id = 0
     with connection.cursor() as cursor:
         while True:
