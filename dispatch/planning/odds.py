@@ -114,6 +114,18 @@ def _still_running(spread: Spread, floor: float, z: np.ndarray) -> np.ndarray:
     return np.exp(spread.mu + spread.sigma * np.interp(u, _GRID_U, _GRID_Z))
 
 
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """One planned queue, as ``queue_odds`` takes it (``legs`` from ``plan_route`` on ``stops``,
+    ``spreads`` the duration ratio of each stop)."""
+
+    start_at: float
+    legs: Sequence[Leg]
+    stops: Sequence[Stop]
+    spreads: Sequence[Spread]
+    first_on_site_since: float | None = None
+
+
 def queue_odds(
     start_at: float,
     legs: Sequence[Leg],
@@ -124,65 +136,69 @@ def queue_odds(
     now: float,
     first_on_site_since: float | None = None,
 ) -> list[Odds]:
-    """The odds of every stop of one planned queue (``legs`` from ``plan_route`` on ``stops``,
-    ``spreads`` the duration ratio of each stop).
+    """The odds of every stop of one planned queue."""
+    queue = Queue(start_at, legs, stops, spreads, first_on_site_since)
+    return fleet_odds([queue], travel, now=now)[0]
 
-    Whole-queue arrays (stops x samples), not a loop of small ones: between two booked windows
-    the arrivals are a running sum of drives and jobs, one ``cumsum``; only a window wait needs
-    a step of its own. A numpy call per stop made the fleet recompute three times slower."""
-    out: list[Odds] = []
-    if not legs:
-        return out
-    table = _table(2 * len(legs))
-    first, clock, previous = 0, np.full(SAMPLES, start_at), start_at
-    if first_on_site_since is not None:
-        stop, leg = stops[0], legs[0]
-        ratio = _still_running(spreads[0], (now - first_on_site_since) / stop.duration, table[0])
-        clock = np.maximum(first_on_site_since + stop.duration * ratio, now)
-        p_late = None if stop.deadline is None else float(leg.late)
-        out.append(Odds(leg.id, p_late, leg.arrival, leg.arrival, leg.arrival, clock))
-        first, previous = 1, leg.finish
-    m = len(legs) - first
-    if m == 0:
-        return out
-    hops = np.empty(m)
-    for j in range(m):
-        hops[j] = legs[first + j].arrival - previous
-        previous = legs[first + j].finish
-    rest = range(first, len(legs))
-    durations = np.array([stops[i].duration for i in rest])[:, None]
-    rows = np.arange(first, len(legs))
-    kinds = set(spreads[first:])
-    if len(kinds) == 1:  # the usual queue: one spread for all (or no history at all)
-        work = durations * _ratios(spreads[first], len(table))[2 * rows]
-    else:
-        work = durations * np.array([_ratios(spreads[i], len(table))[2 * i] for i in rest])
-    drive = hops[:, None] * _ratios(travel, len(table))[2 * rows + 1]
-    arrivals = np.empty((m, SAMPLES))
-    finishes = arrivals + 0.0  # filled below
-    a = 0
-    windows = [j for j in range(m) if stops[first + j].window_start is not None] + [m - 1]
-    for b in windows:
-        if b < a:
-            continue
-        step = drive[a : b + 1].copy()
-        step[1:] += work[a:b]
-        np.cumsum(step, axis=0, out=step)
-        arrivals[a : b + 1] = clock + step
-        ready = stops[first + b].window_start
-        start = arrivals[b] if ready is None else np.maximum(arrivals[b], ready)
-        clock = start + work[b]
-        a = b + 1
-    np.add(arrivals, work, out=finishes)
-    for j in windows[:-1]:
-        finishes[j] = np.maximum(arrivals[j], stops[first + j].window_start) + work[j]
-    dues = np.array([np.nan if stops[i].deadline is None else stops[i].deadline for i in rest])
-    late = np.count_nonzero(arrivals > dues[:, None], axis=1) / SAMPLES
-    ordered = np.sort(arrivals, axis=1)[:, [P10, P80, P90]].tolist()
-    for j in range(m):
-        i = first + j
-        p_late = None if stops[i].deadline is None else float(late[j])
-        out.append(Odds(legs[i].id, p_late, *ordered[j], finishes[j]))
+
+def fleet_odds(queues: Sequence[Queue], travel: Spread, *, now: float) -> list[list[Odds]]:
+    """The odds of every stop of many queues at once: one (queues x stops x samples) array,
+    stepped stop by stop, so the numpy calls are per position, not per queue (per queue they
+    were most of the fleet recompute's engine time). Stop j of every queue draws from the same
+    table rows (2j its job, 2j + 1 the drive to it), as a queue alone would: batching changes
+    no result. A queue shorter than the longest is padded with empty stops, never read."""
+    width = max((len(q.legs) for q in queues), default=0)
+    if width == 0:
+        return [[] for _ in queues]
+    n = len(queues)
+    table = _table(2 * width)
+    hops, durations = np.zeros((n, width)), np.zeros((n, width))
+    mu, sigma = np.zeros((n, width)), np.zeros((n, width))
+    ready, dues = np.full((n, width), -np.inf), np.full((n, width), np.nan)
+    for k, q in enumerate(queues):
+        previous = q.start_at
+        for j, (leg, stop, spread) in enumerate(zip(q.legs, q.stops, q.spreads, strict=False)):
+            hops[k, j], previous = leg.arrival - previous, leg.finish
+            durations[k, j], mu[k, j], sigma[k, j] = stop.duration, spread.mu, spread.sigma
+            if stop.window_start is not None:
+                ready[k, j] = stop.window_start
+            if stop.deadline is not None:
+                dues[k, j] = stop.deadline
+    # exp(mu + sigma z) element by element, exactly as ``_ratio`` draws one stop.
+    work = durations[:, :, None] * np.exp(
+        mu[:, :, None] + sigma[:, :, None] * table[0 : 2 * width : 2]
+    )
+    drive = hops[:, :, None] * _ratios(travel, 2 * width)[1 : 2 * width : 2]
+    arrivals, finishes = np.empty((n, width, SAMPLES)), np.empty((n, width, SAMPLES))
+    clock = np.array([q.start_at for q in queues])[:, None] + np.zeros(SAMPLES)
+    on_site = {k for k, q in enumerate(queues) if q.first_on_site_since is not None and q.legs}
+    for j in range(width):
+        np.add(clock, drive[:, j], out=arrivals[:, j])
+        np.add(np.maximum(arrivals[:, j], ready[:, j, None]), work[:, j], out=finishes[:, j])
+        if j == 0:
+            for k in on_site:  # the job under way: drawn on still running, from its start
+                q = queues[k]
+                floor = (now - q.first_on_site_since) / q.stops[0].duration
+                ratio = _still_running(q.spreads[0], floor, table[0])
+                finishes[k, 0] = np.maximum(
+                    q.first_on_site_since + q.stops[0].duration * ratio, now
+                )
+        clock = finishes[:, j]
+    late = np.count_nonzero(arrivals > dues[:, :, None], axis=2) / SAMPLES
+    ordered = np.sort(arrivals, axis=2)[:, :, [P10, P80, P90]].tolist()
+    out: list[list[Odds]] = []
+    for k, q in enumerate(queues):
+        odds = []
+        for j, (leg, stop) in enumerate(zip(q.legs, q.stops, strict=False)):
+            p_late = None if stop.deadline is None else float(late[k, j])
+            if j == 0 and k in on_site:  # the arrival on site is a fact
+                p_late = None if stop.deadline is None else float(leg.late)
+                odds.append(
+                    Odds(leg.id, p_late, leg.arrival, leg.arrival, leg.arrival, finishes[k, 0])
+                )
+            else:
+                odds.append(Odds(leg.id, p_late, *ordered[k][j], finishes[k, j]))
+        out.append(odds)
     return out
 
 

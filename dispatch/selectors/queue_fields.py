@@ -15,7 +15,7 @@ from django.conf import settings
 from dispatch.planning import eta
 from dispatch.planning.durations import Learned, Spread
 from dispatch.planning.eta import Leg
-from dispatch.planning.odds import Odds, queue_odds
+from dispatch.planning.odds import Odds, Queue, fleet_odds, queue_odds
 from dispatch.planning.risk import risk_of
 from dispatch.planning.routes import Route
 from dispatch.selectors.planning import (
@@ -96,10 +96,32 @@ def plan_queue(
     learned: Learned | None = None,
 ) -> dict[int, EtaFields]:
     """ETA fields for every call of one technician's queue, in queue order."""
-    route = route_of(tech, calls, day, now)
-    legs = route.plan(travel_fn)
-    learned = learned or default_durations()
-    return route_fields(route, legs, [c.category_id for c in calls], tech.id, learned, now)
+    return plan_queues([(tech, calls)], day, now, travel_fn, learned or default_durations())
+
+
+def plan_queues(
+    queues: Sequence[tuple[TechnicianPlace, Sequence[QueuedCall]]],
+    day: date,
+    now: datetime,
+    travel_fn: eta.Travel,
+    learned: Learned,
+) -> dict[int, EtaFields]:
+    """``plan_queue`` for many technicians at once: the odds of every queue propagated in one
+    array (``odds.fleet_odds``), the same figures as queue by queue, at a fraction of the cost."""
+    planned = []
+    for tech, calls in queues:
+        route = route_of(tech, calls, day, now)
+        spreads = [learned.job(c.category_id, tech.id) for c in calls]
+        planned.append((route, route.plan(travel_fn), spreads))
+    batch = [Queue(r.start_at, legs, r.stops, sp, r.first_on_site_since) for r, legs, sp in planned]
+    p_at_risk = settings.RISK_P_AT_RISK
+    out: dict[int, EtaFields] = {}
+    for (route, legs, _), odds in zip(
+        planned, fleet_odds(batch, learned.travel, now=now.timestamp()), strict=True
+    ):
+        for leg, o in zip(legs, odds, strict=True):
+            out[leg.id] = fields_of(leg, route.shift_end, o, p_at_risk)
+    return out
 
 
 def default_durations() -> Learned:

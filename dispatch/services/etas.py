@@ -25,7 +25,7 @@ from dispatch.selectors.planning import (
 )
 from dispatch.selectors.queue_fields import (
     EtaFields,
-    plan_queue,
+    plan_queues,
     unassigned_fields,
 )
 from dispatch.services.bulk import rows_update
@@ -100,10 +100,11 @@ def _refresh_technicians(tech_rows: list[dict], day: date, now: datetime, learne
     )
     techs = {t["id"]: place_of_row(t) for t in tech_rows}
     travel_fn = travel_provider()
-    planned: dict[int, EtaFields] = {}
-    for tech_id, queue in groupby(calls, key=lambda row: row["technician_id"]):
-        queue_calls = [queued_of_row(row) for row in queue]
-        planned.update(plan_queue(techs[tech_id], queue_calls, day, now, travel_fn, learned))
+    queues = [
+        (techs[tech_id], [queued_of_row(row) for row in queue])
+        for tech_id, queue in groupby(calls, key=lambda row: row["technician_id"])
+    ]
+    planned = plan_queues(queues, day, now, travel_fn, learned)
     return _write_changed(_changed(planned, calls), calls, now)
 
 
