@@ -206,6 +206,16 @@ def _no_cached_users_of_an_earlier_run():
 
 
 @pytest.fixture(autouse=True)
+def _no_cached_learned_durations():
+    """Learned durations written by a test (rolled back after it) must not answer the next."""
+    from dispatch.selectors.durations import learned_cache_drop
+
+    learned_cache_drop()
+    yield
+    learned_cache_drop()
+
+
+@pytest.fixture(autouse=True)
 def _no_cached_heartbeat():
     """The cached heartbeat outlives a test's rolled-back row: each test starts without it."""
     from django.core.cache import cache

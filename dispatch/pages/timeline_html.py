@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.pages.cards import _CLASS_WORDS, _PRIORITY_LABELS, _TECH_STATUS_LABELS, _label
 from dispatch.selectors.timeline import DAY_STEPS, STEP_MINUTES, Block, Row, Span, Timeline
+from dispatch.templatetags.odds import on_time_words
 
 _RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
 # A block too short for its words shows its id and the risk in one short word (the tooltip and
@@ -63,6 +64,9 @@ def _facts(block: Block, tz) -> list[str]:
     words = risk
     if call.slack_minutes is not None:
         words += f" (slack {round(call.slack_minutes)} min)"
+    odds = on_time_words(call.p_late)
+    if odds:
+        words += f", {odds}"
     facts.append(words)
     if block.runs_over:
         facts.append("runs past the shift end")

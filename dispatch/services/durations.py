@@ -20,6 +20,7 @@ from django.db import transaction
 from common import clock
 from dispatch.models import DurationModel, ServiceCall
 from dispatch.planning.durations import Spread, fit
+from dispatch.selectors.durations import learned_cache_drop
 
 # Older work says little about today's vans and crews.
 HISTORY_DAYS = 180
@@ -108,6 +109,7 @@ def durations_learn(*, now: datetime | None = None) -> Learning:
         rows.append(_row("travel", None, None, travel, now))
     DurationModel.objects.all().delete()
     DurationModel.objects.bulk_create(rows)
+    transaction.on_commit(learned_cache_drop)
     return Learning(len(jobs), len(drives), len(category_spread), len(own))
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dispatch.selectors.durations import learned_durations
 from tests.conftest import DAY, local
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,7 @@ def test_a_move_from_the_board_runs_in_ten_statements(
     moved = make_call(tom)
     client.force_login(dispatcher)
     client.get(f"{COLUMNS}&team={north.pk}")  # a signed-in user's session and user are cached
+    learned_durations()  # so are the learned durations (refitted nightly, then dropped)
     response, sql = _queries(lambda: _board_move(client, moved, tina, 1, north))
     assert response.status_code == 200, response.content
     moved.refresh_from_db()
@@ -138,6 +140,7 @@ def test_a_move_preview_reads_without_locks_or_a_transaction(
     moved = make_call(tom)
     client = api.as_user(dispatcher)
     client.get(f"{COLUMNS}&team={north.pk}")  # a signed-in user's session and user are cached
+    learned_durations()  # so are the learned durations (refitted nightly, then dropped)
     url = f"/api/v1/calls/{moved.pk}/move/preview/"
     body = {"technician": tina.pk, "position": 1, "expected_version": moved.version}
     response, sql = _queries(lambda: client.post(url, body, format="json"))

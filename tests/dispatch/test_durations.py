@@ -163,8 +163,11 @@ def test_the_card_and_call_page_say_the_chance_of_being_on_time(client, dispatch
     call.refresh_from_db()
     words = f"{round(100 * (1 - call.p_late))}% on time"
     client.force_login(dispatcher)
-    board = client.get(f"/board/?day={DAY.isoformat()}").content.decode()
+    # The column board's card (the timeline's block is too small for words; its title has them)
+    board = client.get(f"/board/?view=columns&day={DAY.isoformat()}").content.decode()
     assert f'<span class="odds">{words}</span>' in board
+    timeline = client.get(f"/board/?day={DAY.isoformat()}").content.decode()
+    assert "At risk (slack" in timeline and f", {words}" in timeline
     assert words in client.get(f"/calls/{call.pk}/").content.decode()
 
 
