@@ -209,7 +209,9 @@ if CACHE_URL:
             "BACKEND": "common.cache.ForgivingRedisCache",
             "LOCATION": CACHE_URL,
             # Per database: user ids of two databases sharing a Redis never meet.
-            "KEY_PREFIX": f"dispatch:{DATABASES['default']['NAME']}",
+            "KEY_PREFIX": env.str(
+                "CACHE_KEY_PREFIX", default=f"dispatch:{DATABASES['default']['NAME']}"
+            ),
             # A down Redis costs a request at most these timeouts: reads then miss (the
             # database answers) and writes are dropped.
             "OPTIONS": {

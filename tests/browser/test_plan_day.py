@@ -51,6 +51,10 @@ def test_a_dispatcher_plans_reviews_and_applies_the_day(
     expect(page.locator(".messages .msg-success")).to_have_text(
         re.compile(rf"Plan #{plan.pk} applied: 5 waiting calls given out")
     )
+    # Applying returns to the office's default board, the timeline; each technician's order is
+    # read off the column board's lists.
+    assert "/board/?" in page.url
+    page.goto(page.url.replace("/board/?", "/board/?view=columns&", 1))
     routes = {r["technician"]: r["calls"] for r in plan.routes}
     for tech in (tom, tina):
         expect(page.locator(cards(tech))).to_be_visible()

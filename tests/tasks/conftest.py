@@ -115,6 +115,13 @@ def _worker_env(broker: str, outbox: Path, **extra: str) -> dict:
     env = os.environ | {
         "DATABASE_URL": _database_url(),
         "REDIS_URL": broker,
+        # The web side's cache, as in a deployment (one CACHE_URL for web and workers): the
+        # heartbeat and other cached values a worker refreshes are the ones the web side reads,
+        # even when the test gives the worker a broker of its own.
+        "CACHE_URL": settings.CACHE_URL,
+        # ...under the web side's prefix: this process named it after the database before the
+        # test runner renamed that, the worker would name it after the test database.
+        "CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", ""),
         "SECRET_KEY": "test",
         **_outbox_env(outbox),
         **extra,

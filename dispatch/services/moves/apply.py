@@ -87,6 +87,10 @@ def _set_eta(call: ServiceCall, fields: EtaFields, now: datetime, risks: list[Ri
     call.risk_since = risk_since_after(call.risk, fields.risk, call.risk_since, now)
     for name in ETA_FIELDS:
         setattr(call, name, getattr(fields, name))
+    if call.p_late_planned is None and fields.p_late is not None:
+        # A call's first p_late is its forecast (the dashboard's calibration), whichever writer
+        # queued it first: the recompute keeps the same rule (services/etas.py).
+        call.p_late_planned = fields.p_late
     call.eta_computed_at = now
 
 
@@ -107,7 +111,7 @@ def _place_moved_call(plan: MovePlan, now: datetime, risks: list[RiskChange]) ->
 
 
 # Every queued row's place and ETA fields; the moved call's own columns besides.
-_QUEUE_FIELDS = ["position", *ETA_FIELDS, "eta_computed_at", "risk_since"]
+_QUEUE_FIELDS = ["position", *ETA_FIELDS, "eta_computed_at", "risk_since", "p_late_planned"]
 _MOVED_FIELDS = ["technician", "status", "en_route_at", "started_at", "version", "updated_at"]
 
 
