@@ -13,7 +13,7 @@ from dispatch.selectors import (
     technician_fields_hidden_from,
     technicians_visible_to,
 )
-from technicians.models import Team
+from technicians.models import Team, Technician
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,11 @@ class MapTechnician:
     lng: float | None
     reported: bool  # the position is a reported one, not home base
     calls: list[MapCall] = field(default_factory=list)
+
+    @property
+    def status_words(self) -> str:
+        """ "en route", not "en_route": the model's own label, in the sentence's case."""
+        return Technician.Status(self.status).label.lower() if self.status else ""
 
 
 @dataclass

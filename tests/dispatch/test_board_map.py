@@ -68,3 +68,12 @@ def test_without_a_tile_url_the_policy_stays_strict_and_no_tiles_load(client, di
     response = client.get(MAP)
     assert response["Content-Security-Policy"] == STRICT_POLICY
     assert 'data-tile-url=""' in response.content.decode()
+
+
+def test_a_technician_on_the_way_reads_en_route_in_words(client, dispatcher, tom, make_call):
+    make_call(tom)
+    tom.status = "en_route"
+    tom.save()
+    client.force_login(dispatcher)
+    html = client.get(MAP).content.decode()
+    assert '<span class="muted">en route' in html and ">en_route" not in html
