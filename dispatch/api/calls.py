@@ -41,6 +41,7 @@ from dispatch.selectors.queue_fields import (
     unassigned_fields,
 )
 from dispatch.services.calls import call_book, call_cancel, call_update
+from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.moves import call_move
 from technicians.models import Technician
 
@@ -89,16 +90,7 @@ class CallSerializer(serializers.ModelSerializer):
             "technician",
             "technician_name",
             "position",
-            "eta",
-            "planned_start",
-            "planned_finish",
-            "slack_minutes",
-            "risk",
-            "overtime",
-            "p_late",
-            "eta_p10",
-            "eta_p80",
-            "eta_p90",
+            *ETA_FIELDS,  # the planned fields, as the recompute stores them
             "eta_computed_at",
             "promised_eta",
             "reschedule_count",
