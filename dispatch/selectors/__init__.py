@@ -16,6 +16,7 @@ from common import roles
 from common.errors import NotFound
 from customers.models import Customer, Site
 from dispatch.models import CallEvent, ServiceCall
+from dispatch.selectors.queue_fields import ETA_FIELDS
 from technicians.models import Skill, Technician
 
 
@@ -72,16 +73,7 @@ CALL_ROW_FIELDS = (
     "status",
     "technician_id",
     "position",
-    "eta",
-    "planned_start",
-    "planned_finish",
-    "slack_minutes",
-    "risk",
-    "overtime",
-    "p_late",
-    "eta_p10",
-    "eta_p80",
-    "eta_p90",
+    *ETA_FIELDS,
     "eta_computed_at",
     "promised_eta",
     "reschedule_count",

@@ -7,7 +7,7 @@ call's eta, p_late, eta_p80 and risk mean the same whichever path wrote them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from django.conf import settings
@@ -41,6 +41,11 @@ class EtaFields:
     eta_p10: datetime | None = None
     eta_p80: datetime | None = None
     eta_p90: datetime | None = None
+
+
+# The stored columns, named once: the dataclass's fields, in its order (the recompute, the moves,
+# the API rows and the serializer all read this tuple).
+ETA_FIELDS = tuple(f.name for f in fields(EtaFields))
 
 
 def fields_of(leg: Leg, shift_end: float, odds: Odds, p_at_risk: float) -> EtaFields:

@@ -172,7 +172,10 @@ def _lock(call_id: int) -> tuple[Technician, ServiceCall]:
     """The technician first, then the call: the order every queue change takes."""
     tech_id = ServiceCall.objects.filter(pk=call_id).values_list("technician_id", flat=True).get()
     tech = Technician.objects.select_for_update().get(pk=tech_id)
-    call = ServiceCall.objects.select_for_update().select_related("site").get(pk=call_id)
+    # of=self: the site is read for the arrival check, never changed here; don't lock it.
+    call = (
+        ServiceCall.objects.select_for_update(of=("self",)).select_related("site").get(pk=call_id)
+    )
     if call.technician_id != tech.pk:
         raise MoveConflict(f"Call #{call_id} was just moved by someone else. Reload and try again.")
     return tech, call

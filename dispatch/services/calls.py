@@ -285,8 +285,12 @@ def _lock_call_and_technician(call_id: int) -> ServiceCall:
     tech_id = ServiceCall.objects.filter(pk=call_id).values_list("technician_id", flat=True).first()
     if tech_id:
         list(Technician.objects.select_for_update().filter(pk=tech_id).values("id"))
+    # of=self: the site and customer are read, not changed; locking them would queue unrelated
+    # calls at the same address behind this one.
     call = (
-        ServiceCall.objects.select_for_update().select_related("site", "customer").get(pk=call_id)
+        ServiceCall.objects.select_for_update(of=("self",))
+        .select_related("site", "customer")
+        .get(pk=call_id)
     )
     if call.technician_id != tech_id:
         raise MoveConflict(f"Call #{call_id} was just moved by someone else. Reload and try again.")

@@ -24,6 +24,7 @@ from dispatch.selectors.planning import (
     travel_provider,
 )
 from dispatch.selectors.queue_fields import (
+    ETA_FIELDS,
     EtaFields,
     plan_queues,
     unassigned_fields,
@@ -32,18 +33,6 @@ from dispatch.services.bulk import rows_update
 from dispatch.services.risk import RiskChange, risk_since_after, risk_transitions_record
 from technicians.models import Technician
 
-ETA_FIELDS = (
-    "eta",
-    "planned_start",
-    "planned_finish",
-    "slack_minutes",
-    "risk",
-    "overtime",
-    "p_late",
-    "eta_p10",
-    "eta_p80",
-    "eta_p90",
-)
 _TECH_COLUMNS = ("id", "home_lat", "home_lng", "last_lat", "last_lng", "last_seen_at")
 _CALL_COLUMNS = (*QUEUED_COLUMNS, "category_id", "risk_since", "p_late_planned", *ETA_FIELDS)
 
