@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, Max, Q
+from django.utils import timezone
 
 from common import roles
 from common.errors import NotAllowed
@@ -22,6 +23,9 @@ WAIT_WORTH_SAYING = timedelta(minutes=5)
 # One action writes its events within a transaction: what one person did to one call inside
 # this span is one notice (a call taken away is both its "moved" event and a "tech_notified").
 SAME_ACTION = timedelta(seconds=5)
+# Notices are news: what happened since the start of the day before the one shown. A hand-off
+# accepted last week for today's call is in the call's history, not on the phone's first screen.
+NOTICES_SINCE_DAYS = 1
 CLAIMABLE_LIMIT = 10
 
 
@@ -157,9 +161,9 @@ def _claimable(day: date, tech: Technician) -> tuple[list[ServiceCall], int]:
 
 
 def notices_for_technician(*, technician: Technician, day: date) -> list[CallEvent]:
-    """What others did that concerns this technician, oldest first, the last NOTICE_LIMIT and one
-    per action: a call taken from them or moved in their queue by someone else, and hand-offs to
-    or from them."""
+    """What others did that concerns this technician, oldest first, the last NOTICE_LIMIT since
+    the day before and one per action: a call taken from them or moved in their queue by
+    someone else, and hand-offs to or from them."""
     tid = technician.pk
     addressed = (
         Q(kind="tech_notified", payload__technician=tid)
@@ -173,9 +177,12 @@ def notices_for_technician(*, technician: Technician, day: date) -> list[CallEve
             & ~Q(payload__reason__startswith="hand-off")
         )
     )
+    since = datetime.combine(
+        day - timedelta(days=NOTICES_SINCE_DAYS), time.min, timezone.get_current_timezone()
+    )
     # Twice the limit read, so that after folding duplicates there are still enough to show.
     newest = list(
-        CallEvent.objects.filter(addressed, call__scheduled_day=day)
+        CallEvent.objects.filter(addressed, call__scheduled_day=day, created_at__gte=since)
         .select_related("call", "actor", "actor__technician")  # notices name people
         .order_by("-created_at", "-id")[: NOTICE_LIMIT * 2]
     )

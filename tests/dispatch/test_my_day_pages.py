@@ -488,3 +488,30 @@ def test_an_eta_before_the_window_says_when_the_work_starts(client, tom, make_ca
         in card
     )
     assert "arrives" in card
+
+
+def test_notices_are_news_since_the_day_before_not_last_weeks(client, tom, dispatcher, calls):
+    from datetime import timedelta
+
+    from dispatch.services.events import events_append
+
+    first, _ = calls["tom"]
+    # Stamped explicitly: the writer keeps a given created_at (the clock's default is bound at
+    # import, so clock_at can't backdate an event).
+    events_append(
+        [
+            CallEvent(
+                call=first,
+                actor=dispatcher,
+                kind="tech_notified",
+                payload={"technician": tom.pk, "message": message},
+                created_at=NINE - timedelta(days=days_back),
+            )
+            for message, days_back in (("Told last week", 3), ("Told yesterday", 1))
+        ]
+    )
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    notices = page[page.index('id="me-notices"') : page.index("</ul>", page.index("me-notices"))]
+    assert "Told yesterday" in notices, notices
+    assert "Told last week" not in notices, notices  # still in the call's history, not here
