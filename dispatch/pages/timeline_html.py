@@ -61,18 +61,31 @@ def _facts(block: Block, tz) -> list[str]:
         facts.append(f"window {_hm(call.window_start, tz)}–{_hm(call.deadline, tz)}")
     elif call.deadline:
         facts.append(f"due {_hm(call.deadline, tz)}")
-    words = risk
-    if call.slack_minutes is not None:
-        words += f" (slack {round(call.slack_minutes)} min)"
-    odds = on_time_words(call.p_late)
-    if odds:
-        words += f", {odds}"
-    facts.append(words)
+    facts.append(_risk_words(risk, call.slack_minutes, call.p_late))
     if block.runs_over:
         facts.append("runs past the shift end")
     if call.escalated:
         facts.append("escalated")
     return facts
+
+
+# Below this chance of being late the percentage says nothing the risk word does not.
+MATERIAL_P_LATE = 0.05
+
+
+def _risk_words(risk: str, slack_minutes: float | None, p_late: float | None) -> str:
+    """One statement of the risk: "On time · 8 h to spare", "At risk · 20 min to spare · 62% on
+    time", "Late · 15 min past the deadline"; the chance only when it is material."""
+    words = [risk]
+    if slack_minutes is not None:
+        minutes = round(slack_minutes)
+        if minutes >= 0:
+            words.append(f"{_duration(minutes)} to spare")
+        else:
+            words.append(f"{_duration(-minutes)} past the deadline")
+    if p_late is not None and MATERIAL_P_LATE <= p_late <= 0.995:
+        words.append(on_time_words(p_late))
+    return " · ".join(words)
 
 
 def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
@@ -107,7 +120,11 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
         title = f"Travel {_duration(block.travel_minutes)} to #{pk}"
         pieces.append(f'<span class="tl-travel {_at(block.travel)}" title="{title}"></span>')
     if block.window:
-        pieces.append(f'<span class="tl-window lane-{block.lane} {_at(block.window)}"></span>')
+        span = f"{_hm(call.window_start, tz)}–{_hm(call.deadline, tz)}"
+        pieces.append(
+            f'<span class="tl-window lane-{block.lane} {_at(block.window)}"'
+            f' title="Window {span} for #{pk}"></span>'
+        )
     if block.deadline_step is not None:
         due = f"Due {_hm(call.deadline, tz)} for #{pk}"
         pieces.append(

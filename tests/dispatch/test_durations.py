@@ -167,7 +167,7 @@ def test_the_card_and_call_page_say_the_chance_of_being_on_time(client, dispatch
     board = client.get(f"/board/?view=columns&day={DAY.isoformat()}").content.decode()
     assert f'<span class="odds">{words}</span>' in board
     timeline = client.get(f"/board/?day={DAY.isoformat()}").content.decode()
-    assert "At risk (slack" in timeline and f", {words}" in timeline
+    assert "At risk · " in timeline and f" to spare · {words}" in timeline
     assert words in client.get(f"/calls/{call.pk}/").content.decode()
 
 

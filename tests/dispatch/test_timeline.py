@@ -89,7 +89,7 @@ def test_blocks_sit_at_the_stored_plan_with_travel_before_and_waiting_drawn(
     assert "Waiting" in html and "window 13:00–15:00" in html
     # Risk in words as well as colour; the window and the deadline are marked.
     assert "risk-ok" in cls and ">On time<" in html
-    assert 'class="tl-window lane-1 t-start-72 t-len-24"' in html
+    assert 'class="tl-window lane-1 t-start-72 t-len-24" title="Window 13:00–15:00' in html
     assert 'class="tl-due lane-1 t-start-96"' in html
     assert 'class="tl-now t-start-6"' in html  # 07:30
     assert 'class="tl-shift t-start-12 t-len-108"' in html
