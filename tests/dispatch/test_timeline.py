@@ -293,3 +293,20 @@ def test_a_move_without_javascript_returns_to_the_board_it_came_from(
     post |= {"technician": tom.pk, "expected_version": call.version + 1, "view": ""}
     response = client.post("/board/move/", post)
     assert response.status_code == 302 and "view=" not in response.url
+
+
+@pytest.mark.parametrize(
+    ("risk", "slack", "p_late", "words"),
+    [
+        ("On time", 479.4, 0.001, "On time · 7 h 59 min to spare"),  # the chance adds nothing
+        ("On time", 45, 0.049, "On time · 45 min to spare"),
+        ("At risk", 20, 0.38, "At risk · 20 min to spare · 62% on time"),
+        ("Late", -15, 0.999, "Late · 15 min past the deadline"),  # "<1% on time" says less
+        ("Late", -75, 0.7, "Late · 1 h 15 min past the deadline · 30% on time"),
+        ("On time", None, None, "On time"),  # no deadline: neither slack nor a chance
+    ],
+)
+def test_a_block_states_its_risk_once(risk, slack, p_late, words):
+    from dispatch.pages.timeline_html import _risk_words
+
+    assert _risk_words(risk, slack, p_late) == words
