@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, Max, Q
-from django.utils import timezone
 
 from common import roles
 from common.errors import NotAllowed
 from dispatch.models import CallEvent, ServiceCall
 from dispatch.selectors.candidates import call_candidates
+from dispatch.selectors.reports import local_start
 from technicians.models import HandoffOffer, Skill, Technician
 
 HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
@@ -177,9 +177,7 @@ def notices_for_technician(*, technician: Technician, day: date) -> list[CallEve
             & ~Q(payload__reason__startswith="hand-off")
         )
     )
-    since = datetime.combine(
-        day - timedelta(days=NOTICES_SINCE_DAYS), time.min, timezone.get_current_timezone()
-    )
+    since = local_start(day - timedelta(days=NOTICES_SINCE_DAYS))
     # Twice the limit read, so that after folding duplicates there are still enough to show.
     newest = list(
         CallEvent.objects.filter(addressed, call__scheduled_day=day, created_at__gte=since)

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.pages.cards import _CLASS_WORDS, _PRIORITY_LABELS, _TECH_STATUS_LABELS, _label
 from dispatch.selectors.timeline import DAY_STEPS, STEP_MINUTES, Block, Row, Span, Timeline
-from dispatch.templatetags.odds import on_time_words
+from dispatch.templatetags.odds import NEAR_CERTAIN, on_time_words
 
 _RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
 # A block too short for its words shows its id and the risk in one short word (the tooltip and
@@ -83,7 +83,7 @@ def _risk_words(risk: str, slack_minutes: float | None, p_late: float | None) ->
             words.append(f"{_duration(minutes)} to spare")
         else:
             words.append(f"{_duration(-minutes)} past the deadline")
-    if p_late is not None and MATERIAL_P_LATE <= p_late <= 0.995:
+    if p_late is not None and MATERIAL_P_LATE <= p_late <= 1.0 - NEAR_CERTAIN:
         words.append(on_time_words(p_late))
     return " · ".join(words)
 

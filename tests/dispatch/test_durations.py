@@ -185,3 +185,13 @@ def test_the_dashboard_shows_calibration_and_the_durations_learned(
     html = client.get("/dashboard/").content.decode()
     assert '<th scope="row">70-80%</th><td>30</td><td>75%</td><td>97%</td>' in html
     assert '<th scope="row">Boiler</th><td>30</td>' in html
+
+
+@pytest.mark.parametrize(
+    ("p_late", "words"),
+    [(None, ""), (0.004, ">99% on time"), (0.28, "72% on time"), (0.996, "<1% on time")],
+)
+def test_the_chance_in_words_never_claims_certainty(p_late, words):
+    from dispatch.templatetags.odds import on_time_words
+
+    assert on_time_words(p_late) == words
