@@ -314,6 +314,9 @@ SILENCED_SYSTEM_CHECKS = [
 
 # A technician's offer of a call to a teammate lapses after this many minutes unanswered.
 HANDOFF_OFFER_MINUTES = env.int("HANDOFF_OFFER_MINUTES", default=15)
+# How long a technician on the way has to answer "can you still make it?" before the dispatcher
+# may take the call with a reason anyway.
+TECH_ASK_MINUTES = env.int("TECH_ASK_MINUTES", default=5)
 
 # Auto-escalation rules (each opens at most one escalation per call while it is open).
 ESCALATE_AT_RISK_AFTER_MINUTES = env.int("ESCALATE_AT_RISK_AFTER_MINUTES", default=15)

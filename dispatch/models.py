@@ -202,6 +202,9 @@ class CallEvent(models.Model):
         HANDOFF_DECLINED = "handoff_declined"
         HANDOFF_EXPIRED = "handoff_expired"
         CLAIMED = "claimed"
+        # The dispatcher asks a working technician before taking their call; their answer.
+        ASK_SENT = "ask_sent"
+        ASK_ANSWERED = "ask_answered"
 
     call = models.ForeignKey(ServiceCall, on_delete=models.PROTECT, related_name="events")
     # Null actor means the system (a beat task, an automatic rule).

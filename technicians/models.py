@@ -156,6 +156,59 @@ class HandoffOffer(models.Model):
         return f"Call {self.call_id} offered to {self.to_technician_id} ({self.status})"
 
 
+class TechAsk(models.Model):
+    """The dispatcher asks a technician already on the way to (or at) a call before taking it
+    from them: "Can you still make #62 by 14:00?", answered on the phone with one tap.
+
+    The answer informs the dispatcher, it does not move anything: "hand it over" lets the move
+    go ahead without a reason; "yes, I'll make it" or no answer by `answer_by`
+    (settings.TECH_ASK_MINUTES after asking) leaves the dispatcher to decide, with a reason, as
+    when nobody was asked. While an ask is open and not yet due, the call is not taken.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for an answer"
+        CAN_MAKE_IT = "can_make_it", "Yes, I'll make it"
+        HAND_OVER = "hand_over", "No, hand it over"
+        # The call was moved, started, finished or given back before an answer came.
+        OVERTAKEN = "overtaken", "Overtaken"
+
+    call = models.ForeignKey("dispatch.ServiceCall", on_delete=models.PROTECT, related_name="asks")
+    technician = models.ForeignKey(Technician, on_delete=models.PROTECT, related_name="asks")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # Where the dispatcher means to put the call (None: back to the unassigned list).
+    to_technician = models.ForeignKey(
+        Technician, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    question = models.CharField(max_length=300)
+    # The call's status when asked: an ask is about this stretch of work, en route or on site.
+    call_status = models.CharField(max_length=16)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    answer_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    answer_by = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["technician", "status"], name="ask_technician_status")]
+        constraints = [
+            # One question at a time per call: the technician never gets two for the same job.
+            models.UniqueConstraint(
+                fields=["call"], condition=models.Q(status="open"), name="ask_one_open_per_call"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["open", "can_make_it", "hand_over", "overtaken"]),
+                name="ask_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ask {self.technician_id} about call {self.call_id} ({self.status})"
+
+
 class OnCallShift(models.Model):
     """A span of the rota: this technician is on call for their team (nights, weekends).
 

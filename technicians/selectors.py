@@ -10,9 +10,10 @@ from django.db.models import Count, F, Max, Q
 from common import roles
 from common.errors import NotAllowed
 from dispatch.models import CallEvent, ServiceCall
+from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors.candidates import call_candidates
 from dispatch.selectors.reports import local_start
-from technicians.models import HandoffOffer, Skill, Technician
+from technicians.models import HandoffOffer, Skill, TechAsk, Technician
 
 HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
 # Changes to a technician's queue that someone else made: they hear about them here.
@@ -37,6 +38,7 @@ class MyDay:
     done: list[ServiceCall]
     offers_to_me: list[HandoffOffer]
     offers_from_me: dict[int, HandoffOffer]  # call id -> my open offer of it
+    asks: list[TechAsk]  # the dispatcher's open questions about calls I am on
     notices: list[CallEvent]
     unassigned: list[ServiceCall]
     unassigned_count: int
@@ -98,6 +100,7 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
         done=[c for c in calls if c.status == "completed"],
         offers_to_me=_offers_to(tech, now),
         offers_from_me=offered,
+        asks=_open_asks(tech, queue),
         notices=notices_for_technician(technician=tech, day=day),
         unassigned=unassigned,
         unassigned_count=unassigned_count,
@@ -136,6 +139,22 @@ def _open_offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
         .select_related("call__customer", "call__site", "from_technician__user")
         .order_by("expires_at", "id")
     )
+
+
+def _open_asks(tech: Technician, queue: list[ServiceCall]) -> list[TechAsk]:
+    """Open questions about calls still in my queue (a call taken meanwhile has none to answer);
+    each with its call from the queue already read, for the card."""
+    mine = {c.pk: c for c in queue if c.status in WORKING_STATUSES}
+    if not mine:
+        return []  # asks are only about work under way: no query on most pages
+    asks = list(
+        TechAsk.objects.filter(
+            technician=tech, status="open", call_id__in=list(mine)
+        ).select_related("asked_by", "to_technician")
+    )
+    for ask in asks:
+        ask.call = mine[ask.call_id]
+    return sorted(asks, key=lambda a: (a.created_at, a.pk))
 
 
 def _offers_from(tech: Technician) -> list[HandoffOffer]:

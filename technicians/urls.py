@@ -17,6 +17,7 @@ urlpatterns = [
         views.me_handoff_offer,
         name="me-handoff-offer",
     ),
+    path("me/asks/<int:ask_id>/answer/", views.me_ask_answer, name="me-ask-answer"),
     path("me/offers/<int:offer_id>/accept/", views.me_offer_accept, name="me-offer-accept"),
     path("me/offers/<int:offer_id>/decline/", views.me_offer_decline, name="me-offer-decline"),
     path("me/offers/<int:offer_id>/withdraw/", views.me_offer_withdraw, name="me-offer-withdraw"),

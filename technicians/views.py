@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from common import clock
 from common.errors import DispatchError, InvalidInput
 from dispatch.selectors import call_get_for_user
+from dispatch.services.asks import tech_ask_answer
 from dispatch.services.call_status import call_status_update
 from dispatch.services.claims import call_claim
 from dispatch.services.handoffs import (
@@ -250,6 +251,22 @@ def me_offer_decline(request: HttpRequest, offer_id: int) -> HttpResponse:
 def me_offer_withdraw(request: HttpRequest, offer_id: int) -> HttpResponse:
     done = "Withdrew your offer of call #{call}."
     return _answer(request, handoff_withdraw, done, offer_id=offer_id)
+
+
+ASK_DONE = {
+    "yes": "Told the dispatcher you'll make call #{call}.",
+    "hand_over": "Told the dispatcher to hand call #{call} over.",
+}
+
+
+@login_required
+@require_POST
+def me_ask_answer(request: HttpRequest, ask_id: int) -> HttpResponse:
+    """One tap: "Yes, I'll make it" or "No, hand it over"; the dispatcher sees it live."""
+    answer = request.POST.get("answer", "")
+    done = ASK_DONE.get(answer, "Answered about call #{call}.")
+    note = request.POST.get("note", "")[:500]
+    return _answer(request, tech_ask_answer, done, ask_id=ask_id, answer=answer, note=note)
 
 
 @login_required

@@ -13,7 +13,7 @@ from customers.models import Site
 from dispatch.models import ServiceCall
 from dispatch.selectors import search as call_search
 from dispatch.selectors.search import CallFilters
-from technicians.models import HandoffOffer, Skill, Technician
+from technicians.models import HandoffOffer, Skill, TechAsk, Technician
 
 MAX_ID = 2**63 - 1  # a bigint primary key
 MAX_COUNT = 2**31 - 1  # an integer column
@@ -165,6 +165,14 @@ class HandoffFilter(django_filters.FilterSet):
 
     class Meta:
         model = HandoffOffer
+        fields = ["status", "call"]
+
+
+class AskFilter(django_filters.FilterSet):
+    call = IdFilter(field_name="call_id", help_text="Call id.")
+
+    class Meta:
+        model = TechAsk
         fields = ["status", "call"]
 
 

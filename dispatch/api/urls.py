@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.views import TokenView
 from dispatch.api import (
     advice,
+    asks,
     background,
     booking,
     calls,
@@ -63,6 +64,9 @@ urlpatterns = [
     path("calls/<int:pk>/status/", my_day.CallStatusView.as_view(), name="call-status"),
     path("calls/<int:pk>/claim/", my_day.CallClaimView.as_view(), name="call-claim"),
     path("calls/<int:pk>/handoff/", my_day.CallHandoffView.as_view(), name="call-handoff"),
+    path("calls/<int:pk>/asks/", asks.CallAskListView.as_view(), name="call-asks"),
+    path("asks/", asks.AskListView.as_view(), name="asks"),
+    path("asks/<int:pk>/answer/", asks.AskAnswerView.as_view(), name="ask-answer"),
     path("handoffs/", my_day.HandoffListView.as_view(), name="handoffs"),
     path("handoffs/<int:pk>/accept/", my_day.HandoffAcceptView.as_view(), name="handoff-accept"),
     path("handoffs/<int:pk>/decline/", my_day.HandoffDeclineView.as_view(), name="handoff-decline"),

@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common import clock
 from common.errors import DispatchError
 from dispatch import selectors
 from dispatch.pages.board import _board_context, _board_state, _day, _filters, _team
 from dispatch.pages.timeline import COLUMNS, TIMELINE, board_view_of, timeline_partial
+from dispatch.services.asks import tech_ask
 from dispatch.services.moves import call_move
 from dispatch.services.swaps import calls_swap
 from technicians.models import Team
@@ -157,13 +159,47 @@ def _move_refused(request, exc: DispatchError, day: date, team) -> HttpResponse:
 
 
 def _confirm(request, plan, args: dict, day: date, team) -> HttpResponse:
-    extra = {"plan": plan, "ripple": plan.ripple_for(request.user), "move": args}
+    extra = {
+        "plan": plan,
+        "ripple": plan.ripple_for(request.user),
+        "move": args,
+        "ask_state": plan.ask_state(clock.now()),
+    }
     if request.htmx:
         # The touched columns come back unchanged, so the dropped card returns to its place
         # while the panel asks.
         return _changed(request, plan, day, team, extra)
     context = _board_context(request, day, team) | extra
     return render(request, "dispatch/confirm_move.html", context)
+
+
+@login_required
+@require_POST
+def board_ask(request: HttpRequest) -> HttpResponse:
+    """The confirm panel's "Ask them first": the question goes to the technician's phone and
+    nothing moves; the answer shows on the board, and the dispatcher drags again to decide."""
+    post = request.POST
+    day, team = _day(request), _team(request)
+    call_id = _int_or_none(post.get("call"))
+    try:
+        ask = tech_ask(
+            user=request.user,
+            call_id=call_id,
+            expected_version=_int_or_none(post.get("expected_version")),
+            to_technician_id=_int_or_none(post.get("technician")),
+        )
+    except DispatchError as exc:
+        return _move_refused(request, exc, day, team)
+    due = timezone.localtime(ask.answer_by).strftime("%H:%M")
+    toast = (
+        f"Asked {ask.technician}: “{ask.question}” The answer (by {due}) shows here; "
+        "then move the call again to decide."
+    )
+    if not request.htmx:
+        messages.success(request, toast)
+        return redirect(_board_url(request, day, team))
+    context = {"toast": toast, **_board_state(day, team)}
+    return render(request, "dispatch/partials/_flash.html", context)
 
 
 @login_required

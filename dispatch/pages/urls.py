@@ -50,6 +50,7 @@ urlpatterns = [
     path("board/columns/", timeline.board_poll, name="board-columns"),
     path("board/map/", board_map.board_map, name="board-map"),
     path("board/move/", board_moves.board_move, name="board-move"),
+    path("board/ask/", board_moves.board_ask, name="board-ask"),
     path("calls/find/", find.call_find, name="call-find"),
     path("calls/<int:call_id>/", calls.call_detail, name="call-page"),
     path("track/<str:token>/", tracking.track, name="track"),

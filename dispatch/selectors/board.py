@@ -111,6 +111,8 @@ BOARD_ALERT_KINDS = [
     "handoff_declined",
     "handoff_expired",
     "claimed",
+    "ask_sent",
+    "ask_answered",
 ]
 
 

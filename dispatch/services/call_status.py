@@ -18,6 +18,7 @@ from common.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors import call_get_for_user
+from dispatch.services.asks import asks_overtake
 from dispatch.services.background import enqueue
 from dispatch.services.calls import _close_gap
 from dispatch.services.events import event_record
@@ -129,6 +130,9 @@ def _update(user, call_id: int, report: StatusReport, expected_version, now) -> 
     before = {"status": call.status, "position": call.position}
     # An offer of this call to a teammate stands only while the call waits untouched.
     handoff_offers_void(call=call, user=user, why=f"the call went {report.status}", now=now)
+    if call.status in WORKING_STATUSES:
+        # "Can you still make it?" is answered by what they did: arrived, done or gave it back.
+        asks_overtake(call=call, user=user, why=f"the call went {report.status}", now=now)
     if report.status == EN_ROUTE:
         call = _bring_to_front(user, tech, call, now)
     if report.status == CANT_COMPLETE:

@@ -169,7 +169,7 @@ def map_case(context, case):
 
 
 # Bodies that name a technician without taking a queue position (the position is found for it).
-NO_POSITION = ("/api/v1/bookings/", "/api/v1/calls/{id}/handoff/")
+NO_POSITION = ("/api/v1/bookings/", "/api/v1/calls/{id}/handoff/", "/api/v1/calls/{id}/asks/")
 
 
 def _satisfy_rules(body: dict, path: str = "") -> None:

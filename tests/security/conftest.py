@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from common import clock
 from customers.models import Customer, Site
 from dispatch.models import DayPlan, Escalation
-from technicians.models import HandoffOffer, OnCallShift
+from technicians.models import HandoffOffer, OnCallShift, TechAsk
 from tests.conftest import make_user
 
 
@@ -38,6 +38,23 @@ def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, custome
         created_at=morning,
         expires_at=morning + timedelta(minutes=30),
     )
+    # An open ask to tom (`own`) about a call he is on the way to; on the next day's queue, so
+    # that today's status reports on his first call can still succeed. `asks/<pk>` names it.
+    underway = make_call(
+        tom,
+        summary="Tripped breaker",
+        status="en_route",
+        scheduled_day=morning.date() + timedelta(days=1),
+    )
+    ask = TechAsk.objects.create(
+        call=underway,
+        technician=tom,
+        asked_by=dispatcher,
+        question=f"Can you still make #{underway.pk} today?",
+        call_status="en_route",
+        created_at=morning,
+        answer_by=morning + timedelta(minutes=5),
+    )
     # A waiting call of tina's to swap with, and an unassigned call a technician may claim; for
     # another customer, so that tina still has no call of `customer`'s (its rows say 404).
     elsewhere = Customer.objects.create(name="Corner Shop", contract="full_service")
@@ -58,6 +75,7 @@ def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, custome
         "call": call,
         "escalation": escalation,
         "offer": offer,
+        "ask": ask,
         "theirs": theirs,
         "unassigned": unassigned,
         "tina": tina,

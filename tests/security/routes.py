@@ -111,6 +111,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("/me/offers/<offer_id>/decline/", "POST"): {"note": "Full today"},
     ("/api/v1/handoffs/<pk>/decline/", "POST"): {"note": "Full today"},
+    # Asking the technician first: the named call (tom's, waiting) is not under way, so an
+    # office user past the gate is refused by the rule (400); the ask `<pk>` is answered.
+    ("/api/v1/calls/<pk>/asks/", "POST"): {"expected_version": "{version}"},
+    ("/api/v1/asks/<pk>/answer/", "POST"): {"answer": "hand_over"},
+    ("/me/asks/<ask_id>/answer/", "POST"): {"answer": "yes"},
+    ("/board/ask/", "POST"): {"call": "{call}", "expected_version": "{version}"},
     # Booking: a window of the CSR's own with an override reason (no offer needed), asking for
     # windows, a turned-away caller.
     ("/book/", "POST"): {
@@ -220,6 +226,7 @@ RESOURCE_OF_PK = {
     "technicians": "tom",
     "escalations": "escalation",
     "handoffs": "offer",
+    "asks": "ask",
     "plans": "plan",
     "rota": "on_call",
 }
@@ -234,6 +241,8 @@ def url_for(route: Route, world: dict) -> str:
             return world["call"].tracking_token
         if name == "escalation_id":
             return str(world["escalation"].pk)
+        if name == "ask_id":
+            return str(world["ask"].pk)
         if name == "offer_id":
             return str(world["offer"].pk)
         if name == "plan_id":
@@ -283,7 +292,8 @@ def request_as(client: Client, route: Route, method: str, world: dict) -> int:
     url = url_for(route, world)
     body = body_for(route, method, world)
     # The board's move and a suggestion's swap are htmx posts: the status says the outcome.
-    headers = {"HX-Request": "true"} if route.path in ("/board/move/", "/board/swap/") else {}
+    htmx = ("/board/move/", "/board/swap/", "/board/ask/")
+    headers = {"HX-Request": "true"} if route.path in htmx else {}
     with transaction.atomic():
         if method in ("GET", "DELETE"):
             response = client.generic(method, url, headers=headers)

@@ -23,7 +23,7 @@ from common import clock, roles
 from common.errors import Busy, InvalidInput, NotAllowed
 from dispatch.services.background import enqueue
 from dispatch.services.moves.apply import _apply
-from dispatch.services.moves.checks import _require_reason
+from dispatch.services.moves.checks import _require_asked_or_reason
 from dispatch.services.moves.plan import _plan
 from dispatch.services.moves.result import MovePlan, MoveResult, RippleEntry
 
@@ -93,8 +93,9 @@ def call_move_within(
     plan = _plan(user, call_id, technician_id, position, expected_version, reason, now)
     if require_confirmation and plan.needs_confirmation:
         return MoveResult(plan, applied=False)
-    _require_reason(plan, reason)
-    _apply(plan, user, reason, now or clock.now())
+    now = now or clock.now()
+    _require_asked_or_reason(plan, reason, now)
+    _apply(plan, user, reason, now)
     # Escalation rules look at the new state once it is durable; a broker outage costs at most
     # its connect timeout and the beat's next run does the same check.
     transaction.on_commit(_check_escalations_soon)

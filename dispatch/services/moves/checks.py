@@ -130,13 +130,27 @@ def _takes_from_working_tech(call: ServiceCall, target: Technician | None) -> bo
     return call.status in WORKING_STATUSES and (target is None or target.pk != call.technician_id)
 
 
-def _require_reason(plan: MovePlan, reason: str) -> None:
-    # Asked for in the confirm step (or in the API body): never applied without one.
+def _require_asked_or_reason(plan: MovePlan, reason: str, now: datetime) -> None:
+    """Taking a call from a technician on the way (or at it): if they were asked and said
+    "hand it over", it goes; while their answer is not yet due it waits; otherwise (not asked,
+    no answer in time, or "yes, I'll make it") the dispatcher goes over their head with a
+    reason, asked for in the confirm step or the API body, and the technician is told."""
+    state = plan.ask_state(now)
+    if state in ("", "agreed"):
+        return
     call = plan.call
-    if plan.takes_from_working_tech and not reason.strip():
+    if state == "waiting":
+        due = timezone.localtime(plan.ask.answer_by).strftime("%H:%M")
+        raise InvalidInput(
+            f"{call.technician} was asked “{plan.ask.question}” and has until {due} to answer. "
+            f"The call stays with them until they answer or {due} passes; then it can be "
+            "taken with a reason.",
+            field="reason",
+        )
+    if not reason.strip():
         raise InvalidInput(
             f"{call.technician} is already {call.get_status_display().lower()} for this call. "
-            "Give a reason; they will be told.",
+            "Ask them first, or give a reason; they will be told.",
             field="reason",
         )
 

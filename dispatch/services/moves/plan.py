@@ -11,6 +11,7 @@ from dispatch.planning.eta import Leg
 from dispatch.planning.ripple import at_door, ripple_between
 from dispatch.planning.routes import Route, first_free_position
 from dispatch.selectors import skill_codes_subquery
+from dispatch.selectors.asks import latest_ask
 from dispatch.selectors.board import card_annotations
 from dispatch.selectors.durations import learned_durations
 from dispatch.selectors.planning import (
@@ -172,6 +173,8 @@ def _plan_queues(call, target, position, taking, now, techs: dict[int, Technicia
         technicians=techs,
         summary=summary,
         promised_shifted=_promised_shifted(calls, before.legs, after.legs, rules.ripple_shift),
+        # Only a call taken from someone under way reads its ask: other moves pay no query.
+        ask=latest_ask(call_id=call.pk, technician_id=source_id) if taking else None,
     )
 
 

@@ -12,7 +12,7 @@ from dispatch.planning.risk import risk_worse
 from dispatch.selectors.queue_fields import (
     EtaFields,
 )
-from technicians.models import Technician
+from technicians.models import TechAsk, Technician
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,21 @@ class MovePlan:
     # ripple-shift setting (the moved call's own included)
     # The technicians of both queues as read (locked) for the plan: the answer's columns.
     technicians: dict[int, Technician] = field(default_factory=dict)
+    # Taking a call from a technician under way: the latest ask about it (services/asks.py).
+    ask: TechAsk | None = None
+
+    def ask_state(self, now: datetime) -> str:
+        """Where asking the technician under way stands, for the rule and the confirm panel:
+        "" (nobody under way), "none" (not asked about this stretch of work), "waiting" (asked,
+        answer not yet due), "unanswered", "can_make_it" or "agreed" (hand it over)."""
+        if not self.takes_from_working_tech:
+            return ""
+        ask = self.ask
+        if ask is None or ask.call_status != self.call.status:
+            return "none"  # never asked, or asked when en route and now on site
+        if ask.status == "open":
+            return "waiting" if now < ask.answer_by else "unanswered"
+        return {"hand_over": "agreed", "can_make_it": "can_make_it"}.get(ask.status, "none")
 
     def ripple_for(self, user) -> list[RippleEntry]:
         """The ripple as this user may see it: a technician sees other queues anonymously."""
