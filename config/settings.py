@@ -361,6 +361,11 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rs
 # A delay notice goes out when the ETA is later than the promised window by more than this, and
 # again each time the ETA slips this much further than the last notice said.
 CUSTOMER_DELAY_NOTICE_MINUTES = env.int("CUSTOMER_DELAY_NOTICE_MINUTES", default=15)
+# With a deadline, the first notice also goes out as soon as the chance of arriving after it
+# (p_late) is at least this, though the ETA may still be inside the promise: the customer hears
+# while the call is likely to miss it, not after. Above RISK_P_AT_RISK on purpose: the office is
+# warned at "at risk" and may still save the call; the customer hears at "more likely than not".
+CUSTOMER_DELAY_NOTICE_P_LATE = env.float("CUSTOMER_DELAY_NOTICE_P_LATE", default=0.5)
 # With a promised ETA but no deadline, the promise means "by this many minutes after it".
 CUSTOMER_PROMISE_WINDOW_MINUTES = env.int("CUSTOMER_PROMISE_WINDOW_MINUTES", default=30)
 # "We are still on it" after a call has waited this long, and again after each further wait.

@@ -86,11 +86,21 @@ def _on_my_way_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
 
 
 def _delays_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
-    """ETA later than the promise by more than the notice threshold, and (after a first notice)
-    later than the last notice said by that much again: one notice per material change."""
+    """The promise is in doubt, and (after a first notice) the ETA is later than the last notice
+    said by more than the notice threshold: one notice per material change.
+
+    With a deadline, "in doubt" is "likely to miss it": P(late) at least
+    CUSTOMER_DELAY_NOTICE_P_LATE (while the ETA may still be inside the promise), or the ETA
+    already past it by more than the threshold (which also covers a row whose odds were never
+    computed). Without one, the ETA past the promised ETA's window by more than the
+    threshold. A chance that dips back under the bar takes nothing back and one that wavers
+    around it sends nothing more: only a further slip of the ETA does."""
     notice = timedelta(minutes=settings.CUSTOMER_DELAY_NOTICE_MINUTES)
     implied = timedelta(minutes=settings.CUSTOMER_PROMISE_WINDOW_MINUTES)
-    broken = Q(deadline__isnull=False, eta__gt=F("deadline") + notice) | Q(
+    likely_late = Q(p_late__gte=settings.CUSTOMER_DELAY_NOTICE_P_LATE) | Q(
+        eta__gt=F("deadline") + notice
+    )
+    broken = Q(Q(deadline__isnull=False) & likely_late) | Q(
         deadline__isnull=True,
         promised_eta__isnull=False,
         eta__gt=F("promised_eta") + (implied + notice),

@@ -5,7 +5,7 @@ Times are the company's local time; the technician is named by first name only.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import dateformat, timezone
 
@@ -58,14 +58,37 @@ def _on_my_way(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[
     return (f"{who} is on the way", f"{who} is on the way to you{arrive}.")
 
 
+# The 80th-percentile arrival is worth a sentence only when it says more than the ETA does.
+P80_WORTH_SAYING = timedelta(minutes=5)
+
+
+def _past(eta: datetime, end: datetime) -> bool:
+    """Later than `end` as the customer reads it: to the minute shown ("around 10:00" is not
+    later than "by 10:00", whatever the seconds)."""
+    return eta.replace(second=0, microsecond=0) > end
+
+
 def _delay(call: ServiceCall, eta: datetime | None, now: datetime) -> tuple[str, str]:
+    """Either the ETA is past the promise ("later than the time we gave you"), or it is still
+    inside it but the call is likely to miss it (p_late): then it says "may", never "later".
+    The ETA is the expected arrival; the P80 ("most likely by") is added when it is later."""
+    today = timezone.localdate(now)
     promise = _promise(call)
-    late = f"later than the time we gave you ({promise})" if promise else "later than we said"
-    new = f"around {clock_time(eta, timezone.localdate(now))}" if eta else "later"
+    late = eta is None or call.deadline is None or _past(eta, call.deadline)
+    new = f"around {clock_time(eta, today)}" if eta else "later"
+    if late:
+        subject, opening = "We are running late", "Sorry, we are running late"
+        gap = f"later than the time we gave you ({promise})" if promise else "later than we said"
+    else:
+        subject, opening = "We may be running late", "Sorry, we may be running late"
+        gap = f"but we may not make the time we gave you ({promise})"
+    p80 = call.eta_p80
+    likely = ""
+    if eta and p80 and p80 - eta >= P80_WORTH_SAYING:
+        likely = f" Most likely we will be there by {clock_time(p80, today)}."
     return (
-        "We are running late",
-        f"Sorry, we are running late: we now expect to arrive {new}, {late}. "
-        "We will keep you posted.",
+        subject,
+        f"{opening}: we now expect to arrive {new}, {gap}.{likely} We will keep you posted.",
     )
 
 

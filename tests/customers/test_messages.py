@@ -122,8 +122,9 @@ def test_a_second_trip_is_announced_again(reachable, tom, make_call):
 
 def test_a_delay_notice_goes_out_once_per_change_not_every_minute(reachable, tom, make_call):
     """Time passes a minute at a time with the recompute running; the ETA slides past the
-    deadline. One notice when it is more than 15 minutes late, the next only when it has slipped
-    15 minutes further than the last notice said."""
+    deadline. The first notice when the call becomes likely to miss the deadline (P(late) at
+    least 0.5: with only a drive ahead, that is when the ETA reaches it), the next only when it
+    has slipped 15 minutes further than the last notice said."""
     call = make_call(tom, deadline=local(10))
     booked_at(call, local(7))
     now, etas = local(9, 30), []
@@ -136,15 +137,84 @@ def test_a_delay_notice_goes_out_once_per_change_not_every_minute(reachable, tom
     notices = list(sent("delay", "email").order_by("sequence"))
     # Tom sets off at "now" (his queue has only this call), so the ETA moves a minute a minute.
     assert etas[-1] > local(11)
-    assert [n.sequence for n in notices] == [1, 2, 3, 4]
+    assert [n.sequence for n in notices] == [1, 2, 3, 4, 5]
     first_eta = notices[0].eta
-    assert local(10, 15) < first_eta < local(10, 17)
+    assert local(10) <= first_eta < local(10, 2)  # not 15 minutes past the deadline first
     for before, after in zip(notices, notices[1:], strict=False):
         assert timedelta(minutes=15) < after.eta - before.eta <= timedelta(minutes=16)
-    assert sent("delay", "sms").count() == 4
+    assert sent("delay", "sms").count() == 5
     assert f"around {first_eta.astimezone(local(0).tzinfo):%H:%M}" in notices[0].body
-    assert "later than the time we gave you (by 10:00)" in notices[0].body
-    assert notified(call).filter(payload__message="delay").count() == 8
+    # "Around 10:00" is not later than "by 10:00" as the customer reads it: only "may".
+    assert "we may not make the time we gave you (by 10:00)" in notices[0].body
+    assert "later than" not in notices[0].body
+    assert "later than the time we gave you (by 10:00)" in notices[1].body
+    assert notified(call).filter(payload__message="delay").count() == 10
+
+
+def test_a_call_likely_to_miss_its_deadline_is_told_while_the_eta_is_still_inside(
+    reachable, tom, make_call
+):
+    call = make_call(
+        tom,
+        window_start=local(9),
+        deadline=local(10),
+        eta=local(9, 45),
+        eta_p80=local(10, 20),
+        p_late=0.6,
+    )
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(9, 10))
+
+    [notice] = sent("delay", "email")
+    assert notice.eta == local(9, 45)
+    assert notice.subject == "We may be running late"
+    assert "we now expect to arrive around 09:45" in notice.body
+    assert "we may not make the time we gave you (between 09:00 and 10:00)" in notice.body
+    assert "Most likely we will be there by 10:20." in notice.body
+    assert "later than" not in notice.body  # the ETA is not later than the promise
+
+
+def test_the_chance_that_tells_the_customer_is_a_setting_and_counts_from_it(
+    reachable, tom, make_call, settings
+):
+    settings.CUSTOMER_DELAY_NOTICE_P_LATE = 0.7
+    call = make_call(tom, deadline=local(10), eta=local(9, 45), p_late=0.69)
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(9, 10))
+    assert not sent("delay").exists()  # below the bar, and the ETA inside the deadline
+    ServiceCall.objects.filter(pk=call.pk).update(p_late=0.7)
+    customer_messages_sweep(now=local(9, 11))
+    assert sent("delay", "email").get().eta == local(9, 45)  # at the bar: told
+
+
+def test_a_chance_wavering_around_the_bar_sends_one_notice_until_the_eta_slips(
+    reachable, tom, make_call
+):
+    """Told once at 60%; the chance falls back and rises again, the ETA moves back and forth by
+    less than 15 minutes from what the notice said: nothing more (and nothing taken back). A
+    slip of more than 15 minutes past the notice sends the next, now "later than"."""
+    call = make_call(tom, deadline=local(10), eta=local(9, 45), eta_p80=local(10, 5), p_late=0.6)
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(9, 10))
+    assert sent("delay", "email").count() == 1
+
+    for minute, (p_late, eta) in enumerate(
+        [(0.4, local(9, 40)), (0.2, local(9, 30)), (0.55, local(9, 50)), (0.9, local(10))],
+        start=11,
+    ):
+        ServiceCall.objects.filter(pk=call.pk).update(p_late=p_late, eta=eta)
+        customer_messages_sweep(now=local(9, minute))
+    assert sent("delay", "email").count() == 1
+
+    ServiceCall.objects.filter(pk=call.pk).update(
+        p_late=0.95, eta=local(10, 1), eta_p80=local(10, 25)
+    )
+    customer_messages_sweep(now=local(9, 20))
+    notices = list(sent("delay", "email").order_by("sequence"))
+    assert [n.eta for n in notices] == [local(9, 45), local(10, 1)]
+    assert notices[1].subject == "We are running late"
+    assert "around 10:01, later than the time we gave you (by 10:00)" in notices[1].body
+    assert "Most likely we will be there by 10:25." in notices[1].body
 
 
 def test_without_a_deadline_the_promised_eta_plus_the_promise_window_counts(
@@ -159,6 +229,24 @@ def test_without_a_deadline_the_promised_eta_plus_the_promise_window_counts(
     ServiceCall.objects.filter(pk=call.pk).update(eta=local(9, 46))
     customer_messages_sweep(now=local(9, 1))
     assert sent("delay", "email").get().eta == local(9, 46)
+
+
+def test_without_a_deadline_no_chance_counts_and_the_notice_gives_the_p80(
+    reachable, tom, make_call, settings
+):
+    """No deadline, no chance of missing it: a stray p_late does not bring the notice forward.
+    The notice, when the promised ETA's rule sends it, says by when we most likely arrive."""
+    settings.CUSTOMER_PROMISE_WINDOW_MINUTES = 30
+    settings.CUSTOMER_DELAY_NOTICE_MINUTES = 15
+    call = make_call(tom, promised_eta=local(9), eta=local(9, 44), p_late=0.95)
+    booked_at(call, local(7))
+    customer_messages_sweep(now=local(9))
+    assert not sent("delay").exists()
+    ServiceCall.objects.filter(pk=call.pk).update(eta=local(9, 46), eta_p80=local(10, 10))
+    customer_messages_sweep(now=local(9, 1))
+    notice = sent("delay", "email").get()
+    assert "around 09:46, later than the time we gave you (around 09:00)" in notice.body
+    assert "Most likely we will be there by 10:10." in notice.body
 
 
 def test_a_delay_is_not_announced_once_the_technician_is_there(reachable, tom, make_call):

@@ -61,3 +61,21 @@ def test_the_beat_sweep_sends_a_delay_notice_once(
     assert delay.get().eta == local(10, 40)
     mine = [p.read_text() for p in (worker_outbox / "email").iterdir()]
     assert sum("late@acme.example" in m and "running late" in m for m in mine) == 1
+
+
+def test_the_beat_sweep_tells_a_customer_whose_call_is_likely_to_miss_its_deadline(
+    send_task, worker_outbox, customer, make_call, tom
+):
+    """The ETA is still inside the deadline, but the chance of missing it is 70%."""
+    customer.email = "maybe-late@acme.example"
+    customer.save()
+    call = make_call(tom, deadline=local(10), eta=local(9, 45), eta_p80=local(10, 15), p_late=0.7)
+    ServiceCall.objects.filter(pk=call.pk).update(created_at=local(7))
+    send_task("customers.tasks.messages_sweep", local(9, 10).isoformat())
+    delay = CustomerMessage.objects.filter(call=call, kind="delay", channel="email")
+    assert wait_for(delay.filter(status="sent").exists), "no delay notice was sent"
+    assert delay.get().eta == local(9, 45)
+    mine = [p.read_text() for p in (worker_outbox / "email").iterdir()]
+    [text] = [m for m in mine if "maybe-late@acme.example" in m and "running late" in m]
+    assert "may be running late" in text and "may not make the time we gave you (by 10:00)" in text
+    assert "Most likely we will be there by 10:15." in text
