@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from html import escape  # django.utils.html.escape is this behind a lazy-text wrapper
 from zoneinfo import ZoneInfo
 
@@ -20,12 +19,11 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.models import ServiceCall
+from dispatch.pages.risk_words import on_time_words, risk_label, slack_words
 from dispatch.selectors import Board, BoardCard, BoardColumn
-from dispatch.templatetags.odds import on_time_words
 from technicians.models import Technician
 
 _WORKING = ("en_route", "on_site")
-_RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
 _PRIORITY_LABELS = {value: escape(label) for value, label in ServiceCall.Priority.choices}
 # Known choice values print as they are (none needs escaping); anything else is escaped.
 _CLASS_WORDS = {
@@ -41,12 +39,6 @@ def _hm(value: datetime, tz: ZoneInfo) -> str:
     return f"{local.hour:02d}:{local.minute:02d}"  # strftime was a tenth of the cards' time
 
 
-def _minutes(value: float) -> str:
-    # The template's `floatformat:0`: half away from zero, and never "-0".
-    rounded = int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return str(rounded)
-
-
 def _times(call: BoardCard, tz: ZoneInfo) -> str:
     window = ""
     if call.window_start and call.deadline:
@@ -56,7 +48,7 @@ def _times(call: BoardCard, tz: ZoneInfo) -> str:
     eta = _hm(call.eta, tz) if call.eta else "—"
     slack = ""
     if call.slack_minutes is not None:
-        slack = f"<span>Slack {_minutes(call.slack_minutes)} min</span>"
+        slack = f'<span class="spare">{slack_words(call.slack_minutes)}</span>'
     odds = ""
     if call.p_late is not None:
         odds = f'<span class="odds">{on_time_words(call.p_late)}</span>'
@@ -79,7 +71,7 @@ def _label(labels: dict[str, str], value: str) -> str:
 
 
 def _risk_line(call: BoardCard, link: str, team: str) -> str:
-    badge = _RISK_WORDS.get(call.risk, "On time")
+    badge = risk_label(call.risk)
     overtime = '<span class="overtime-tag">Past shift end</span>' if call.overtime else ""
     resched = ""
     if call.reschedule_count:

@@ -15,10 +15,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.pages.cards import _CLASS_WORDS, _PRIORITY_LABELS, _TECH_STATUS_LABELS, _label
+from dispatch.pages.risk_words import duration_words, risk_label, risk_words
 from dispatch.selectors.timeline import DAY_STEPS, STEP_MINUTES, Block, Row, Span, Timeline
-from dispatch.templatetags.odds import NEAR_CERTAIN, on_time_words
 
-_RISK_WORDS = {"late": "Late", "at_risk": "At risk"}
 # A block too short for its words shows its id and the risk in one short word (the tooltip and
 # the screen-reader text still say everything).
 _SHORT_RISK = {"late": "Late", "at_risk": "Risk"}
@@ -37,55 +36,28 @@ def _at(span: Span) -> str:
     return f"t-start-{span.start} t-len-{span.length}"
 
 
-def _duration(minutes: int) -> str:
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
-
-
 def _facts(block: Block, tz) -> list[str]:
     """What the block says in words: the same for its tooltip and for a screen reader."""
     call = block.call
-    risk = _RISK_WORDS.get(call.risk, "On time")
     facts = [f"#{call.pk} {call.summary}", call.customer_name]
     if block.planned:
         facts.append(f"planned {_hm(call.planned_start, tz)}–{_hm(call.planned_finish, tz)}")
     else:
         facts.append(f"not planned yet ({call.duration_minutes} min)")
     if block.travel_minutes:
-        facts.append(f"travel {_duration(block.travel_minutes)}")
+        facts.append(f"travel {duration_words(block.travel_minutes)}")
     if block.waiting_minutes:
-        facts.append(f"waiting {_duration(block.waiting_minutes)}")
+        facts.append(f"waiting {duration_words(block.waiting_minutes)}")
     if call.window_start and call.deadline:
         facts.append(f"window {_hm(call.window_start, tz)}–{_hm(call.deadline, tz)}")
     elif call.deadline:
         facts.append(f"due {_hm(call.deadline, tz)}")
-    facts.append(_risk_words(risk, call.slack_minutes, call.p_late))
+    facts.append(risk_words(risk_label(call.risk), call.slack_minutes, call.p_late))
     if block.runs_over:
         facts.append("runs past the shift end")
     if call.escalated:
         facts.append("escalated")
     return facts
-
-
-# Below this chance of being late the percentage says nothing the risk word does not.
-MATERIAL_P_LATE = 0.05
-
-
-def _risk_words(risk: str, slack_minutes: float | None, p_late: float | None) -> str:
-    """One statement of the risk: "On time · 8 h to spare", "At risk · 20 min to spare · 62% on
-    time", "Late · 15 min past the deadline"; the chance only when it is material."""
-    words = [risk]
-    if slack_minutes is not None:
-        minutes = round(slack_minutes)
-        if minutes >= 0:
-            words.append(f"{_duration(minutes)} to spare")
-        else:
-            words.append(f"{_duration(-minutes)} past the deadline")
-    if p_late is not None and MATERIAL_P_LATE <= p_late <= 1.0 - NEAR_CERTAIN:
-        words.append(on_time_words(p_late))
-    return " · ".join(words)
 
 
 def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
@@ -104,7 +76,7 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
         classes.append("filtered-out")  # kept in place (the time is still taken), dimmed
     facts = escape(" · ".join(_facts(block, tz)))
     link = f"{calls_prefix}{pk}/"
-    risk_word = _RISK_WORDS.get(call.risk, "On time")
+    risk_word = risk_label(call.risk)
     short = _SHORT_RISK.get(call.risk, "OK")
     when = _hm(call.planned_start, tz) if block.planned else "no plan yet"
     flags = ""
@@ -114,10 +86,10 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
         flags += '<span class="tl-over">Overtime</span> '
     pieces = []
     if block.waiting:
-        title = f"Waiting {_duration(block.waiting_minutes)} before #{pk}"
+        title = f"Waiting {duration_words(block.waiting_minutes)} before #{pk}"
         pieces.append(f'<span class="tl-wait {_at(block.waiting)}" title="{title}"></span>')
     if block.travel:
-        title = f"Travel {_duration(block.travel_minutes)} to #{pk}"
+        title = f"Travel {duration_words(block.travel_minutes)} to #{pk}"
         pieces.append(f'<span class="tl-travel {_at(block.travel)}" title="{title}"></span>')
     if block.window:
         span = f"{_hm(call.window_start, tz)}–{_hm(call.deadline, tz)}"
@@ -165,7 +137,7 @@ def _booked(row: Row) -> str:
 
 def _booked_words(row: Row) -> str:
     booked, shift = row.column.booked_minutes, row.column.shift_minutes
-    return f"{_duration(booked)} booked of a {_duration(shift)} shift"
+    return f"{duration_words(booked)} booked of a {duration_words(shift)} shift"
 
 
 def row_html(row: Row, *, timeline: Timeline, tz) -> str:
@@ -176,10 +148,16 @@ def row_html(row: Row, *, timeline: Timeline, tz) -> str:
     team = escape(str(team_id)) if team_id else "all"
     prefix = escape(timeline.board.calls_prefix)
     shift = f"{tech.shift_start:%H:%M}–{tech.shift_end:%H:%M}"
-    over = ""
-    if row.overtime:
-        over = '<span class="tl-overtime-word">Overtime</span> · '
     count = f"{len(row.blocks)} call{'' if len(row.blocks) == 1 else 's'}"
+    # The summary wraps between its phrases, never inside one ("Overtime · 3 calls ·" over
+    # "4h of 8h30 booked"): the name column is 11rem wide (static/css/app.css .tl-phrase).
+    phrases = [count, _booked(row)]
+    if row.overtime:
+        phrases.insert(0, '<span class="tl-overtime-word">Overtime</span>')
+    summary = " ".join(
+        f'<span class="tl-phrase">{p}{" ·" if i < len(phrases) - 1 else ""}</span>'
+        for i, p in enumerate(phrases)
+    )
     pieces = [f'<div class="tl-shift {_at(row.shift)}" title="Shift {shift}"></div>']
     if row.overtime:
         pieces.append(f'<div class="tl-overtime {_at(row.overtime)}" title="Overtime"></div>')
@@ -192,8 +170,7 @@ def row_html(row: Row, *, timeline: Timeline, tz) -> str:
         f'<div class="tl-name"><h2>{name}</h2>'
         f'<p><span class="tech-status status-{escape(tech.status)}">{status}</span>'
         f" · {shift}</p>"
-        f'<p class="tl-booked" title="{count} · {_booked_words(row)}">{over}{count}'
-        f" · {_booked(row)}</p></div>"
+        f'<p class="tl-booked" title="{count} · {_booked_words(row)}">{summary}</p></div>'
         f'<div class="tl-track">{"".join(pieces)}</div></section>'
     )
 

@@ -122,3 +122,18 @@ def test_python_columns_match_the_column_templates(dispatcher, north, varied_cal
         assert unassigned_html(board, oob=oob) == _spec("unassigned_template_spec.html").render(
             context
         )
+
+
+def test_a_card_says_the_time_to_spare_or_how_late_in_words(client, dispatcher, tom, make_call):
+    late = make_call(tom, summary="late", deadline=local(9), risk="late", slack_minutes=-15.4)
+    spare = make_call(tom, summary="spare", deadline=local(15), slack_minutes=80)
+    client.force_login(dispatcher)
+    html = client.get(f"/board/?day={DAY.isoformat()}&view=columns").content.decode()
+
+    def card(call):
+        start = html.index(f'id="call-{call.pk}"')
+        return html[start : html.index("</article>", start)]
+
+    assert '<span class="spare">15 min past the deadline</span>' in card(late)
+    assert '<span class="spare">1 h 20 min to spare</span>' in card(spare)
+    assert "Slack" not in html and "-15" not in card(late)

@@ -140,8 +140,18 @@ def test_queue_row_shows_the_call_context_and_escapes_user_text(client, csr, tom
     assert f'href="/calls/{call.pk}/"' in html
     for text in ("Acme Bakery", "Time and materials", "Customer complaint", "carl", "system"):
         assert text in html
-    for text in ("10:15", "45 min", "At risk", "10:00", "Tom"):
+    for text in ("10:15", "45 min to spare", "At risk", "10:00", "Tom"):
         assert text in html
+
+
+def test_the_desk_and_the_call_page_say_how_late_in_words(client, manager, tom, make_call):
+    call = make_call(tom, deadline=local(8), eta=local(8, 15), slack_minutes=-15.4, risk="late")
+    escalation = open_escalation(call)
+    signed_in(client, manager)
+    for url in ("/escalations/", f"/escalations/{escalation.pk}/", f"/calls/{call.pk}/"):
+        html = client.get(url).content.decode()
+        assert "15 min past the deadline" in html, url
+        assert "Slack" not in html and "-15" not in html, url
 
 
 def test_the_queue_costs_the_same_queries_for_2_and_20_escalations(client, manager, tom, tina):

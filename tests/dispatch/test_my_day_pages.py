@@ -515,3 +515,19 @@ def test_notices_are_news_since_the_day_before_not_last_weeks(client, tom, dispa
     notices = page[page.index('id="me-notices"') : page.index("</ul>", page.index("me-notices"))]
     assert "Told yesterday" in notices, notices
     assert "Told last week" not in notices, notices  # still in the call's history, not here
+
+
+def test_the_phone_card_says_the_time_to_spare_or_how_late(client, tom, make_call, clock_at):
+    clock_at(NINE)
+    late = make_call(tom, summary="Boiler", deadline=local(9, 30), risk="late", slack_minutes=-15.4)
+    spare = make_call(tom, summary="Radiator", deadline=local(16), slack_minutes=125)
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+
+    def state(call):
+        card = page[page.index(f'id="me-call-{call.pk}"') :]
+        return card[card.index('<p class="me-state">') : card.index("</p>", card.index("me-state"))]
+
+    assert state(late).endswith("· 60 min · 15 min past the deadline")
+    assert state(spare).endswith("· 60 min · 2 h 05 min to spare")
+    assert "slack" not in page.lower() and "-15" not in state(late)

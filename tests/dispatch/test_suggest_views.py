@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 import pytest
@@ -55,6 +56,9 @@ def test_suggest_fragment_lists_candidates_rescue_and_exclusions(
     assert f"Rescue: swap #{tight.pk} with Fay&#x27;s #{loose.pk}" in html
     assert 'action="/board/swap/"' in html and f'name="other" value="{loose.pk}"' in html
     assert "Tina: missing skill: plumbing" in html
+    # The arrival against the deadline in the words every page uses, never "Slack -N".
+    assert "<th>To spare</th>" in html and "Slack" not in html
+    assert re.search(r"<td>(\d+ h )?\d+ min (to spare|past the deadline)</td>", html)
     assert f"Fay: would push call #{loose.pk} into overtime" in html
     assert "style=" not in html and "<script" not in html  # strict CSP
 

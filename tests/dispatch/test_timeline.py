@@ -120,6 +120,11 @@ def test_overtime_is_shaded_and_said(client, dispatcher, tom, make_call):
     html = client.get(BOARD).content.decode()
     assert re.search(r'class="tl-overtime t-start-120 t-len-\d+"', html)  # from 17:00
     assert 'class="tl-overtime-word">Overtime<' in html
+    # The row's summary wraps between its phrases at 11rem, never inside one.
+    summary = re.search(r'<p class="tl-booked"[^>]*>(.*?)</p>', html).group(1)
+    phrases = re.findall(r'<span class="tl-phrase">(.*?) ?·?</span>(?= |$)', summary)
+    assert summary.startswith('<span class="tl-phrase"><span class="tl-overtime-word">Overtime')
+    assert len(phrases) == 3 and phrases[1] == "10 calls", summary
 
 
 def test_user_text_is_escaped_in_blocks(client, dispatcher, tom, make_call):
@@ -307,6 +312,6 @@ def test_a_move_without_javascript_returns_to_the_board_it_came_from(
     ],
 )
 def test_a_block_states_its_risk_once(risk, slack, p_late, words):
-    from dispatch.pages.timeline_html import _risk_words
+    from dispatch.pages.risk_words import risk_words as _risk_words
 
     assert _risk_words(risk, slack, p_late) == words

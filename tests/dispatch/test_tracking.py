@@ -154,6 +154,8 @@ def test_the_link_reveals_nothing_about_anyone_else_or_the_inside(
         "9 Elm Ct",
         other.tracking_token,
         "slack",
+        "to spare",  # the slack in the office's words (dispatch/pages/risk_words.py)
+        "past the deadline",
         "risk",
         "/board/",  # no staff navigation
         "Log out",

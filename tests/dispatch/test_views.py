@@ -292,6 +292,32 @@ def test_board_lists_new_risk_and_escalations_for_the_dispatcher(
     assert f"#{grumpy.pk} Angry caller</a>\n    escalated (complaint)" in html
 
 
+def test_the_alert_strip_says_the_time_to_spare_or_how_late(client, dispatcher, tom, make_call):
+    from dispatch.models import CallEvent
+    from dispatch.services.events import events_append
+
+    late = make_call(tom, summary="Leaking boiler", deadline=local(8))
+    tight = make_call(tom, summary="Dripping tap", deadline=local(10))
+    raised = [(late, "late", -15.4), (tight, "at_risk", 80.0)]
+    events_append(
+        [
+            CallEvent(
+                call=call,
+                kind="risk_raised",
+                payload={"before": "ok", "after": after, "slack_minutes": slack},
+                created_at=local(7, 25),
+            )
+            for call, after, slack in raised
+        ]
+    )
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    strip = html[html.index('aria-label="Recent alerts"') : html.index("</ul>")]
+    assert f"#{late.pk} Leaking boiler</a>\n    is now late (15 min past the deadline)<" in strip
+    assert f"#{tight.pk} Dripping tap</a>\n    is now at risk (1 h 20 min to spare)<" in strip
+    assert "slack" not in strip.lower() and "-15" not in strip
+
+
 def test_escalating_from_the_call_page(client, dispatcher, make_call):
     call = make_call(summary="Burst pipe")
     client.force_login(dispatcher)

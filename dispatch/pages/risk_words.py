@@ -1,0 +1,77 @@
+"""How every page says a call's risk in words: one rule, used by the timeline's blocks, the
+column board's cards, the alert strip, the phone's cards, the call page, the escalation desk and
+the Suggest panel (through the `odds` template filters where a template prints it).
+
+    risk_words("At risk", 20, 0.38)  -> "At risk · 20 min to spare · 62% on time"
+    slack_words(-15)                 -> "15 min past the deadline"   (never "slack -15")
+    on_time_words(0.28)              -> "72% on time"
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+RISK_LABELS = {"late": "Late", "at_risk": "At risk"}
+
+# Closer than this to 0 or 1, 256 draws make a chance very likely, not certain: it reads ">99%"
+# or "<1%", and a block that already says "Late" does not repeat "<1% on time".
+NEAR_CERTAIN = 0.005
+# Below this chance of being late the percentage says nothing the risk word does not.
+MATERIAL_P_LATE = 0.05
+
+
+def risk_label(risk: str | None) -> str:
+    """ "Late", "At risk" or "On time" (anything else, no risk worked out yet included)."""
+    return RISK_LABELS.get(risk or "", "On time")
+
+
+def whole_minutes(value: float) -> int:
+    """Minutes rounded half away from zero (the templates' `floatformat:0`), never -0."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def duration_words(minutes: int) -> str:
+    """ "45 min", "2 h", "7 h 59 min"."""
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+def slack_words(slack_minutes: float | None) -> str:
+    """ "20 min to spare", "0 min to spare", "15 min past the deadline"; empty without a
+    deadline (no slack to speak of)."""
+    if slack_minutes is None:
+        return ""
+    minutes = whole_minutes(slack_minutes)
+    if minutes >= 0:
+        return f"{duration_words(minutes)} to spare"
+    return f"{duration_words(-minutes)} past the deadline"
+
+
+def on_time_words(p_late: float | None) -> str:
+    """ "72% on time"; never "100%" or "0%" for what 256 draws only make very likely: the ends
+    read ">99%" and "<1%". Empty without a deadline (no chance to speak of)."""
+    if p_late is None:
+        return ""
+    if p_late < NEAR_CERTAIN:
+        return ">99% on time"
+    if p_late > 1.0 - NEAR_CERTAIN:
+        return "<1% on time"
+    return f"{round(100 * (1.0 - p_late))}% on time"
+
+
+def material_on_time_words(p_late: float | None) -> str:
+    """The chance in words only when it says more than the risk word: empty under
+    MATERIAL_P_LATE and at near-certain lateness ("Late" already says "<1% on time")."""
+    if p_late is not None and MATERIAL_P_LATE <= p_late <= 1.0 - NEAR_CERTAIN:
+        return on_time_words(p_late)
+    return ""
+
+
+def risk_words(risk: str, slack_minutes: float | None, p_late: float | None) -> str:
+    """One statement of the risk: "On time · 8 h to spare", "At risk · 20 min to spare · 62% on
+    time", "Late · 15 min past the deadline"; the chance only when it is material. `risk` is
+    the risk's label (risk_label)."""
+    words = [risk, slack_words(slack_minutes), material_on_time_words(p_late)]
+    return " · ".join(w for w in words if w)
