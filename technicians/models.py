@@ -157,20 +157,25 @@ class HandoffOffer(models.Model):
 
 
 class TechAsk(models.Model):
-    """The dispatcher asks a technician already on the way to (or at) a call before taking it
-    from them: "Can you still make #62 by 14:00?", answered on the phone with one tap.
+    """The dispatcher asks a technician who is under way before changing their day: before
+    taking the call they are on ("Can you still make #62 by 14:00?") or changing the call they
+    go to next ("Can you do #70 next, before #62?"). Answered on the phone with one tap.
 
-    The answer informs the dispatcher, it does not move anything: "hand it over" lets the move
-    go ahead without a reason; "yes, I'll make it" or no answer by `answer_by`
-    (settings.TECH_ASK_MINUTES after asking) leaves the dispatcher to decide, with a reason, as
-    when nobody was asked. While an ask is open and not yet due, the call is not taken.
+    The answer informs, it moves nothing: when they agree the move goes ahead without more ado;
+    while the answer is not yet due (`answer_by`, settings.TECH_ASK_MINUTES after asking) the
+    change waits; otherwise the dispatcher decides (taking a call under way needs a reason). An
+    ask is about the call at `call_version`: once the call changes, it no longer stands.
     """
+
+    class About(models.TextChoices):
+        WORKING = "working", "The call they are on"
+        NEXT_CALL = "next_call", "Their next call"
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
-        CAN_MAKE_IT = "can_make_it", "Yes, I'll make it"
-        HAND_OVER = "hand_over", "No, hand it over"
-        # The call was moved, started, finished or given back before an answer came.
+        AGREED = "agreed", "Agreed"
+        KEPT = "kept", "Keeps it as it is"
+        # The call changed (moved, started, finished, given back) before an answer came.
         OVERTAKEN = "overtaken", "Overtaken"
 
     call = models.ForeignKey("dispatch.ServiceCall", on_delete=models.PROTECT, related_name="asks")
@@ -178,14 +183,15 @@ class TechAsk(models.Model):
     asked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    about = models.CharField(max_length=10, choices=About.choices, default=About.WORKING)
     # Where the dispatcher means to put the call (None: back to the unassigned list).
     to_technician = models.ForeignKey(
         Technician, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    position = models.PositiveIntegerField(null=True, blank=True)
     question = models.CharField(max_length=300)
-    # The call's status when asked: an ask is about this stretch of work, en route or on site.
-    call_status = models.CharField(max_length=16)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    call_version = models.IntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     answer_note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
     answer_by = models.DateTimeField()
@@ -195,18 +201,45 @@ class TechAsk(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["technician", "status"], name="ask_technician_status")]
         constraints = [
-            # One question at a time per call: the technician never gets two for the same job.
+            # One question at a time per call: nobody is asked twice about the same change.
             models.UniqueConstraint(
                 fields=["call"], condition=models.Q(status="open"), name="ask_one_open_per_call"
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["open", "can_make_it", "hand_over", "overtaken"]),
+                condition=models.Q(status__in=["open", "agreed", "kept", "overtaken"]),
                 name="ask_status_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Ask {self.technician_id} about call {self.call_id} ({self.status})"
+
+    @property
+    def options(self) -> tuple:
+        """The question's two buttons: (answer, status, words)."""
+        return ANSWERS[self.about]
+
+    @property
+    def answer_words(self) -> str:
+        """The answer as the technician tapped it."""
+        return ANSWER_WORDS.get((self.about, self.status), self.get_status_display())
+
+
+# The two buttons of each kind of question, as (answer, status, words): the first keeps things
+# as they are for the call they are on, the second lets the change go ahead.
+ANSWERS = {
+    TechAsk.About.WORKING: (
+        ("yes", "kept", "Yes, I'll make it"),
+        ("hand_over", "agreed", "No, hand it over"),
+    ),
+    TechAsk.About.NEXT_CALL: (
+        ("yes", "agreed", "Yes, go ahead"),
+        ("no", "kept", "No, keep my order"),
+    ),
+}
+ANSWER_WORDS = {
+    (about, status): words for about, options in ANSWERS.items() for _, status, words in options
+}
 
 
 class OnCallShift(models.Model):

@@ -142,19 +142,15 @@ def _open_offers_to(tech: Technician, now: datetime) -> list[HandoffOffer]:
 
 
 def _open_asks(tech: Technician, queue: list[ServiceCall]) -> list[TechAsk]:
-    """Open questions about calls still in my queue (a call taken meanwhile has none to answer);
-    each with its call from the queue already read, for the card."""
-    mine = {c.pk: c for c in queue if c.status in WORKING_STATUSES}
-    if not mine:
-        return []  # asks are only about work under way: no query on most pages
-    asks = list(
-        TechAsk.objects.filter(
-            technician=tech, status="open", call_id__in=list(mine)
-        ).select_related("asked_by", "to_technician")
+    """The dispatcher's open questions to me that still stand (the call unchanged since): about
+    the call I am on or my next call, so only asked while I am under way."""
+    if not any(c.status in WORKING_STATUSES for c in queue):
+        return []  # nobody asks a technician who is not under way: no query on most pages
+    return list(
+        TechAsk.objects.filter(technician=tech, status="open", call_version=F("call__version"))
+        .select_related("call", "asked_by", "to_technician")
+        .order_by("created_at", "id")
     )
-    for ask in asks:
-        ask.call = mine[ask.call_id]
-    return sorted(asks, key=lambda a: (a.created_at, a.pk))
 
 
 def _offers_from(tech: Technician) -> list[HandoffOffer]:

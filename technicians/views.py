@@ -253,20 +253,21 @@ def me_offer_withdraw(request: HttpRequest, offer_id: int) -> HttpResponse:
     return _answer(request, handoff_withdraw, done, offer_id=offer_id)
 
 
-ASK_DONE = {
-    "yes": "Told the dispatcher you'll make call #{call}.",
-    "hand_over": "Told the dispatcher to hand call #{call} over.",
-}
-
-
 @login_required
 @require_POST
 def me_ask_answer(request: HttpRequest, ask_id: int) -> HttpResponse:
-    """One tap: "Yes, I'll make it" or "No, hand it over"; the dispatcher sees it live."""
-    answer = request.POST.get("answer", "")
-    done = ASK_DONE.get(answer, "Answered about call #{call}.")
-    note = request.POST.get("note", "")[:500]
-    return _answer(request, tech_ask_answer, done, ask_id=ask_id, answer=answer, note=note)
+    """One tap answers the dispatcher's question; their board shows it at once."""
+    try:
+        ask = tech_ask_answer(
+            user=request.user,
+            ask_id=ask_id,
+            answer=request.POST.get("answer", ""),
+            note=request.POST.get("note", "")[:500],
+        )
+    except DispatchError as exc:
+        return _refused(request, exc)
+    messages.success(request, f"Told the dispatcher: “{ask.answer_words}” (call #{ask.call_id}).")
+    return _back("me-next")
 
 
 @login_required

@@ -16,7 +16,8 @@ from dispatch.api.calls import CONFLICT, conflict_response
 from dispatch.api.common import ERRORS, STAFF_PERMISSIONS, StrictInputSerializer, validated
 from dispatch.api.filters import AskFilter
 from dispatch.selectors.asks import asks_visible_to
-from dispatch.services.asks import ANSWERS, MAX_NOTE, tech_ask, tech_ask_answer
+from dispatch.services.ask_events import MAX_NOTE
+from dispatch.services.asks import tech_ask, tech_ask_answer
 from technicians.models import TechAsk
 
 ASK_CONFLICT = {
@@ -32,11 +33,21 @@ class AskInput(StrictInputSerializer):
         default=None,
         help_text="Who the dispatcher means to give the call to (omit or null: unassigned).",
     )
+    position = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        help_text="The place in that technician's queue, 0 first (default: the front, after "
+        "any work under way).",
+    )
 
 
 class AskAnswerInput(StrictInputSerializer):
     answer = serializers.ChoiceField(
-        choices=list(ANSWERS), help_text="yes (I'll make it) or hand_over."
+        choices=["yes", "no", "hand_over"],
+        help_text="About the call they are on: yes (I'll make it) or hand_over. About their "
+        "next call: yes (go ahead) or no (keep my order).",
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_NOTE)
 
@@ -46,7 +57,7 @@ class TechAskSerializer(serializers.ModelSerializer):
     to_technician_name = serializers.CharField(
         source="to_technician.name", read_only=True, default=None
     )
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    answer_words = serializers.CharField(read_only=True)
 
     class Meta:
         model = TechAsk
@@ -58,9 +69,11 @@ class TechAskSerializer(serializers.ModelSerializer):
             "to_technician",
             "to_technician_name",
             "question",
-            "call_status",
+            "about",
+            "position",
+            "call_version",
             "status",
-            "status_display",
+            "answer_words",
             "answer_note",
             "created_at",
             "answer_by",
@@ -87,10 +100,12 @@ class CallAskListView(BackgroundDelayHeaderMixin, generics.ListCreateAPIView):
     @extend_schema(
         request=AskInput,
         responses={201: TechAskSerializer, **ERRORS, **CONFLICT},
-        summary="Ask the technician on the way (or on site) whether they can still make it",
-        description="Dispatchers and managers. The technician answers on their phone (or with "
-        "asks/{id}/answer/); while the answer is not yet due (TECH_ASK_MINUTES) the call is "
-        "not taken from them; after 'hand_over' it can be moved without a reason.",
+        summary="Ask the technician under way before a move changes their day",
+        description="Dispatchers and managers. Names the move (technician, position) as the "
+        "move endpoint would; the technician it touches is asked: about the call they are on "
+        "(taking it) or about their next call. They answer on their phone (or with "
+        "asks/{id}/answer/); while the answer is not yet due (TECH_ASK_MINUTES) the move is "
+        "refused; once they agree it needs no reason.",
     )
     def post(self, request: Request, pk: int) -> Response:
         selectors.call_get_for_user(user=request.user, call_id=pk, related=False)
@@ -101,6 +116,7 @@ class CallAskListView(BackgroundDelayHeaderMixin, generics.ListCreateAPIView):
                 call_id=pk,
                 expected_version=data["expected_version"],
                 to_technician_id=data["technician"],
+                position=data["position"],
             )
         except MoveConflict as exc:
             return conflict_response(request, pk, exc)

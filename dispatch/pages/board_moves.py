@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from common import clock
+from common import clock, roles
 from common.errors import DispatchError
 from dispatch import selectors
 from dispatch.pages.board import _board_context, _board_state, _day, _filters, _team
@@ -164,6 +164,8 @@ def _confirm(request, plan, args: dict, day: date, team) -> HttpResponse:
         "ripple": plan.ripple_for(request.user),
         "move": args,
         "ask_state": plan.ask_state(clock.now()),
+        "asked_tech": plan.technicians.get(plan.asked_technician_id),
+        "can_ask": roles.can_take_from_working_tech(request.user),
     }
     if request.htmx:
         # The touched columns come back unchanged, so the dropped card returns to its place
@@ -187,6 +189,7 @@ def board_ask(request: HttpRequest) -> HttpResponse:
             call_id=call_id,
             expected_version=_int_or_none(post.get("expected_version")),
             to_technician_id=_int_or_none(post.get("technician")),
+            position=_position(post),
         )
     except DispatchError as exc:
         return _move_refused(request, exc, day, team)

@@ -18,7 +18,7 @@ from common.errors import InvalidInput, MoveConflict, NotAllowed
 from dispatch.models import ServiceCall
 from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors import call_get_for_user
-from dispatch.services.asks import asks_overtake
+from dispatch.services.ask_events import asks_overtake
 from dispatch.services.background import enqueue
 from dispatch.services.calls import _close_gap
 from dispatch.services.events import event_record

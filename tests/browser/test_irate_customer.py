@@ -129,7 +129,7 @@ def test_the_dispatcher_finds_suggests_asks_the_technician_first_and_moves(
     assert box is not None and box["y"] + box["height"] <= PHONE["height"]
     toms_phone.screenshot(path=artifacts / f"irate-phone-ask-{hour[0]}.png")
     toms_phone.locator(f"#ask-{ask.pk} [data-answer=hand_over]").click()
-    expect(toms_phone.locator(".messages")).to_contain_text("hand call")
+    expect(toms_phone.locator(".messages")).to_contain_text("Told the dispatcher")
 
     # The dispatcher's board shows the answer; sending again needs no reason now.
     office.goto(f"/board/?day={DAY.isoformat()}&view=columns")

@@ -78,13 +78,13 @@ def test_on_site_the_question_is_whether_they_can_finish(api, dispatcher, tom, m
     assert body["question"] == f"Can you still finish #{call.pk} (No hot water) today?"
 
 
-def test_only_work_under_way_is_asked_about_and_only_once(
-    api, dispatcher, tom, make_call, on_the_way
+def test_only_someone_under_way_is_asked_and_only_once(
+    api, dispatcher, tina, make_call, on_the_way
 ):
     client = api.as_user(dispatcher)
-    waiting = make_call(tom)
-    refused = ask(client, waiting)
-    assert refused.status_code == 400 and "not under way" in refused.json()["detail"]
+    tinas = make_call(tina)  # Tina is not on the way anywhere: there is nobody to ask
+    refused = ask(client, tinas)
+    assert refused.status_code == 400 and "Nobody on the way" in refused.json()["detail"]
     assert ask(client, on_the_way).status_code == 201
     again = ask(client, on_the_way)
     assert again.status_code == 400 and "already asked" in again.json()["detail"]
@@ -131,7 +131,11 @@ def test_hand_it_over_lets_the_move_go_without_a_reason(
     api, dispatcher, tom, tina, on_the_way, asked
 ):
     answered = answer(api.as_user(tom.user), asked.pk, "hand_over", note="Stuck on the bridge")
-    assert answered.status_code == 200 and answered.json()["status"] == "hand_over"
+    assert answered.status_code == 200
+    assert (answered.json()["status"], answered.json()["answer_words"]) == (
+        "agreed",
+        "No, hand it over",
+    )
     moved = move(api.as_user(dispatcher), on_the_way, tina)
     assert moved.status_code == 200, moved.json()
     assert moved.json()["technician"] == tina.pk
@@ -140,7 +144,7 @@ def test_hand_it_over_lets_the_move_go_without_a_reason(
     event = on_the_way.events.get(kind="ask_answered")
     assert (event.actor, event.payload["answer"], event.payload["note"]) == (
         tom.user,
-        "hand_over",
+        "agreed",
         "Stuck on the bridge",
     )
 
@@ -151,6 +155,7 @@ def test_while_the_answer_is_not_due_the_call_is_not_taken(
     refused = move(api.as_user(dispatcher), on_the_way, tina, reason="in a hurry")
     assert refused.status_code == 400
     assert "has until 09:05 to answer" in refused.json()["detail"]
+    assert "Nothing changes until they answer" in refused.json()["detail"]
     assert ServiceCall.objects.get(pk=on_the_way.pk).status == "en_route"
 
 
@@ -169,7 +174,7 @@ def test_no_answer_in_time_leaves_the_reason_path_and_closes_the_ask(
 def test_yes_i_will_make_it_means_a_reason_to_take_it_anyway(
     api, dispatcher, tom, tina, on_the_way, asked
 ):
-    assert answer(api.as_user(tom.user), asked.pk, "yes").json()["status"] == "can_make_it"
+    assert answer(api.as_user(tom.user), asked.pk, "yes").json()["status"] == "kept"
     client = api.as_user(dispatcher)
     without = move(client, on_the_way, tina)
     assert without.status_code == 400 and without.json()["field"] == "reason"
@@ -271,11 +276,11 @@ def test_the_phone_shows_the_question_first_and_answers_with_one_tap(
     client.force_login(tom.user)
     page = client.get("/me/").content.decode()
     assert page.index(asked.question) < page.index('id="me-next"')
-    assert "Yes, I'll make it" in page and "No, hand it over" in page
+    assert "Yes, I&#x27;ll make it" in page and "No, hand it over" in page
     answered = client.post(f"/me/asks/{asked.pk}/answer/", {"answer": "hand_over"})
     assert answered.status_code == 302
     asked.refresh_from_db()
-    assert asked.status == "hand_over"
+    assert asked.status == "agreed"
     again = client.get("/me/").content.decode()
     assert asked.question not in again
 
@@ -287,9 +292,73 @@ def test_a_bad_answer_on_the_phone_is_refused_in_words_and_changes_nothing(
     for junk in ("", "maybe", "x" * 10_000):
         response = client.post(f"/me/asks/{asked.pk}/answer/", {"answer": junk})
         assert response.status_code == 400
-        assert "Answer yes" in response.content.decode()
+        assert "Answer yes (Yes, I&#x27;ll make it) or hand_over" in response.content.decode()
     # A NUL is refused before any view, by the one rule for every form (with its own words).
     nul = client.post(f"/me/asks/{asked.pk}/answer/", {"answer": "yes\x00"})
     assert nul.status_code == 400
     asked.refresh_from_db()
     assert asked.status == "open"
+
+
+# --- their next call ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def next_up(tom, make_call, on_the_way):
+    """Tom's next call, behind the one he is on the way to."""
+    return make_call(tom, summary="Dripping tap")
+
+
+def test_giving_away_the_next_call_of_someone_on_the_way_asks_them(
+    api, client, dispatcher, tom, tina, next_up
+):
+    client.force_login(dispatcher)
+    panel = drop(client, next_up, tina).content.decode()
+    assert 'id="confirm-panel"' in panel and 'id="ask-tech"' in panel
+    assert "changes what they do next" in panel and 'name="reason"' not in panel
+    made = ask(api.as_user(dispatcher), next_up, tina.pk, position=0)
+    assert made.status_code == 201, made.json()
+    body = made.json()
+    assert (body["technician"], body["about"]) == (tom.pk, "next_call")
+    assert body["question"] == f"Can #{next_up.pk} (Dripping tap) go to Tina?"
+    refused = move(api.as_user(dispatcher), next_up, tina)
+    assert refused.status_code == 400 and "has until" in refused.json()["detail"]
+    wrong = answer(api.as_user(tom.user), body["id"], "hand_over")
+    assert wrong.status_code == 400 and "keep my order" in wrong.json()["detail"]
+    agreed = answer(api.as_user(tom.user), body["id"], "yes")
+    assert agreed.json()["answer_words"] == "Yes, go ahead"
+    assert move(api.as_user(dispatcher), next_up, tina).status_code == 200
+    assert ServiceCall.objects.get(pk=next_up.pk).technician == tina
+
+
+def test_putting_a_call_before_their_next_one_asks_whether_they_can_do_it_next(
+    api, dispatcher, tom, make_call, next_up
+):
+    urgent = make_call(summary="Gas smell")
+    made = ask(api.as_user(dispatcher), urgent, tom.pk, position=1)
+    assert made.status_code == 201, made.json()
+    assert made.json()["question"] == (
+        f"Can you do #{urgent.pk} (Gas smell) next, before #{next_up.pk}?"
+    )
+    client = api.as_user(tom.user)
+    phone = client.get("/me/").content.decode()
+    assert "Can you do" in phone and "No, keep my order" in phone
+    assert answer(client, made.json()["id"], "no").json()["status"] == "kept"
+
+
+def test_a_technician_reordering_their_own_day_is_not_asked(api, tom, make_call, next_up):
+    later = make_call(tom, summary="Radiator")
+    body = {"technician": tom.pk, "position": 1, "expected_version": version(later)}
+    preview = api.as_user(tom.user).post(f"{CALLS}{later.pk}/move/preview/", body, format="json")
+    assert preview.status_code == 200, preview.json()
+    assert preview.json()["needs_confirmation"] is False
+
+
+def test_an_ask_stands_only_for_the_call_as_it_was(api, dispatcher, tom, tina, next_up, clock_at):
+    made = ask(api.as_user(dispatcher), next_up, tina.pk, position=0).json()
+    # Someone changes the call meanwhile (its version moves on): the question no longer stands.
+    ServiceCall.objects.filter(pk=next_up.pk).update(version=next_up.version + 5)
+    assert f'id="ask-{made["id"]}"' not in api.as_user(tom.user).get("/me/").content.decode()
+    late = answer(api.as_user(tom.user), made["id"], "yes")
+    assert late.status_code == 409
+    assert TechAsk.objects.get(pk=made["id"]).status == "overtaken"

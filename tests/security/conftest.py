@@ -51,7 +51,7 @@ def world(csr, dispatcher, manager, tom, tina, south, make_call, skills, custome
         technician=tom,
         asked_by=dispatcher,
         question=f"Can you still make #{underway.pk} today?",
-        call_status="en_route",
+        call_version=underway.version,
         created_at=morning,
         answer_by=morning + timedelta(minutes=5),
     )

@@ -11,7 +11,7 @@ from dispatch.models import ServiceCall
 from dispatch.selectors.queue_fields import (
     EtaFields,
 )
-from dispatch.services.asks import asks_overtake
+from dispatch.services.ask_events import asks_overtake
 from dispatch.services.bulk import rows_update
 from dispatch.services.etas import ETA_FIELDS
 from dispatch.services.events import event_of
@@ -38,8 +38,8 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
         # They were on their way to (or at) this call: no longer, so not "En route" any more.
         technician_released(technician_id=plan.source_id)
         reason = reason.strip() or _agreed(plan)
-        if plan.ask is not None and plan.ask.status == "open":
-            asks_overtake(call=call, user=user, why=f"call #{call.pk} {plan.kind}", now=now)
+    if plan.ask is not None and plan.ask.status == "open":
+        asks_overtake(call=call, user=user, why=f"call #{call.pk} {plan.kind}", now=now)
     events = [
         event_of(
             call=call,
@@ -87,7 +87,8 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
 
 def _agreed(plan: MovePlan) -> str:
     # No reason needed: they were asked and said to hand it over (checks._require_asked_or_reason).
-    return f"{plan.ask.technician} agreed to hand it over" if plan.ask else ""
+    agreed = plan.ask is not None and plan.ask.status == "agreed"
+    return f"{plan.ask.technician} agreed to hand it over" if agreed else ""
 
 
 def _set_eta(call: ServiceCall, fields: EtaFields, now: datetime, risks: list[RiskChange]) -> None:

@@ -131,23 +131,24 @@ def _takes_from_working_tech(call: ServiceCall, target: Technician | None) -> bo
 
 
 def _require_asked_or_reason(plan: MovePlan, reason: str, now: datetime) -> None:
-    """Taking a call from a technician on the way (or at it): if they were asked and said
-    "hand it over", it goes; while their answer is not yet due it waits; otherwise (not asked,
-    no answer in time, or "yes, I'll make it") the dispatcher goes over their head with a
-    reason, asked for in the confirm step or the API body, and the technician is told."""
+    """A move that touches a technician under way (takes the call they are on, or changes the
+    one they go to next): if they were asked and agreed, it goes; while their answer is not yet
+    due it waits. Taking the call they are on without their agreement (not asked, no answer in
+    time, or "yes, I'll make it") needs a reason, asked for in the confirm step or the API body,
+    and they are told; a changed next call they see on their phone."""
     state = plan.ask_state(now)
     if state in ("", "agreed"):
         return
-    call = plan.call
     if state == "waiting":
-        due = timezone.localtime(plan.ask.answer_by).strftime("%H:%M")
+        ask = plan.ask
+        due = timezone.localtime(ask.answer_by).strftime("%H:%M")
         raise InvalidInput(
-            f"{call.technician} was asked “{plan.ask.question}” and has until {due} to answer. "
-            f"The call stays with them until they answer or {due} passes; then it can be "
-            "taken with a reason.",
+            f"{ask.technician} was asked “{ask.question}” and has until {due} to answer. "
+            f"Nothing changes until they answer or {due} passes.",
             field="reason",
         )
-    if not reason.strip():
+    call = plan.call
+    if plan.takes_from_working_tech and not reason.strip():
         raise InvalidInput(
             f"{call.technician} is already {call.get_status_display().lower()} for this call. "
             "Ask them first, or give a reason; they will be told.",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common import clock
+from common import clock, roles
 from common.errors import InvalidInput
 from dispatch.models import ServiceCall
 from dispatch.planning.eta import Leg
 from dispatch.planning.ripple import at_door, ripple_between
-from dispatch.planning.routes import Route, first_free_position
+from dispatch.planning.routes import WORKING_STATUSES, Route, first_free_position
 from dispatch.selectors import skill_codes_subquery
 from dispatch.selectors.asks import latest_ask
 from dispatch.selectors.board import card_annotations
@@ -78,7 +78,8 @@ def _plan(
     taking = _takes_from_working_tech(call, target)
     allow(user, call, target, taking, reason)
     _check_not_reordering_work_under_way(call, target)
-    plan = _plan_queues(call, target, position, taking, now, techs)
+    me = roles.technician_of(user)
+    plan = _plan_queues(call, target, position, taking, now, techs, me.pk if me else None)
     _check_eligible(user, plan, target, now)
     _check_claim_keeps_own_calls(user, plan)
     return plan
@@ -141,7 +142,11 @@ def _planned(
     return _Planned(legs, fields, ends)
 
 
-def _plan_queues(call, target, position, taking, now, techs: dict[int, Technician]) -> MovePlan:
+def _plan_queues(
+    call, target, position, taking, now, techs: dict[int, Technician], acting: int | None
+) -> MovePlan:
+    """`acting`: the technician making the move, if one is: their own next call is theirs to
+    change, nobody asks them."""
     day, travel = call.scheduled_day, travel_provider()
     source_id, target_id = call.technician_id, (target.pk if target else None)
     before_queues = _load_queues(list(techs), day)
@@ -159,6 +164,11 @@ def _plan_queues(call, target, position, taking, now, techs: dict[int, Technicia
         before.legs, after.legs, rules=rules, promises=promises, shift_end=after.shift_end,
         skip=call.pk,
     )  # fmt: skip
+    next_changed = _next_calls_changed(
+        before_queues, after_queues, call.pk, source_id if taking else None
+    )
+    next_changed.pop(acting, None)
+    asked = source_id if taking else next(iter(next_changed), None)
     return MovePlan(
         call=call,
         source_id=source_id,
@@ -173,9 +183,31 @@ def _plan_queues(call, target, position, taking, now, techs: dict[int, Technicia
         technicians=techs,
         summary=summary,
         promised_shifted=_promised_shifted(calls, before.legs, after.legs, rules.ripple_shift),
-        # Only a call taken from someone under way reads its ask: other moves pay no query.
-        ask=latest_ask(call_id=call.pk, technician_id=source_id) if taking else None,
+        next_changed=next_changed,
+        # Only a move that touches someone under way reads its ask: others pay no query.
+        ask=latest_ask(call_id=call.pk, technician_id=asked) if asked else None,
     )
+
+
+def _next_calls_changed(before, after, moved_id: int, taking_from: int | None) -> dict:
+    """Technicians under way whose next call the move changes: id -> (next before, next after).
+    Taking the call someone is on is asked about as such, not as a change of their next call."""
+
+    def next_of(queue) -> int | None:
+        # The moved call counts as waiting wherever it lands: it is not under way there.
+        return next(
+            (c.pk for c in queue if c.pk == moved_id or c.status not in WORKING_STATUSES), None
+        )
+
+    changed = {}
+    for tid, queue in before.items():
+        under_way = any(c.status in WORKING_STATUSES and c.pk != moved_id for c in queue)
+        if tid == taking_from or not under_way:
+            continue
+        pair = (next_of(queue), next_of(after[tid]))
+        if pair[0] != pair[1]:
+            changed[tid] = pair
+    return changed
 
 
 def _promised_shifted(calls, before: dict[int, Leg], after: dict[int, Leg], limit: float):

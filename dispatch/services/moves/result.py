@@ -54,21 +54,31 @@ class MovePlan:
     # ripple-shift setting (the moved call's own included)
     # The technicians of both queues as read (locked) for the plan: the answer's columns.
     technicians: dict[int, Technician] = field(default_factory=dict)
-    # Taking a call from a technician under way: the latest ask about it (services/asks.py).
+    # Technicians under way whose next call changes: id -> (next call before, after).
+    next_changed: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
+    # The latest ask about this call to the technician it touches (services/asks.py).
     ask: TechAsk | None = None
 
     def ask_state(self, now: datetime) -> str:
         """Where asking the technician under way stands, for the rule and the confirm panel:
-        "" (nobody under way), "none" (not asked about this stretch of work), "waiting" (asked,
-        answer not yet due), "unanswered", "can_make_it" or "agreed" (hand it over)."""
-        if not self.takes_from_working_tech:
+        "" (nobody under way is touched), "none" (not asked about the call as it is now),
+        "waiting" (asked, answer not yet due), "unanswered", "kept" or "agreed"."""
+        if not (self.takes_from_working_tech or self.next_changed):
             return ""
         ask = self.ask
-        if ask is None or ask.call_status != self.call.status:
-            return "none"  # never asked, or asked when en route and now on site
+        if ask is None or ask.call_version != self.version_before:
+            return "none"  # never asked, or asked before the call changed
         if ask.status == "open":
             return "waiting" if now < ask.answer_by else "unanswered"
-        return {"hand_over": "agreed", "can_make_it": "can_make_it"}.get(ask.status, "none")
+        return ask.status if ask.status in ("agreed", "kept") else "none"
+
+    @property
+    def asked_technician_id(self) -> int | None:
+        """Who is asked about this move: the technician whose call is taken, else the first
+        whose next call changes."""
+        if self.takes_from_working_tech:
+            return self.source_id
+        return next(iter(self.next_changed), None)
 
     def ripple_for(self, user) -> list[RippleEntry]:
         """The ripple as this user may see it: a technician sees other queues anonymously."""
@@ -87,7 +97,9 @@ class MovePlan:
         includes running into overtime: the moved call's own (unless an emergency, where
         overtime is the price of going) or another call's."""
         hurts = any(e.worsened or e.promise_broken for e in self.ripple)
-        asks = self.takes_from_working_tech or bool(self.warnings or self.promised_shifted)
+        asks = self.takes_from_working_tech or bool(
+            self.warnings or self.promised_shifted or self.next_changed
+        )
         return hurts or asks or bool(self.summary.overtime) or self._own_overtime
 
     @property
