@@ -203,6 +203,9 @@ def reserve_refusal(
         if row is None:
             return f"Nobody with the skill '{code}' works on this team that day."
         free = row.emergency_free_minutes if priority == "emergency" else row.normal_free_minutes
+        if duration_minutes > free and row.available_minutes == 0 and code == ALL_WORK:
+            # Not a reserve that is used up: there is no shift time at all (after hours).
+            return "No shift time left on this team that day: every shift is over or off."
         if duration_minutes > free:
             if priority == "emergency":
                 return f"{row.label}: only {free} min left, even using the emergency reserve."

@@ -1,8 +1,9 @@
 """Debian's Chromium through Playwright against pytest-django's live_server.
 
 `playwright install` cannot download browsers here, so the session launches /usr/bin/chromium.
-Each test signs people in by handing the browser a session cookie made with `force_login`, and
-fixes the services' clock at 07:30 on DAY (live_server runs in this process, in a thread).
+Each test signs people in by handing the browser a session cookie made with `force_login` (or,
+`sign_in`, through the sign-in form as a person does), and fixes the services' clock at 07:30 on
+DAY (live_server runs in this process, in a thread).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import DAY, local
+from tests.conftest import DAY, PASSWORD, local
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +86,33 @@ def open_board(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
             "() => window.Sortable && window.htmx && [...document.querySelectorAll("
             "'#board-columns .cards')].every((el) => Sortable.get(el))"
         )
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def sign_in(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """`sign_in(user, phone=False)`: a fresh context (1440x900, or a 375x812 touch phone) that
+    signed in through the sign-in form with the user's password; returns the page it landed on
+    (the role's home: /me/ for a technician, the board for the office)."""
+    contexts = []
+
+    def open_(user, *, phone: bool = False, timeout: float = 5_000) -> Page:
+        extra = {"has_touch": True, "is_mobile": True} if phone else {}
+        context = browser.new_context(
+            base_url=live_server.url, viewport=PHONE if phone else VIEWPORT, **extra
+        )
+        context.set_default_timeout(timeout)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login/")
+        page.fill("#id_username", user.get_username())
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
         return page
 
     yield open_

@@ -18,11 +18,11 @@ from dispatch.models import CallEvent, ServiceCall
 from dispatch.services.etas import etas_refresh_day
 from dispatch.services.events import event_record
 from technicians.models import HandoffOffer
+from tests.browser.conftest import PHONE
 from tests.conftest import DAY, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 375, "height": 812}
 NINE = local(9)
 
 

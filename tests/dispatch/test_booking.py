@@ -137,6 +137,19 @@ def test_windows_already_over_are_not_offered(csr, north, tom, skills, site):
     assert all(o.arrival >= local(12, 30) for o in today)
 
 
+def test_after_hours_today_is_refused_as_over_and_tomorrow_is_offered(
+    csr, north, tom, skills, site
+):
+    night = local(22, 30)
+    offers = booking_offers(user=csr, team=north, need=need(site, "plumbing"), now=night)
+    # Not "0 min left outside the emergency reserve": there is no shift left to reserve from.
+    assert offers.refusals[DAY] == (
+        "No shift time left on this team that day: every shift is over or off."
+    )
+    assert offers.offers and {o.day for o in offers.offers} == {TOMORROW}
+    assert offers.offers[0].window_start == local(8, day=TOMORROW)
+
+
 def _fill_unassigned(make_call, skills, minutes: int) -> None:
     while minutes > 0:
         chunk = min(minutes, 120)

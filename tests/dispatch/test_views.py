@@ -289,7 +289,22 @@ def test_board_lists_new_risk_and_escalations_for_the_dispatcher(
     html = client.get(BOARD).content.decode()
     assert 'aria-label="Recent alerts"' in html
     assert f"#{late.pk} Leaking boiler</a>\n    is now late" in html
-    assert f"#{grumpy.pk} Angry caller</a>\n    escalated (complaint)" in html
+    assert f"#{grumpy.pk} Angry caller</a>\n    escalated (customer complaint)" in html
+
+
+def test_an_escalations_reason_reads_as_words_in_the_histories(client, manager, tom, make_call):
+    """The history said “deadline_risk”, the code; a typed move reason stays as typed."""
+    from dispatch.services.escalations import escalation_raise
+    from dispatch.services.events import event_record
+
+    call = make_call(tom, summary="Leaking boiler")
+    escalation = escalation_raise(call_id=call.pk, reason="deadline_risk", note="Late: ETA 10:02")
+    event_record(call=call, actor=manager, kind="moved", reason="deadline_risk <b>typed</b>")
+    client.force_login(manager)
+    for page in (f"/escalations/{escalation.pk}/", f"/calls/{call.pk}/"):
+        html = client.get(page).content.decode()
+        assert "</strong> by system\n      — “Deadline at risk”" in html, page
+        assert "— “deadline_risk &lt;b&gt;typed&lt;/b&gt;”" in html, page
 
 
 def test_the_alert_strip_says_the_time_to_spare_or_how_late(client, dispatcher, tom, make_call):
