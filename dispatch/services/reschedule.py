@@ -82,9 +82,9 @@ def call_reschedule_day_within(
 ) -> tuple[ServiceCall, str]:
     """The call to another day at the same clock times (the week view's "move to day"), inside a
     transaction the caller owns. A call with a window keeps the Reschedule contract (window on
-    that day, promise its end); a call with only a deadline or a promised time keeps those on
-    that day; a call with neither only changes day. Returns the call and the new time in the
-    customer's words ("" when nothing was promised, so nobody need be told)."""
+    that day, promise its end); a call with only a window start, a deadline or a promised time
+    keeps those on that day; a call with none of them only changes day. Returns the call and
+    the new time in the customer's words ("" when nothing was promised: nobody need be told)."""
     if call.window_start is not None and call.deadline is not None:
         start, end = _on(day, call.window_start), _on(day, call.deadline)
         if timezone.localdate(end) != day or end <= start:
@@ -104,6 +104,7 @@ def call_reschedule_day_within(
             user=user, call=call, reschedule=reschedule, reason=reason, now=now
         )
         return call, reschedule.words()
+    opens = _on(day, call.window_start) if call.window_start else None
     deadline = _on(day, call.deadline) if call.deadline else None
     promised = _on(day, call.promised_eta) if call.promised_eta else None
     if deadline is not None and deadline < now:
@@ -113,10 +114,13 @@ def call_reschedule_day_within(
             field="day",
         )
     call = _rescheduled(
-        user=user, call=call, day=day, times=(None, deadline, promised), reason=reason, now=now
+        user=user, call=call, day=day, times=(opens, deadline, promised), reason=reason, now=now
     )
     if deadline is None and promised is None:
-        return call, ""
+        if opens is None:
+            return call, ""
+        start = timezone.localtime(opens)
+        return call, f"{start:%A} {start.day} {start:%B}, from {start:%H:%M}"
     by = timezone.localtime(promised or deadline)
     return call, f"{by:%A} {by.day} {by:%B}, by {by:%H:%M}"
 

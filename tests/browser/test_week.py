@@ -119,3 +119,13 @@ def test_the_week_of_15_technicians_fits_1440x900(sign_in, dispatcher, north, ma
     assert size[0] <= size[1], "no sideways scroll at 1440 px"
     assert size[2] <= size[3], "15 technicians fit 900 px without scrolling"
     assert watched.problems() == [], "\n".join(watched.problems())
+
+
+def test_axe_finds_nothing_serious_on_the_week(sign_in, dispatcher, tom, tina, make_call):
+    make_call(tom, summary="Boiler", window_start=local(9), deadline=local(11), risk="late")
+    for n in range(4):
+        make_call(tina, summary=f"Job {n}", scheduled_day=TOMORROW, risk="at_risk")
+    make_call(None, summary="Unassigned leak", scheduled_day=TOMORROW)
+    # axe is injected as a script: only a context that bypasses the CSP lets it run.
+    page = open_week(sign_in(dispatcher, bypass_csp=True))
+    assert test_timeline.axe_serious(page) == []

@@ -301,3 +301,49 @@ def test_a_harmful_drop_asks_first_and_confirm_applies_it(client, dispatcher, to
     assert confirmed.status_code == 200
     call.refresh_from_db()
     assert (call.scheduled_day, call.technician_id, call.position) == (TOMORROW, tina.pk, 0)
+
+
+def test_to_today_a_begun_window_starts_now_and_a_passed_one_is_refused(
+    client, dispatcher, tom, make_call, clock_at
+):
+    clock_at(local(12))
+    begun = make_call(
+        None, summary="Begun", scheduled_day=TOMORROW,
+        window_start=local(10, day=TOMORROW), deadline=local(14, day=TOMORROW),
+    )  # fmt: skip
+    over = make_call(
+        None, summary="Over", scheduled_day=TOMORROW,
+        window_start=local(9, day=TOMORROW), deadline=local(11, day=TOMORROW),
+    )  # fmt: skip
+    client.force_login(dispatcher)
+    assert _move(client, begun, DAY.isoformat(), technician=tom.pk).status_code == 200
+    begun.refresh_from_db()
+    assert (begun.scheduled_day, begun.window_start, begun.deadline) == (DAY, local(12), local(14))
+    before = _state(over)
+    response = _move(client, over, DAY.isoformat(), technician=tom.pk)
+    assert response.status_code == 400
+    assert "has already passed; pick a later day" in response.content.decode()
+    assert _state(over) == before
+
+
+def test_a_drop_on_the_same_day_is_an_ordinary_move_not_a_reschedule(
+    client, dispatcher, tom, tina, make_call
+):
+    call = make_call(tom, summary="Boiler")
+    client.force_login(dispatcher)
+    assert _move(client, call, DAY.isoformat(), technician=tina.pk).status_code == 200
+    call.refresh_from_db()
+    assert (call.scheduled_day, call.technician_id, call.reschedule_count) == (DAY, tina.pk, 0)
+    assert not call.events.filter(kind="rescheduled").exists()
+
+
+def test_a_window_start_alone_moves_with_the_call_and_the_customer_is_told(
+    client, dispatcher, tom, make_call
+):
+    call = make_call(tom, summary="Sink", window_start=local(12))
+    client.force_login(dispatcher)
+    assert _move(client, call, TOMORROW.isoformat(), technician=tom.pk).status_code == 200
+    call.refresh_from_db()
+    assert (call.window_start, call.deadline) == (local(12, day=TOMORROW), None)
+    told = call.events.get(kind="customer_notified").payload["new_time"]
+    assert told == f"{TOMORROW:%A} {TOMORROW.day} {TOMORROW:%B}, from 12:00"
