@@ -58,6 +58,7 @@ def test_the_api_and_the_pages_share_no_name():
         ("api:technician-detail", [4], "/api/v1/technicians/4/"),
         ("pages:home", [], "/"),
         ("pages:board", [], "/board/"),
+        ("pages:board-week-move", [], "/board/week/move/"),
         ("pages:board-move", [], "/board/move/"),
         ("pages:call-page", [7], "/calls/7/"),
         ("pages:call-escalate-form", [7], "/calls/7/escalate/"),

@@ -3,10 +3,13 @@ selectors and services and pick a template or fragment."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from common import clock, roles
@@ -24,11 +27,16 @@ from dispatch.services.escalations import call_escalate
 @require_GET
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     try:
-        call = selectors.call_get_for_user(user=request.user, call_id=call_id)
+        context = _detail_context(request, call_id)
     except NotFound:
         raise Http404("Call not found") from None
+    return render(request, "dispatch/call_detail.html", context)
+
+
+def _detail_context(request: HttpRequest, call_id) -> dict:
+    call = selectors.call_get_for_user(user=request.user, call_id=call_id)
     events = selectors.call_events_for_user(user=request.user, call_id=call_id)
-    context = {
+    return {
         "call": call,
         "events": events,
         "open_escalation": call.escalations.select_related("raised_by__technician")
@@ -36,8 +44,43 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
         .first(),
         "escalation_reasons": Escalation.Reason.choices,
         **_customer_contact(request, call),
+        **_day_form(request, call),
     }
-    return render(request, "dispatch/call_detail.html", context)
+
+
+def _day_form(request: HttpRequest, call) -> dict:
+    """The "Move to day" form (the keyboard and no-JavaScript way to the week view's drag): for
+    the office, on a call not yet under way."""
+    if not roles.is_office(request.user) or call.status not in ("new", "assigned"):
+        return {}
+    techs = selectors.technicians_visible_to(request.user).select_related(None)
+    techs = techs.prefetch_related(None).order_by("name", "pk")
+    if call.technician is not None:
+        techs = techs.filter(team_id=call.technician.team_id)
+    today = timezone.localdate(clock.now())
+    return {
+        "day_form": {
+            "technicians": list(techs),
+            "min": today,
+            "to_day": max(today, call.scheduled_day) + timedelta(days=1),
+            "technician": call.technician_id,
+        }
+    }
+
+
+def call_page_with_error(request: HttpRequest, call_id, exc: DispatchError, typed: dict):
+    """The call page again with the day form's refusal beside it, what was typed kept."""
+    try:
+        context = _detail_context(request, call_id)
+    except NotFound:
+        raise Http404("Call not found") from None
+    if "day_form" in context:
+        context["day_form"] |= {"error": exc.message, "typed": typed.get("to_day", "")}
+        technician = typed.get("technician", "")
+        context["day_form"]["technician"] = int(technician) if technician.isdigit() else None
+    else:
+        messages.error(request, exc.message)
+    return render(request, "dispatch/call_detail.html", context, status=exc.status_code)
 
 
 def _customer_contact(request: HttpRequest, call) -> dict:

@@ -18,6 +18,7 @@ from common import clock, roles
 from common.errors import DispatchError
 from dispatch import selectors
 from dispatch.pages import board as columns
+from dispatch.pages import week
 from dispatch.selectors.timeline import timeline_get
 from technicians.models import Team
 
@@ -95,6 +96,8 @@ def timeline_partial(request: HttpRequest, day: date, team, extra: dict | None =
 @login_required
 @require_GET
 def board_page(request: HttpRequest) -> HttpResponse:
+    if week.is_week(request):
+        return week.week_page(request)
     if board_view_of(request, default=TIMELINE) == COLUMNS:
         return columns.board(request)
     day, team = columns._day(request), columns._team(request)

@@ -16,6 +16,7 @@ from dispatch.pages import (
     rota,
     timeline,
     tracking,
+    week,
 )
 
 # Names live under "pages:". The API keeps the resource names (call-detail, plan-detail...); a
@@ -51,6 +52,7 @@ urlpatterns = [
     path("board/map/", board_map.board_map, name="board-map"),
     path("board/move/", board_moves.board_move, name="board-move"),
     path("board/ask/", board_moves.board_ask, name="board-ask"),
+    path("board/week/move/", week.week_move, name="board-week-move"),
     path("calls/find/", find.call_find, name="call-find"),
     path("calls/<int:call_id>/", calls.call_detail, name="call-page"),
     path("track/<str:token>/", tracking.track, name="track"),

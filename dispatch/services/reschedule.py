@@ -9,7 +9,7 @@ tracking page (which reads the window) then say the same thing as the message th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -65,6 +65,76 @@ def call_reschedule_within(
 ) -> ServiceCall:
     """Move the call to its new window, inside a transaction the caller owns (and retries)."""
     reschedule_check(reschedule, now)
+    # The latest arrival we now promise: a plan anywhere inside the window keeps the promise, so
+    # tomorrow's dispatcher is not told they broke it by arriving at 10:30 in a 09:00-11:00 slot.
+    return _rescheduled(
+        user=user,
+        call=call,
+        day=timezone.localdate(reschedule.window_start),
+        times=(reschedule.window_start, reschedule.deadline, reschedule.deadline),
+        reason=reason,
+        now=now,
+    )
+
+
+def call_reschedule_day_within(
+    *, user, call: ServiceCall, day: date, reason: str, now: datetime
+) -> tuple[ServiceCall, str]:
+    """The call to another day at the same clock times (the week view's "move to day"), inside a
+    transaction the caller owns. A call with a window keeps the Reschedule contract (window on
+    that day, promise its end); a call with only a window start, a deadline or a promised time
+    keeps those on that day; a call with none of them only changes day. Returns the call and
+    the new time in the customer's words ("" when nothing was promised: nobody need be told)."""
+    if call.window_start is not None and call.deadline is not None:
+        start, end = _on(day, call.window_start), _on(day, call.deadline)
+        if timezone.localdate(end) != day or end <= start:
+            end = start + (call.deadline - call.window_start)
+        if start < now <= end:
+            # Today, the window already begun: it starts now (reschedule_check refuses the past).
+            start = now.replace(second=0, microsecond=0)
+        elif end < now:
+            raise InvalidInput(
+                f"Call #{call.pk}'s window {timezone.localtime(start):%H:%M}–"
+                f"{timezone.localtime(end):%H:%M} on {day:%a %d %b} has already passed; "
+                "pick a later day.",
+                field="day",
+            )
+        reschedule = Reschedule(start, end)
+        call = call_reschedule_within(
+            user=user, call=call, reschedule=reschedule, reason=reason, now=now
+        )
+        return call, reschedule.words()
+    opens = _on(day, call.window_start) if call.window_start else None
+    deadline = _on(day, call.deadline) if call.deadline else None
+    promised = _on(day, call.promised_eta) if call.promised_eta else None
+    if deadline is not None and deadline < now:
+        raise InvalidInput(
+            f"Call #{call.pk} is due by {timezone.localtime(deadline):%H:%M}, which on "
+            f"{day:%a %d %b} has already passed; pick a later day.",
+            field="day",
+        )
+    call = _rescheduled(
+        user=user, call=call, day=day, times=(opens, deadline, promised), reason=reason, now=now
+    )
+    if deadline is None and promised is None:
+        if opens is None:
+            return call, ""
+        start = timezone.localtime(opens)
+        return call, f"{start:%A} {start.day} {start:%B}, from {start:%H:%M}"
+    by = timezone.localtime(promised or deadline)
+    return call, f"{by:%A} {by.day} {by:%B}, by {by:%H:%M}"
+
+
+def _on(day: date, moment: datetime) -> datetime:
+    """The same local clock time on another day."""
+    local = timezone.localtime(moment)
+    return datetime.combine(day, local.time(), local.tzinfo).astimezone(local.tzinfo)
+
+
+def _rescheduled(
+    *, user, call: ServiceCall, day: date, times: tuple, reason: str, now: datetime
+) -> ServiceCall:
+    """Off today's queue, onto `day` with its new window, deadline and promised time."""
     if call.technician_id is not None:
         # Off today's queue first, as any unassign: the queue closes up and its ETAs follow.
         call_move_within(
@@ -78,11 +148,8 @@ def call_reschedule_within(
         )
     call = ServiceCall.objects.select_for_update().get(pk=call.pk)
     before = _snapshot(call)
-    call.scheduled_day = timezone.localdate(reschedule.window_start)
-    call.window_start, call.deadline = reschedule.window_start, reschedule.deadline
-    # The latest arrival we now promise: a plan anywhere inside the window keeps the promise, so
-    # tomorrow's dispatcher is not told they broke it by arriving at 10:30 in a 09:00-11:00 slot.
-    call.promised_eta = reschedule.deadline
+    call.scheduled_day = day
+    call.window_start, call.deadline, call.promised_eta = times
     call.reschedule_count += 1
     call.version += 1
     fields = unassigned_fields(call.deadline, now)

@@ -117,6 +117,14 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/asks/<pk>/answer/", "POST"): {"answer": "hand_over"},
     ("/me/asks/<ask_id>/answer/", "POST"): {"answer": "yes"},
     ("/board/ask/", "POST"): {"call": "{call}", "expected_version": "{version}"},
+    # The week view's move to another day: tom's call to the day after DAY, his queue there.
+    ("/board/week/move/", "POST"): {
+        "call": "{call}",
+        "to_day": (DAY + timedelta(days=1)).isoformat(),
+        "technician": "{tom}",
+        "expected_version": "{version}",
+        "days": "week",
+    },
     # Booking: a window of the CSR's own with an override reason (no offer needed), asking for
     # windows, a turned-away caller.
     ("/book/", "POST"): {
@@ -292,7 +300,7 @@ def request_as(client: Client, route: Route, method: str, world: dict) -> int:
     url = url_for(route, world)
     body = body_for(route, method, world)
     # The board's move and a suggestion's swap are htmx posts: the status says the outcome.
-    htmx = ("/board/move/", "/board/swap/", "/board/ask/")
+    htmx = ("/board/move/", "/board/swap/", "/board/ask/", "/board/week/move/")
     headers = {"HX-Request": "true"} if route.path in htmx else {}
     with transaction.atomic():
         if method in ("GET", "DELETE"):

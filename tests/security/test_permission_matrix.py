@@ -188,6 +188,8 @@ MATRIX_TEXT = """
 /calls/<call_id>/suggest/                    POST    302  405  405  405  405  405  405
 /board/swap/                                 GET     302  405  405  405  405  405  405
 /board/swap/                                 POST    302  200  200  404  404  200  200
+/board/week/move/                            GET     302  405  405  405  405  405  405
+/board/week/move/                            POST    302  200  200  403  404  200  200
 """
 
 
