@@ -44,7 +44,7 @@ def week_call(call, cell, today) -> SafeString:
         classes.append("wk-emergency")
     movable = "" if call.under_way or cell.day < today else ' data-movable="1"'
     link = reverse("pages:call-page", args=[call.pk])
-    return mark_safe(  # noqa: S308 - every value below is escaped or a number
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every value below is escaped or a number
         f'<li class="{" ".join(classes)}" id="wk-call-{call.pk}" data-call="{call.pk}" '
         f'data-version="{call.version}"{movable} title="{escape(" · ".join(facts))}">'
         f'<span class="wk-risk">{SHORT_RISK.get(call.risk, "OK")}</span> '

@@ -12,58 +12,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from customers.models import Customer, Site
 from dispatch.models import ServiceCall
 from dispatch.services.etas import etas_refresh_day
 from technicians.models import OnCallShift, TechAsk, Technician
-from tests.browser.conftest import VIEWPORT
-from tests.browser.test_my_day import PHONE
-from tests.conftest import DAY, PASSWORD, local
+from tests.browser.conftest import PHONE
+from tests.conftest import DAY, local
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(browser: Browser, live_server, user, viewport=VIEWPORT) -> Page:
-    """From the sign-in page, as a person would."""
-    context = browser.new_context(base_url=live_server.url, viewport=viewport)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
-    page.wait_for_load_state()
-    return page
-
-
-def phone_of(browser: Browser, live_server, user) -> Page:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, has_touch=True, is_mobile=True
-    )
-    context.set_default_timeout(15_000)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.goto("/me/")
-    return page
-
-
 @pytest.mark.parametrize("hour", [(10, 0), (22, 30)], ids=["10:00", "22:30"])
 def test_the_dispatcher_finds_suggests_asks_the_technician_first_and_moves(
-    browser, live_server, clock_at, hour, dispatcher, tom, tina, otto, artifacts
+    sign_in, clock_at, hour, dispatcher, tom, tina, otto, artifacts
 ):
     now = local(*hour)
     clock_at(now)
@@ -93,8 +56,8 @@ def test_the_dispatcher_finds_suggests_asks_the_technician_first_and_moves(
     )
     etas_refresh_day(day=DAY, now=now)
 
-    office = sign_in(browser, live_server, dispatcher)
-    toms_phone = phone_of(browser, live_server, tom.user)  # open before the ask: it must arrive
+    office = sign_in(dispatcher, timeout=10_000)
+    toms_phone = sign_in(tom.user, phone=True, timeout=15_000)  # open before the ask
 
     # Find the call by the number the customer rings from.
     office.fill("#find-q", "555-0199")
