@@ -372,10 +372,15 @@ def board_alerts(*, user, day: date, team: Team | None, now: datetime, limit: in
         calls = calls.filter(Q(technician__team=team) | unassigned)
     # Newest first with EXISTS, so PostgreSQL walks the recent events and stops at `limit`
     # (an IN over the day's calls sorted every recent event: 4 ms after a recompute's alerts).
+    of_this_board = Q(
+        Exists(calls.select_related(None).prefetch_related(None).filter(pk=OuterRef("call"))),
+        kind__in=BOARD_ALERT_KINDS,
+    )
+    # The answer to my own question reaches me on whichever board I am looking at.
+    answers_to_me = Q(kind="ask_answered", payload__asked_by=getattr(user, "pk", None))
     return list(
         CallEvent.objects.filter(
-            Exists(calls.select_related(None).prefetch_related(None).filter(pk=OuterRef("call"))),
-            kind__in=BOARD_ALERT_KINDS,
+            of_this_board | answers_to_me,
             created_at__gte=now - timedelta(minutes=ALERT_MINUTES),
         )
         .select_related("call", "actor", "actor__technician")

@@ -47,6 +47,7 @@ def ask_record(ask: TechAsk, kind: str, actor, calls_locked: bool = False, **ext
         calls_locked=calls_locked,
         ask=ask.pk,
         about=ask.about,
+        asked_by=ask.asked_by_id,  # whose board shows the answer, whatever team it shows
         technician=ask.technician_id,
         technician_name=ask.technician.name,
         to_technician=ask.to_technician_id,

@@ -109,6 +109,8 @@ def test_the_dispatcher_finds_suggests_asks_the_technician_first_and_moves(
     kinds = list(call.events.values_list("kind", flat=True))
     assert kinds.index("ask_sent") < kinds.index("ask_answered") < kinds.index("moved")
     # Tom's phone refreshes by itself: the call is gone, and he is told why, in his words.
-    expect(toms_phone.locator("#me-notices")).to_contain_text("agreed to hand it over")
+    expect(toms_phone.locator("#me-notices")).to_contain_text(
+        "agreed when asked: “No, hand it over”"
+    )
     expect(toms_phone.locator(f"#me-call-{call.pk}")).to_have_count(0)
     toms_phone.screenshot(path=artifacts / f"irate-phone-after-{hour[0]}.png")

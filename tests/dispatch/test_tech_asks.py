@@ -140,7 +140,7 @@ def test_hand_it_over_lets_the_move_go_without_a_reason(
     assert moved.status_code == 200, moved.json()
     assert moved.json()["technician"] == tina.pk
     told = on_the_way.events.get(kind="tech_notified")
-    assert "agreed to hand it over" in told.payload["message"]
+    assert "agreed when asked: “No, hand it over”" in told.payload["message"]
     event = on_the_way.events.get(kind="ask_answered")
     assert (event.actor, event.payload["answer"], event.payload["note"]) == (
         tom.user,
@@ -362,3 +362,15 @@ def test_an_ask_stands_only_for_the_call_as_it_was(api, dispatcher, tom, tina, n
     late = answer(api.as_user(tom.user), made["id"], "yes")
     assert late.status_code == 409
     assert TechAsk.objects.get(pk=made["id"]).status == "overtaken"
+
+
+def test_the_answer_reaches_the_asker_on_another_team_s_board(
+    client, dispatcher, tom, otto, on_the_way, asked
+):
+    from dispatch.services.asks import tech_ask_answer
+
+    tech_ask_answer(user=tom.user, ask_id=asked.pk, answer="hand_over")
+    client.force_login(dispatcher)
+    # Otto's team's board: Tom's call is not on it, but the answer to my question is.
+    page = client.get(f"/board/?day={on_the_way.scheduled_day.isoformat()}&team={otto.team_id}")
+    assert f"{tom.name} answered “No, hand it over”" in page.content.decode()

@@ -87,8 +87,9 @@ def _apply(plan: MovePlan, user, reason: str, now: datetime) -> None:
 
 def _agreed(plan: MovePlan) -> str:
     # No reason needed: they were asked and said to hand it over (checks._require_asked_or_reason).
+    # Read by both sides (the technician's notice, the office's history), so in no one's person.
     agreed = plan.ask is not None and plan.ask.status == "agreed"
-    return f"{plan.ask.technician} agreed to hand it over" if agreed else ""
+    return f"agreed when asked: “{plan.ask.answer_words}”" if agreed else ""
 
 
 def _set_eta(call: ServiceCall, fields: EtaFields, now: datetime, risks: list[RiskChange]) -> None:
