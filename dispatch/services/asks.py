@@ -27,7 +27,7 @@ from dispatch.models import ServiceCall
 from dispatch.selectors.asks import ask_get_for_user
 from dispatch.services.ask_events import ask_close, ask_record
 from dispatch.services.moves import MovePlan, call_move_preview
-from technicians.models import ANSWERS, TechAsk
+from technicians.models import ANSWERS, TechAsk, Technician
 
 
 def tech_ask(
@@ -61,6 +61,7 @@ def tech_ask(
         )
     try:
         with transaction.atomic():
+            _lock_technician(asked_id)
             call = _lock(plan.call.pk, expected_version)
             ask = TechAsk.objects.create(
                 call=call,
@@ -99,7 +100,7 @@ def tech_ask_answer(
     it. A late answer still counts while the call is as it was when they were asked."""
     now = now or clock.now()
     with transaction.atomic():
-        ask = ask_get_for_user(user=user, ask_id=ask_id, for_update=True)
+        ask = ask_get_for_user(user=user, ask_id=ask_id)
         me = roles.technician_of(user)
         if me is None or me.pk != ask.technician_id:
             raise NotFound(f"Ask {ask_id} was not found.")
@@ -107,9 +108,14 @@ def tech_ask_answer(
         if answer not in options:
             words = " or ".join(f"{v} ({w})" for v, _, w in ANSWERS[ask.about])
             raise InvalidInput(f"Answer {words}.", field="answer")
+        # The technician, the call, then the ask: the order a move takes them in (it locks its
+        # technicians, then the call, and closes the call's open ask), so an answer and a move
+        # at once queue, never deadlock.
+        _lock_technician(ask.technician_id)
+        call = ServiceCall.objects.select_for_update(of=("self",)).get(pk=ask.call_id)
+        ask = ask_get_for_user(user=user, ask_id=ask.pk, for_update=True)
         if ask.status != TechAsk.Status.OPEN:
             raise MoveConflict(f"You already answered: {ask.answer_words}.")
-        call = ServiceCall.objects.select_for_update(of=("self",)).get(pk=ask.call_id)
         stale = call.version != ask.call_version
         # A question about a call that has changed since is closed as such (and that is kept),
         # and the technician told there is nothing to answer.
@@ -155,6 +161,11 @@ def question_for(plan: MovePlan) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _lock_technician(technician_id: int) -> None:
+    # Its row is touched when the ask is recorded (how boards notice): taken first, like a move.
+    Technician.objects.select_for_update().filter(pk=technician_id).values("id").get()
 
 
 def _lock(call_id: int, expected_version: int) -> ServiceCall:

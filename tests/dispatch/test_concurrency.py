@@ -218,3 +218,66 @@ def _audit_verify() -> str:
     out = StringIO()
     call_command("audit_verify", stdout=out)
     return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_and_a_move_at_once_queue_and_never_deadlock(dispatcher, tom, tina, make_call):
+    """The technician taps "Yes, I'll make it" while the dispatcher takes the call anyway: both
+    lock the call before the ask, so one waits for the other; neither fails with a deadlock."""
+    from dispatch.services.asks import tech_ask, tech_ask_answer
+
+    asked_at, later = local(9), local(9, 10)
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+    for _ in range(6):
+        call = make_call(tom, status="en_route", en_route_at=local(8, 50), deadline=local(11))
+        ask = tech_ask(
+            user=dispatcher, call_id=call.pk, expected_version=call.version, now=asked_at
+        )
+        start = threading.Barrier(2)
+
+        def answer(ask_id=ask.pk, start=start):
+            start.wait()
+            try:
+                tech_ask_answer(user=tom.user, ask_id=ask_id, answer="yes", now=later)
+                result = "answered"
+            except MoveConflict:
+                result = "answer too late"
+            except Exception as exc:
+                result = f"error: {exc!r}"
+            finally:
+                connection.close()
+            with lock:
+                outcomes[result] += 1
+
+        def take(call_id=call.pk, version=call.version, start=start):
+            start.wait()
+            try:
+                call_move(
+                    user=dispatcher,
+                    call_id=call_id,
+                    technician_id=tina.pk,
+                    position=0,
+                    expected_version=version,
+                    reason="Tina is closer",
+                    now=later,
+                )
+                result = "taken"
+            except Exception as exc:
+                result = f"error: {exc!r}"
+            finally:
+                connection.close()
+            with lock:
+                outcomes[result] += 1
+
+        threads = [threading.Thread(target=answer), threading.Thread(target=take)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        ask.refresh_from_db()
+        assert ask.status in ("kept", "overtaken")
+        assert ServiceCall.objects.get(pk=call.pk).technician_id == tina.pk
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    assert outcomes["taken"] == 6
+    assert "audit trail intact" in _audit_verify()
