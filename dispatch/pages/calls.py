@@ -18,6 +18,7 @@ from customers.selectors import messages_for_call
 from dispatch import selectors
 from dispatch.models import Escalation
 from dispatch.pages.board import _team
+from dispatch.pages.call_edit import edit_forms
 from dispatch.selectors.candidates import call_candidates, call_send_now
 from dispatch.selectors.rescue import call_rescue
 from dispatch.services.escalations import call_escalate
@@ -27,13 +28,13 @@ from dispatch.services.escalations import call_escalate
 @require_GET
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     try:
-        context = _detail_context(request, call_id)
+        context = detail_context(request, call_id)
     except NotFound:
         raise Http404("Call not found") from None
     return render(request, "dispatch/call_detail.html", context)
 
 
-def _detail_context(request: HttpRequest, call_id) -> dict:
+def detail_context(request: HttpRequest, call_id) -> dict:
     call = selectors.call_get_for_user(user=request.user, call_id=call_id)
     events = selectors.call_events_for_user(user=request.user, call_id=call_id)
     return {
@@ -45,6 +46,7 @@ def _detail_context(request: HttpRequest, call_id) -> dict:
         "escalation_reasons": Escalation.Reason.choices,
         **_customer_contact(request, call),
         **_day_form(request, call),
+        **edit_forms(request, call),
     }
 
 
@@ -71,7 +73,7 @@ def _day_form(request: HttpRequest, call) -> dict:
 def call_page_with_error(request: HttpRequest, call_id, exc: DispatchError, typed: dict):
     """The call page again with the day form's refusal beside it, what was typed kept."""
     try:
-        context = _detail_context(request, call_id)
+        context = detail_context(request, call_id)
     except NotFound:
         raise Http404("Call not found") from None
     if "day_form" in context:

@@ -8,6 +8,7 @@ from dispatch.pages import (
     board_map,
     board_moves,
     booking,
+    call_edit,
     calls,
     dashboard,
     desk,
@@ -58,6 +59,8 @@ urlpatterns = [
     path("track/<str:token>/", tracking.track, name="track"),
     path("calls/<int:call_id>/escalate/", calls.call_escalate_view, name="call-escalate-form"),
     path("calls/<int:call_id>/move/", calls.call_move_form, name="call-move-form"),
+    path("calls/<int:call_id>/edit/", call_edit.call_edit, name="call-edit"),
+    path("calls/<int:call_id>/cancel/", call_edit.call_cancel_view, name="call-cancel-form"),
     path("calls/<int:call_id>/suggest/", calls.call_suggest, name="call-suggest"),
     path("board/swap/", board_moves.board_swap, name="board-swap"),
     # Plan the day

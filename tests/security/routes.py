@@ -117,6 +117,16 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/asks/<pk>/answer/", "POST"): {"answer": "hand_over"},
     ("/me/asks/<ask_id>/answer/", "POST"): {"answer": "yes"},
     ("/board/ask/", "POST"): {"call": "{call}", "expected_version": "{version}"},
+    ("/calls/<call_id>/edit/", "POST"): {
+        "summary": "Leaking boiler, basement",
+        "priority": "normal",
+        "duration_minutes": 60,
+        "expected_version": "{version}",
+    },
+    ("/calls/<call_id>/cancel/", "POST"): {
+        "reason": "Customer fixed it",
+        "expected_version": "{version}",
+    },
     # The week view's move to another day: tom's call to the day after DAY, his queue there.
     ("/board/week/move/", "POST"): {
         "call": "{call}",

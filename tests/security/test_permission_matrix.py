@@ -157,6 +157,10 @@ MATRIX_TEXT = """
 /me/asks/<ask_id>/answer/                    GET     302  405  405  405  405  405  405
 /me/asks/<ask_id>/answer/                    POST    302  403  403  302  404  403  403
 /board/ask/                                  GET     302  405  405  405  405  405  405
+/calls/<call_id>/edit/                       GET     302  405  405  405  405  405  405
+/calls/<call_id>/edit/                       POST    302  302  302  403  404  302  302
+/calls/<call_id>/cancel/                     GET     302  405  405  405  405  405  405
+/calls/<call_id>/cancel/                     POST    302  302  302  403  404  302  302
 /board/ask/                                  POST    302  403  400  403  404  400  400
 /me/                                         GET     302  403  403  200  200  403  403
 /me/                                         POST    302  405  405  405  405  405  405
