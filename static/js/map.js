@@ -207,6 +207,23 @@
     if (pick) select(pick.dataset.selectCall);
   });
 
+  // Where the keyboard was in the lists, as a selector that finds it again after a redraw.
+  function focusKey(node) {
+    const entry = node.closest("[data-call], [data-tech]");
+    if (!entry) return null;
+    const owner = entry.dataset.call
+      ? '.map-call[data-call="' + entry.dataset.call + '"]'
+      : '#map-techs > li[data-tech="' + entry.dataset.tech + '"]';
+    const within = [...entry.querySelectorAll("a, button")].indexOf(node);
+    return { owner: owner, within: within };
+  }
+
+  function refocus(key) {
+    const entry = data.querySelector(key.owner);
+    const target = entry && entry.querySelectorAll("a, button")[key.within];
+    if (target) target.focus();
+  }
+
   // Live: the boards' poll, twice a second; a 304 while nothing changed.
   let asking = false;
   function poll() {
@@ -223,10 +240,13 @@
       .then(function (html) {
         if (html === null) return;
         const top = data.parentElement.scrollTop;
+        const active = document.activeElement;
+        const focused = data.contains(active) ? focusKey(active) : null;
         data.innerHTML = html; // the server's lists, every value escaped there
         draw(); // the view (zoom and centre) is left as the reader has it
         showSelection(false);
         data.parentElement.scrollTop = top;
+        if (focused) refocus(focused); // a live update keeps the keyboard's place
         redraws += 1;
         el.dataset.redraws = String(redraws);
       })

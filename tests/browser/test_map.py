@@ -163,11 +163,15 @@ def test_the_map_takes_a_move_live_keeping_the_selection_and_the_zoom(
     assert page.locator("#map").evaluate("(el) => [el.dataset.zoom, el.dataset.centre]") == view
     assert page.evaluate("() => window.__samePage") is True
 
-    # A risk change repaints the marker in its colour.
+    # A risk change repaints the marker in its colour; the keyboard stays where it was.
+    pick = page.locator(f'[data-select-call="{radiator.pk}"]')
+    pick.focus()
     ServiceCall.objects.filter(pk=radiator.pk).update(risk="late")
     late = page.locator(f"#map path.call-{radiator.pk}.risk-late")
     expect(late).to_have_count(1)
     expect(late).to_have_attribute("fill", "#b3261e")
+    expect(page.locator(f'.map-call[data-call="{radiator.pk}"] .risk-word')).to_have_text("Late")
+    expect(pick).to_be_focused()
     assert page.evaluate("() => window.__samePage") is True
     assert watched.problems() == [], "\n".join(watched.problems())
 
