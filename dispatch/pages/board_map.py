@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from common import roles
 from config.csp import HEADER, STRICT_POLICY
-from dispatch.pages.board import _day, _team
+from dispatch.pages.board import _board_state, _day, _team, poll_response
 from dispatch.selectors.board_map import map_get
 
 
@@ -45,6 +45,8 @@ def board_map(request: HttpRequest) -> HttpResponse:
     day_map = map_get(user=request.user, day=day, team=team)
     context = {
         "map": day_map,
+        # The board's own fingerprint: the map polls the board's poll with it (map.js).
+        "version": _board_state(day, team)["version"],
         "tile_url": settings.MAP_TILE_URL if tile_origin() else "",
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         "roles": sorted(roles.roles_of(request.user)),
@@ -52,3 +54,17 @@ def board_map(request: HttpRequest) -> HttpResponse:
     response = render(request, "dispatch/board_map.html", context)
     response[HEADER] = map_policy()
     return response
+
+
+def map_poll(request: HttpRequest) -> HttpResponse:
+    """The map's live poll, `/board/columns/?view=map&day=&team=`: the boards' poll (the same
+    fingerprint, a 304 while nothing changed), answering with the map's lists, from which
+    map.js draws the markers and routes again."""
+    if not roles.is_office(request.user):
+        return HttpResponse("The map is for office staff.", status=403)
+
+    def lists(day, team, state) -> HttpResponse:
+        day_map = map_get(user=request.user, day=day, team=team)
+        return render(request, "dispatch/partials/_map_lists.html", {"map": day_map})
+
+    return poll_response(request, lists)

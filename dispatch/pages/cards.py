@@ -89,7 +89,14 @@ def _risk_line(call: BoardCard, link: str, team: str) -> str:
     )
 
 
-def card_html(call: BoardCard, *, calls_prefix: str, team: str, tz: ZoneInfo | None = None) -> str:
+def card_html(
+    call: BoardCard,
+    *,
+    calls_prefix: str,
+    team: str,
+    tz: ZoneInfo | None = None,
+    focused: bool = False,
+) -> str:
     """One card. `calls_prefix` is the calls URL prefix; `team` the board's team id or "all";
     times show in `tz` (the current time zone by default)."""
     tz = tz or timezone.get_current_timezone()
@@ -98,10 +105,12 @@ def card_html(call: BoardCard, *, calls_prefix: str, team: str, tz: ZoneInfo | N
     link = f"{calls_prefix}{pk}/"
     risk = _CLASS_WORDS.get(call.risk) or escape(call.risk or "ok")
     priority = _CLASS_WORDS.get(call.priority) or escape(call.priority)
+    current = ' aria-current="true"' if focused else ""  # the timeline's ?focus= call
     head = (
         f'<article class="card risk-{risk} prio-{priority}'
-        f'{" working" if working else ""}"\n'
+        f'{" working" if working else ""}{" tl-focus" if focused else ""}"\n'
         f'         id="call-{pk}" data-call="{pk}" data-version="{call.version}" tabindex="0"'
+        f"{current}"
         # Filtered out: kept in its column (queue places and booked minutes stay true), unseen.
         f"{'' if call.matches else ' hidden'}>\n"
     )
@@ -146,11 +155,14 @@ def column_html(column: BoardColumn, *, board: Board, oob: bool = False) -> Safe
     return mark_safe(html)  # noqa: S308  # nosec B308 B703 - every value above is escaped or a number
 
 
-def unassigned_html(board: Board, *, oob: bool = False) -> SafeString:
-    """The unassigned column (was templates/dispatch/partials/_unassigned.html)."""
+def unassigned_html(board: Board, *, oob: bool = False, focus: int | None = None) -> SafeString:
+    """The unassigned column (was templates/dispatch/partials/_unassigned.html); `focus` a call
+    to draw highlighted (the timeline's `?focus=`)."""
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
     count = len(board.unassigned)
-    cards = cards_html(board.unassigned, calls_prefix=board.calls_prefix, team_id=_team_id(board))
+    cards = cards_html(
+        board.unassigned, calls_prefix=board.calls_prefix, team_id=_team_id(board), focus=focus
+    )
     html = (
         f'<section class="column unassigned" id="col-unassigned"{swap}'
         ' aria-label="Unassigned calls">\n'
@@ -165,10 +177,15 @@ def _team_id(board: Board) -> int | None:
     return board.team.pk if board.team is not None else None
 
 
-def cards_html(calls: Iterable[BoardCard], *, calls_prefix: str, team_id: int | None) -> SafeString:
+def cards_html(
+    calls: Iterable[BoardCard], *, calls_prefix: str, team_id: int | None, focus: int | None = None
+) -> SafeString:
     """A column's cards, as the column partials print them."""
     team = escape(str(team_id)) if team_id else "all"
     calls_prefix = escape(calls_prefix)
     tz = timezone.get_current_timezone()
-    html = "".join(card_html(c, calls_prefix=calls_prefix, team=team, tz=tz) for c in calls)
+    html = "".join(
+        card_html(c, calls_prefix=calls_prefix, team=team, tz=tz, focused=c.pk == focus)
+        for c in calls
+    )
     return mark_safe(html)  # noqa: S308  # nosec B308 B703 - card_html escapes every value it prints

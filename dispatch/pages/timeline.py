@@ -18,7 +18,7 @@ from common import clock, roles
 from common.errors import DispatchError
 from dispatch import selectors
 from dispatch.pages import board as columns
-from dispatch.pages import week
+from dispatch.pages import board_map, week
 from dispatch.selectors.timeline import timeline_get
 from technicians.models import Team
 
@@ -49,11 +49,24 @@ def board_view_of(request: HttpRequest, *, default: str) -> str:
     return default
 
 
-def _page(request: HttpRequest) -> int:
-    raw = request.GET.get("page") or request.POST.get("page")
+def _named(request: HttpRequest, name: str) -> str | None:
+    """A parameter of the request, or of the board page an htmx request came from."""
+    raw = request.GET.get(name) or request.POST.get(name)
     if not raw and (current := _current_query(request)) is not None:
-        raw = current.get("page")
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
+        raw = current.get(name)
+    return raw
+
+
+def _page(request: HttpRequest) -> int | None:
+    """The page asked for (None: none named, or not a page number)."""
+    raw = _named(request, "page")
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 6 else None
+
+
+def _focus(request: HttpRequest) -> int | None:
+    """`?focus=<call id>`: the call the timeline highlights (anything else: none)."""
+    raw = _named(request, "focus")
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def timeline_context(
@@ -61,8 +74,17 @@ def timeline_context(
 ) -> dict:
     filters = columns._filters(request)
     now = clock.now()
+    focus = _focus(request)
+    page = _page(request)
     timeline = timeline_get(
-        user=request.user, day=day, team=team, now=now, page=_page(request), filters=filters
+        user=request.user,
+        day=day,
+        team=team,
+        now=now,
+        # Without a page named, a focused call's page; else the first.
+        page=page if page is not None or focus is not None else 1,
+        filters=filters,
+        focus=focus,
     )
     board = timeline.board
     board.teams = timeline.teams  # the team picker's list
@@ -72,6 +94,8 @@ def timeline_context(
         ("day", day.isoformat()),
         ("team", team.pk if team else "all"),
     ]
+    if focus is not None:
+        page_query.append(("focus", focus))  # the poll and the pager keep the highlight
     return {
         "alerts": selectors.board_alerts(user=request.user, day=day, team=team, now=now),
         "board": board,
@@ -112,7 +136,10 @@ def board_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def board_poll(request: HttpRequest) -> HttpResponse:
-    """Both boards' live poll (`view=timeline` for the timeline's part)."""
+    """Both boards' live poll (`view=timeline` for the timeline's part) and the map's
+    (`view=map`: its lists)."""
+    if request.GET.get("view") == "map":
+        return board_map.map_poll(request)
     if board_view_of(request, default=COLUMNS) == COLUMNS:
         return columns.board_columns(request)
 

@@ -60,7 +60,7 @@ def _facts(block: Block, tz) -> list[str]:
     return facts
 
 
-def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
+def block_html(block: Block, *, calls_prefix: str, team: str, tz, focus: int | None = None) -> str:
     call = block.call
     pk = call.pk
     risk = _CLASS_WORDS.get(call.risk) or escape(call.risk or "ok")
@@ -74,6 +74,10 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
         classes.append("tl-short")  # not "narrow": the sign-in box's class
     if not call.matches:
         classes.append("filtered-out")  # kept in place (the time is still taken), dimmed
+    focused = ""
+    if pk == focus:
+        classes.append("tl-focus")  # the call the map's "Show on the timeline" asked for
+        focused = ' aria-current="true"'
     facts = escape(" · ".join(_facts(block, tz)))
     link = f"{calls_prefix}{pk}/"
     risk_word = risk_label(call.risk)
@@ -107,7 +111,7 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz) -> str:
     pieces.append(
         f'<article class="{" ".join(classes)}" id="call-{pk}" data-call="{pk}"'
         f' data-version="{call.version}" data-step="{block.span.start}"'
-        f' data-len="{block.span.length}" tabindex="0" title="{facts}">'
+        f' data-len="{block.span.length}" tabindex="0"{focused} title="{facts}">'
         f'<a class="tl-title" href="{link}">#{pk}<span class="tl-sum"> {escape(call.summary)}'
         "</span></a>"
         f'<span class="tl-line"><span class="tl-risk">{risk_word}</span>'
@@ -163,7 +167,10 @@ def row_html(row: Row, *, timeline: Timeline, tz) -> str:
         pieces.append(f'<div class="tl-overtime {_at(row.overtime)}" title="Overtime"></div>')
     if timeline.now_step is not None:
         pieces.append(f'<div class="tl-now t-start-{timeline.now_step}"></div>')
-    pieces += [block_html(b, calls_prefix=prefix, team=team, tz=tz) for b in row.blocks]
+    pieces += [
+        block_html(b, calls_prefix=prefix, team=team, tz=tz, focus=timeline.focus)
+        for b in row.blocks
+    ]
     return (
         f'<section class="tl-row" id="{row.dom_id}" data-technician="{tech.pk}"'
         f' aria-label="{name}">'

@@ -28,6 +28,11 @@ class MapCall:
     position: int | None
     status: str
 
+    @property
+    def risk_words(self) -> str:
+        """The risk as the board says it (the timeline's block, the list beside the map)."""
+        return {"late": "Late", "at_risk": "At risk"}.get(self.risk, "On time")
+
 
 @dataclass
 class MapTechnician:

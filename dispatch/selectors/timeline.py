@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 
 from django.utils import timezone
 
-from dispatch.selectors import technicians_visible_to
+from dispatch.selectors import calls_visible_to, technicians_visible_to
 from dispatch.selectors.board import Board, BoardCard, BoardColumn, board_get
 from dispatch.selectors.search import CallFilters
 from technicians.models import Team
@@ -89,6 +89,10 @@ class Timeline:
     technician_count: int
     first_row: int  # 1-based, for "technicians 26-50 of 60"
     teams: list[Team]
+    # `?focus=<call id>` (the map's "Show on the timeline"): the call drawn highlighted when it
+    # is on this page or in the tray; `focus_missing` names a focus that is not.
+    focus: int | None = None
+    focus_missing: int | None = None
 
     @property
     def last_row(self) -> int:
@@ -234,13 +238,17 @@ def timeline_get(
     day: date,
     team: Team | None,
     now: datetime,
-    page: int = 1,
+    page: int | None = 1,
     filters: CallFilters | None = None,
+    focus: int | None = None,
 ) -> Timeline:
     """One page of the day's timeline (ROWS_PER_PAGE technicians) and every unassigned call, in
-    a fixed number of queries whatever its size."""
+    a fixed number of queries whatever its size. With `focus` (a call id) and no page named
+    (`page=None`), the page is the one holding the focused call's technician (one query more)."""
     ids = timeline_technician_ids(user=user, team=team)
     pages = max(1, math.ceil(len(ids) / ROWS_PER_PAGE))
+    if page is None:
+        page = _focus_page(user=user, day=day, focus=focus, ids=ids) if focus else 1
     page = min(max(1, page), pages)
     shown = ids[(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE]
     board = board_get(user=user, day=day, team=team, technician_ids=shown, filters=filters, now=now)
@@ -250,6 +258,10 @@ def timeline_get(
     axis = _Axis(day, first, last)
     now_minute = _clock_minutes(now, day)
     now_step = axis.step(now_minute) if first <= now_minute <= last else None
+    shown_calls = {c.pk for c in board.unassigned} | {
+        c.pk for column in board.columns for c in column.calls
+    }
+    found = focus is not None and focus in shown_calls
     return Timeline(
         board=board,
         rows=[_row(c, axis) for c in board.columns],
@@ -262,7 +274,25 @@ def timeline_get(
         technician_count=len(ids),
         first_row=(page - 1) * ROWS_PER_PAGE + 1,
         teams=list(Team.objects.order_by("name")),
+        focus=focus if found else None,
+        focus_missing=focus if focus is not None and not found else None,
     )
+
+
+def _focus_page(*, user, day: date, focus: int, ids: list[int]) -> int:
+    """The page whose rows hold the focused call's technician (1: unassigned, not this day's,
+    not visible to the user, or no such call)."""
+    technician_id = (
+        calls_visible_to(user)
+        .select_related(None)
+        .prefetch_related(None)
+        .filter(pk=focus, scheduled_day=day)
+        .values_list("technician_id", flat=True)
+        .first()
+    )
+    if technician_id is None or technician_id not in ids:
+        return 1
+    return ids.index(technician_id) // ROWS_PER_PAGE + 1
 
 
 def minute_label(start_minute: int, step: int) -> str:

@@ -17,8 +17,8 @@ def board_column(column, board, oob: bool = False) -> SafeString:
 
 
 @register.simple_tag
-def board_unassigned(board, oob: bool = False) -> SafeString:
-    return unassigned_html(board, oob=oob)
+def board_unassigned(board, oob: bool = False, focus: int | None = None) -> SafeString:
+    return unassigned_html(board, oob=oob, focus=focus)
 
 
 @register.simple_tag

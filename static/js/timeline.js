@@ -145,4 +145,8 @@
   document.addEventListener("dragstart", function (evt) {
     if (draggable(evt.target)) evt.preventDefault();
   });
+  // "Show on the timeline" (?focus=<id>#call-<id>): the fragment already scrolled the page
+  // without this script; this centres the highlighted block inside the timeline's own scroll.
+  const focused = columnsEl.querySelector(".tl-focus");
+  if (focused) focused.scrollIntoView({ block: "nearest", inline: "center" });
 })();

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from config.csp import STRICT_POLICY
+from dispatch.services.moves import call_move
 from tests.conftest import DAY, local
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +78,60 @@ def test_a_technician_on_the_way_reads_en_route_in_words(client, dispatcher, tom
     client.force_login(dispatcher)
     html = client.get(MAP).content.decode()
     assert '<span class="muted">en route' in html and ">en_route" not in html
+
+
+def test_each_call_offers_suggest_and_the_timeline_focused_on_it(
+    client, dispatcher, tom, make_call
+):
+    call = make_call(tom, summary='<b onclick="x()">Boiler</b>', risk="at_risk")
+    loose = make_call(summary="Leak")
+    client.force_login(dispatcher)
+    html = client.get(MAP).content.decode()
+    for pk in (call.pk, loose.pk):
+        timeline = f"/board/?day={DAY.isoformat()}&amp;team=all&amp;focus={pk}#call-{pk}"
+        assert f'data-timeline-url="{timeline}"' in html
+        assert f'<a href="{timeline}">Timeline</a>' in html  # the same link without JavaScript
+        assert f'data-suggest-url="/calls/{pk}/suggest/"' in html
+    assert 'data-summary="&lt;b onclick=&quot;x()&quot;&gt;Boiler&lt;/b&gt;"' in html
+    assert '<b onclick="x()">' not in html
+    assert 'data-risk-words="At risk"' in html
+    assert 'id="map-panel"' in html
+
+
+def _map_poll(team="all") -> str:
+    return f"/board/columns/?view=map&day={DAY.isoformat()}&team={team}"
+
+
+def test_the_map_polls_the_boards_fingerprint_and_gets_its_lists_when_it_changes(
+    client, dispatcher, tom, tina, make_call
+):
+    call = make_call(tom, summary="Boiler")
+    client.force_login(dispatcher)
+    page = client.get(MAP).content.decode()
+    version = re.search(r'id="map"[^>]*data-version="([^"]+)"', page).group(1)
+    assert f'data-poll-url="{_map_poll()}"'.replace("&", "&amp;") in page
+    # The page's version is the board's: the poll answers 304 to it.
+    assert client.get(_map_poll(), HTTP_IF_NONE_MATCH=f'"{version}"').status_code == 304
+    board = client.get(f"/board/columns/?view=timeline&day={DAY.isoformat()}&team=all")
+    assert board["ETag"] == f'"{version}"'  # one fingerprint for the boards and the map
+    call_move(
+        user=dispatcher,
+        call_id=call.pk,
+        technician_id=tina.pk,
+        position=0,
+        expected_version=call.version,
+        now=local(7, 30),
+    )
+    response = client.get(_map_poll(), HTTP_IF_NONE_MATCH=f'"{version}"')
+    assert response.status_code == 200 and response["ETag"] != f'"{version}"'
+    html = response.content.decode()
+    assert 'id="map-techs"' in html and "<html" not in html
+    assert re.search(rf'data-call="{call.pk}" data-tech="{tina.pk}"', html)
+    assert client.get(_map_poll(), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+def test_the_map_poll_is_for_office_staff(client, tom, make_call):
+    make_call(tom)
+    client.force_login(tom.user)
+    response = client.get(_map_poll(tom.team_id))
+    assert response.status_code == 403
