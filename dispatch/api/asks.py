@@ -38,6 +38,7 @@ class AskInput(StrictInputSerializer):
         allow_null=True,
         default=None,
         min_value=0,
+        max_value=10_000,
         help_text="The place in that technician's queue, 0 first (default: the front, after "
         "any work under way).",
     )

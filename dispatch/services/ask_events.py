@@ -15,18 +15,25 @@ from technicians.models import TechAsk, Technician
 MAX_NOTE = 500
 
 
-def asks_overtake(*, call: ServiceCall, user, why: str, now: datetime) -> int:
+def asks_overtake(
+    *, call: ServiceCall, user, why: str, now: datetime, only_stale: bool = False
+) -> int:
     """Close the call's open ask: it was moved, started, finished or given back before an answer
-    came. Inside the caller's transaction, with the call locked. Returns how many (0 or 1)."""
-    asks = list(
-        TechAsk.objects.select_for_update(of=("self",))
-        .select_related("technician", "to_technician")
-        .filter(call=call, status="open")
-    )
+    came (`only_stale`: only one asked about an earlier version of the call). Inside the
+    caller's transaction, with the call locked. Returns how many (0 or 1)."""
+    asks = TechAsk.objects.select_for_update(of=("self",)).filter(call=call, status="open")
+    if only_stale:
+        asks = asks.exclude(call_version=call.version)
+    asks = list(asks.select_related("technician", "to_technician"))
     for ask in asks:
         ask.call = call
         ask_close(ask, TechAsk.Status.OVERTAKEN, now)
-        ask_record(ask, "ask_answered", user, answer="overtaken", why=why, calls_locked=True)
+        # No technician row touched: this runs under locks a move or a status change took, and
+        # the asked technician's row may not be among them; their phone drops a stale question
+        # by itself (it shows only questions about the call as it is).
+        ask_record(
+            ask, "ask_answered", user, answer="overtaken", why=why, calls_locked=True, touch=False
+        )
     return len(asks)
 
 
@@ -36,10 +43,14 @@ def ask_close(ask: TechAsk, status: str, now: datetime, note: str = "") -> None:
     ask.save(update_fields=["status", "answered_at", "answer_note"])
 
 
-def ask_record(ask: TechAsk, kind: str, actor, calls_locked: bool = False, **extra) -> None:
+def ask_record(
+    ask: TechAsk, kind: str, actor, calls_locked: bool = False, touch: bool = True, **extra
+) -> None:
     # Touching the technician's row is how open boards and the technician's phone notice (their
-    # fingerprints read it): the question arrives and the answer shows without a reload.
-    Technician.objects.filter(pk=ask.technician_id).update(updated_at=timezone.now())
+    # fingerprints read it): the question arrives and the answer shows without a reload. The
+    # caller holds that row's lock already (taken before the call's, as every move does).
+    if touch:
+        Technician.objects.filter(pk=ask.technician_id).update(updated_at=timezone.now())
     event_record(
         call=ask.call,
         actor=actor,

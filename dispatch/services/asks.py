@@ -25,7 +25,7 @@ from common import clock, roles
 from common.errors import InvalidInput, MoveConflict, NotAllowed, NotFound
 from dispatch.models import ServiceCall
 from dispatch.selectors.asks import ask_get_for_user
-from dispatch.services.ask_events import ask_close, ask_record
+from dispatch.services.ask_events import ask_close, ask_record, asks_overtake
 from dispatch.services.moves import MovePlan, call_move_preview
 from technicians.models import ANSWERS, TechAsk, Technician
 
@@ -57,19 +57,22 @@ def tech_ask(
     asked_id = plan.asked_technician_id
     if asked_id is None:
         raise InvalidInput(
-            f"Nobody on the way is affected by this move of call #{plan.call.pk}: make it directly."
+            f"Nobody under way is affected by this move of call #{plan.call.pk}: make it directly."
         )
     try:
         with transaction.atomic():
             _lock_technician(asked_id)
             call = _lock(plan.call.pk, expected_version)
+            # A question about the call as it was (moved or started since) no longer stands.
+            why = "the call changed before an answer"
+            asks_overtake(call=call, user=user, why=why, now=now, only_stale=True)
             ask = TechAsk.objects.create(
                 call=call,
                 technician=plan.technicians[asked_id],
                 asked_by=user,
                 about=TechAsk.About.WORKING if plan.takes_from_working_tech else "next_call",
                 to_technician=plan.target,
-                position=position if plan.target is not None else None,
+                position=_place(plan),
                 question=question_for(plan),
                 call_version=call.version,
                 created_at=now,
@@ -102,7 +105,9 @@ def tech_ask_answer(
     with transaction.atomic():
         ask = ask_get_for_user(user=user, ask_id=ask_id)
         me = roles.technician_of(user)
-        if me is None or me.pk != ask.technician_id:
+        if me is None:
+            raise NotAllowed("Only the technician asked answers; the office sees the answer.")
+        if me.pk != ask.technician_id:
             raise NotFound(f"Ask {ask_id} was not found.")
         options = {value: status for value, status, _ in ANSWERS[ask.about]}
         if answer not in options:
@@ -161,6 +166,15 @@ def question_for(plan: MovePlan) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _place(plan: MovePlan) -> int | None:
+    # Where the plan puts the call (the asked-for place, clamped to the queue), not the number
+    # posted: a question names a real place.
+    if plan.target_id is None:
+        return None
+    queue = plan.queues[plan.target_id]
+    return next(i for i, c in enumerate(queue) if c.pk == plan.call.pk)
 
 
 def _lock_technician(technician_id: int) -> None:

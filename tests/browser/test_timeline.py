@@ -86,6 +86,10 @@ def _center(box: dict) -> tuple[float, float]:
 
 def drag_to(page: Page, call: ServiceCall, tech, hour: int, minute: int = 0) -> None:
     """Hold `call`'s block over `tech`'s row at hour:minute (the mouse stays down)."""
+    # Hold the board still before measuring, as a hand on the block does: a poll that redrew
+    # the rows between measuring and pressing would put another block under the mouse (seen on
+    # a loaded machine). The drop releases it.
+    page.evaluate("() => window.boardMoves.hold()")
     x, y = _center(page.locator(f"#call-{call.pk}").bounding_box())
     page.mouse.move(x, y)
     page.mouse.down()

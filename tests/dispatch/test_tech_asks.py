@@ -84,7 +84,7 @@ def test_only_someone_under_way_is_asked_and_only_once(
     client = api.as_user(dispatcher)
     tinas = make_call(tina)  # Tina is not on the way anywhere: there is nobody to ask
     refused = ask(client, tinas)
-    assert refused.status_code == 400 and "Nobody on the way" in refused.json()["detail"]
+    assert refused.status_code == 400 and "Nobody under way" in refused.json()["detail"]
     assert ask(client, on_the_way).status_code == 201
     again = ask(client, on_the_way)
     assert again.status_code == 400 and "already asked" in again.json()["detail"]
@@ -183,7 +183,7 @@ def test_yes_i_will_make_it_means_a_reason_to_take_it_anyway(
 
 def test_only_the_technician_asked_answers_and_only_once(api, tom, tina, dispatcher, asked):
     assert answer(api.as_user(tina.user), asked.pk, "yes").status_code == 404
-    assert answer(api.as_user(dispatcher), asked.pk, "yes").status_code == 404
+    assert answer(api.as_user(dispatcher), asked.pk, "yes").status_code == 403
     bad = answer(api.as_user(tom.user), asked.pk, "maybe")
     assert bad.status_code == 400
     assert answer(api.as_user(tom.user), asked.pk, "yes").status_code == 200
@@ -315,7 +315,7 @@ def test_giving_away_the_next_call_of_someone_on_the_way_asks_them(
     client.force_login(dispatcher)
     panel = drop(client, next_up, tina).content.decode()
     assert 'id="confirm-panel"' in panel and 'id="ask-tech"' in panel
-    assert "changes what they do next" in panel and 'name="reason"' not in panel
+    assert "changes the call they go to next" in panel and 'name="reason"' not in panel
     made = ask(api.as_user(dispatcher), next_up, tina.pk, position=0)
     assert made.status_code == 201, made.json()
     body = made.json()
@@ -374,3 +374,78 @@ def test_the_answer_reaches_the_asker_on_another_team_s_board(
     # Otto's team's board: Tom's call is not on it, but the answer to my question is.
     page = client.get(f"/board/?day={on_the_way.scheduled_day.isoformat()}&team={otto.team_id}")
     assert f"{tom.name} answered “No, hand it over”" in page.content.decode()
+
+
+# --- from the review ----------------------------------------------------------------------------
+
+
+def test_a_question_gone_stale_does_not_block_the_next_one(
+    api, dispatcher, tom, tina, next_up, clock_at
+):
+    """Asked about Tom's next call, then the call changed (moved back and forth, or started):
+    the old question no longer stands and a new one can be asked."""
+    client = api.as_user(dispatcher)
+    first = ask(client, next_up, tina.pk, position=0).json()
+    ServiceCall.objects.filter(pk=next_up.pk).update(version=next_up.version + 1)
+    again = ask(client, next_up, tina.pk, position=0)
+    assert again.status_code == 201, again.json()
+    assert TechAsk.objects.get(pk=first["id"]).status == "overtaken"
+
+
+def test_a_yes_counts_only_for_the_move_asked_about(api, dispatcher, tom, tina, otto, next_up):
+    made = ask(api.as_user(dispatcher), next_up, tina.pk, position=0).json()
+    answer(api.as_user(tom.user), made["id"], "yes")
+    body = {"technician": otto.pk, "position": 0, "expected_version": version(next_up)}
+    preview = api.as_user(dispatcher).post(
+        f"{CALLS}{next_up.pk}/move/preview/", body, format="json"
+    )
+    assert preview.status_code == 200
+    # Tom agreed to Tina taking it, not Otto: the move to Otto is a new question.
+    panel_client = api.as_user(dispatcher)
+    data = {
+        "call": next_up.pk,
+        "technician": otto.pk,
+        "position": 0,
+        "expected_version": version(next_up),
+        "day": next_up.scheduled_day.isoformat(),
+        "view": "columns",
+    }
+    page = panel_client.post("/board/move/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="ask-tech"' in page and "No reason needed" not in page
+
+
+def test_a_huge_position_is_a_clear_400_and_a_real_place_is_stored(
+    api, dispatcher, tina, on_the_way
+):
+    client = api.as_user(dispatcher)
+    huge = ask(client, on_the_way, tina.pk, position=3_000_000_000)
+    assert huge.status_code == 400
+    made = ask(client, on_the_way, tina.pk, position=9_999)
+    assert made.status_code == 201 and made.json()["position"] == 0  # Tina's queue is empty
+
+
+def test_office_staff_see_an_ask_but_may_not_answer_it(api, dispatcher, asked):
+    response = answer(api.as_user(dispatcher), asked.pk, "yes")
+    assert response.status_code == 403
+    assert TechAsk.objects.get(pk=asked.pk).status == "open"
+
+
+def test_a_manager_rescuing_does_not_wait_for_the_answer(manager, tom, tina, on_the_way, asked):
+    """A service acting on its own decision (here a move inside it, as a rescue makes) goes
+    ahead with a reason and closes the question as overtaken."""
+    from django.db import transaction
+
+    from dispatch.services.moves import call_move_within
+
+    with transaction.atomic():
+        call_move_within(
+            user=manager,
+            call_id=on_the_way.pk,
+            technician_id=tina.pk,
+            position=0,
+            expected_version=version(on_the_way),
+            reason="rescue: Tina is closer",
+        )
+    asked.refresh_from_db()
+    assert asked.status == "overtaken"
+    assert ServiceCall.objects.get(pk=on_the_way.pk).technician == tina

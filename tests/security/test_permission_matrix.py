@@ -153,7 +153,7 @@ MATRIX_TEXT = """
 /api/v1/calls/<pk>/asks/                     GET     403  200  200  200  404  200  200
 /api/v1/calls/<pk>/asks/                     POST    403  403  400  403  404  400  400
 /api/v1/asks/                                GET     403  200  200  200  200  200  200
-/api/v1/asks/<pk>/answer/                    POST    403  404  404  200  404  404  404
+/api/v1/asks/<pk>/answer/                    POST    403  403  403  200  404  403  403
 /me/asks/<ask_id>/answer/                    GET     302  405  405  405  405  405  405
 /me/asks/<ask_id>/answer/                    POST    302  403  403  302  404  403  403
 /board/ask/                                  GET     302  405  405  405  405  405  405

@@ -73,6 +73,7 @@ def call_move(
                 reason=reason,
                 require_confirmation=require_confirmation,
                 now=now,
+                wait_for_answer=True,
             )
 
     return with_retries(attempt)
@@ -88,13 +89,19 @@ def call_move_within(
     reason: str = "",
     require_confirmation: bool = False,
     now: datetime | None = None,
+    wait_for_answer: bool = False,
 ) -> MoveResult:
-    """The move inside a transaction the caller owns (and retries), e.g. resolving an escalation."""
+    """The move inside a transaction the caller owns (and retries), e.g. resolving an escalation.
+
+    `wait_for_answer`: refuse while a technician under way has a question about this move not
+    yet due. The board's and the API's moves wait (`call_move`); a service acting on its own
+    decision (a manager's rescue, a plan applied, a hand-off accepted) does not, and closes
+    the question as overtaken."""
     plan = _plan(user, call_id, technician_id, position, expected_version, reason, now)
     if require_confirmation and plan.needs_confirmation:
         return MoveResult(plan, applied=False)
     now = now or clock.now()
-    _require_asked_or_reason(plan, reason, now)
+    _require_asked_or_reason(plan, reason, now, wait_for_answer)
     _apply(plan, user, reason, now)
     # Escalation rules look at the new state once it is durable; a broker outage costs at most
     # its connect timeout and the beat's next run does the same check.

@@ -130,7 +130,7 @@ def _takes_from_working_tech(call: ServiceCall, target: Technician | None) -> bo
     return call.status in WORKING_STATUSES and (target is None or target.pk != call.technician_id)
 
 
-def _require_asked_or_reason(plan: MovePlan, reason: str, now: datetime) -> None:
+def _require_asked_or_reason(plan: MovePlan, reason: str, now: datetime, wait: bool) -> None:
     """A move that touches a technician under way (takes the call they are on, or changes the
     one they go to next): if they were asked and agreed, it goes; while their answer is not yet
     due it waits. Taking the call they are on without their agreement (not asked, no answer in
@@ -139,7 +139,7 @@ def _require_asked_or_reason(plan: MovePlan, reason: str, now: datetime) -> None
     state = plan.ask_state(now)
     if state in ("", "agreed"):
         return
-    if state == "waiting":
+    if state == "waiting" and wait:
         ask = plan.ask
         due = timezone.localtime(ask.answer_by).strftime("%H:%M")
         raise InvalidInput(

@@ -168,8 +168,7 @@ def _plan_queues(
         before_queues, after_queues, call.pk, source_id if taking else None
     )
     next_changed.pop(acting, None)
-    asked = source_id if taking else next(iter(next_changed), None)
-    return MovePlan(
+    plan = MovePlan(
         call=call,
         source_id=source_id,
         target_id=target_id,
@@ -184,9 +183,11 @@ def _plan_queues(
         summary=summary,
         promised_shifted=_promised_shifted(calls, before.legs, after.legs, rules.ripple_shift),
         next_changed=next_changed,
-        # Only a move that touches someone under way reads its ask: others pay no query.
-        ask=latest_ask(call_id=call.pk, technician_id=asked) if asked else None,
     )
+    # Only a move that touches someone under way reads its ask: others pay no query.
+    asked = plan.asked_technician_id
+    plan.ask = latest_ask(call_id=call.pk, technician_id=asked) if asked else None
+    return plan
 
 
 def _next_calls_changed(before, after, moved_id: int, taking_from: int | None) -> dict:

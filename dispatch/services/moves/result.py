@@ -66,8 +66,10 @@ class MovePlan:
         if not (self.takes_from_working_tech or self.next_changed):
             return ""
         ask = self.ask
-        if ask is None or ask.call_version != self.version_before:
-            return "none"  # never asked, or asked before the call changed
+        about = "working" if self.takes_from_working_tech else "next_call"
+        same_move = ask is not None and (ask.about, ask.to_technician_id) == (about, self.target_id)
+        if not same_move or ask.call_version != self.version_before:
+            return "none"  # never asked, asked about another move, or before the call changed
         if ask.status == "open":
             return "waiting" if now < ask.answer_by else "unanswered"
         return ask.status if ask.status in ("agreed", "kept") else "none"
@@ -75,7 +77,8 @@ class MovePlan:
     @property
     def asked_technician_id(self) -> int | None:
         """Who is asked about this move: the technician whose call is taken, else the first
-        whose next call changes."""
+        (by id) whose next call changes. One person is asked per move: a move touches two
+        technicians at most, and when both are under way the one losing work is asked."""
         if self.takes_from_working_tech:
             return self.source_id
         return next(iter(self.next_changed), None)
