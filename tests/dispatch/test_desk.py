@@ -365,6 +365,8 @@ def test_the_desk_never_says_on_time_of_an_unassigned_call_without_a_deadline(
     assert "None: nobody has it yet" in html and "waiting 1 h 30 min" in html
     assert ">Unassigned</span>" in html
     assert "On time" not in html and "on time" not in html
+    listing = client.get("/escalations/").content.decode()
+    assert ">Unassigned</span>" in listing and "On time" not in listing
 
 
 def test_the_desk_prints_dates_day_first_and_24_hour(client, manager, tom, make_call):

@@ -560,3 +560,17 @@ def test_the_on_call_technicians_phone_says_so_from_the_rota(client, tom, tina, 
     assert "On call" not in header(tina.user)  # not on the rota
     clock_at(local(8, 30, day=DAY + timedelta(days=1)))
     assert "On call" not in header(tom.user)  # over
+
+
+def test_the_phone_never_calls_a_job_without_a_deadline_on_time(client, tom, make_call, clock_at):
+    clock_at(NINE)
+    open_ended = make_call(tom, summary="Open ended")
+    due = make_call(tom, summary="Due", deadline=local(16))
+    etas_refresh_day(day=DAY, now=NINE)
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    card = page.split(f'id="me-call-{open_ended.pk}"')[1].split("</li>")[0]
+    assert '<span class="risk-badge standing-none">No deadline</span>' in card
+    assert "On time" not in card
+    card = page.split(f'id="me-call-{due.pk}"')[1].split("</li>")[0]
+    assert '<span class="risk-badge">On time</span>' in card
