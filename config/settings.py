@@ -123,6 +123,9 @@ LOGIN_REDIRECT_URL = "pages:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
+# Dates and times print day first and 24-hour ("Wed 11 Mar 09:00") wherever a template leaves the
+# format out: config/formats/en/formats.py overrides Django's US-style English output formats.
+FORMAT_MODULE_PATH = ["config.formats"]
 # Stored times are UTC; TIME_ZONE is the company's local time, used for shifts and display.
 TIME_ZONE = env.str("TIME_ZONE", default="America/Chicago")
 USE_I18N = True

@@ -19,6 +19,7 @@ from common.errors import NotAllowed
 from customers.models import CustomerMessage
 from dispatch.models import ServiceCall
 from dispatch.selectors import call_get_for_user
+from dispatch.selectors.waiting import waiting_since
 
 Kind = CustomerMessage.Kind
 
@@ -114,12 +115,11 @@ def _delays_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
     return [DueMessage(c, Kind.DELAY, (c.last_seq or 0) + 1, c.eta) for c in due]
 
 
-def waiting_since(call: ServiceCall) -> datetime:
-    """When the customer started waiting: booked, the window open, and the working day begun."""
-    day_start = datetime.combine(
-        call.scheduled_day, WORKING_DAY_STARTS, timezone.get_current_timezone()
+def _waiting_since(call: ServiceCall) -> datetime:
+    """When the customer started waiting, counted from the working day's start at the earliest."""
+    return waiting_since(
+        call.created_at, call.window_start, call.scheduled_day, day_starts=WORKING_DAY_STARTS
     )
-    return max(t for t in (call.created_at, call.window_start, day_start) if t is not None)
 
 
 def _still_on_it_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
@@ -143,7 +143,7 @@ def _still_on_it_due(calls: QuerySet, now: datetime) -> list[DueMessage]:
     )
     due = []
     for call in candidates:
-        since = max(waiting_since(call), call.last_at or waiting_since(call))
+        since = max(_waiting_since(call), call.last_at or _waiting_since(call))
         if now - since >= wait:
             due.append(DueMessage(call, Kind.STILL_ON_IT, (call.last_seq or 0) + 1, call.eta))
     return due

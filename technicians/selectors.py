@@ -13,6 +13,7 @@ from dispatch.models import CallEvent, ServiceCall
 from dispatch.planning.routes import WORKING_STATUSES
 from dispatch.selectors.candidates import call_candidates
 from dispatch.selectors.reports import local_start
+from dispatch.selectors.rota import on_call_line, on_call_spans
 from technicians.models import HandoffOffer, Skill, TechAsk, Technician
 
 HANDOFF_KINDS = ("handoff_offered", "handoff_accepted", "handoff_declined", "handoff_expired")
@@ -42,6 +43,7 @@ class MyDay:
     notices: list[CallEvent]
     unassigned: list[ServiceCall]
     unassigned_count: int
+    on_call: str = ""  # "On call until 08:00", from the rota (dispatch.selectors.rota)
 
     @property
     def unassigned_more(self) -> int:
@@ -104,6 +106,7 @@ def my_day_get(*, user, day: date, now: datetime) -> MyDay:
         notices=notices_for_technician(technician=tech, day=day),
         unassigned=unassigned,
         unassigned_count=unassigned_count,
+        on_call=on_call_line(on_call_spans([tech.pk], day, now)[tech.pk], now),
     )
 
 

@@ -86,7 +86,7 @@ def _background_notice(delayed_since: datetime | None) -> str | None:
         return "Background updates have not run yet; ETAs may be out of date."
     since = timezone.localtime(delayed_since)
     same_day = since.date() == timezone.localdate(clock.now())
-    when = dateformat.format(since, "H:i" if same_day else "M j H:i")
+    when = dateformat.format(since, "H:i" if same_day else "D j M H:i")
     return f"Background updates delayed since {when}; ETAs may be out of date."
 
 

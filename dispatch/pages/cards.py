@@ -18,9 +18,17 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from common import clock
 from dispatch.models import ServiceCall
-from dispatch.pages.risk_words import on_time_words, risk_label, slack_words
+from dispatch.pages.risk_words import (
+    on_time_words,
+    slack_words,
+    standing_class,
+    standing_of,
+    waiting_words,
+)
 from dispatch.selectors import Board, BoardCard, BoardColumn
+from dispatch.selectors.waiting import waiting_since
 from technicians.models import Technician
 
 _WORKING = ("en_route", "on_site")
@@ -39,13 +47,24 @@ def _hm(value: datetime, tz: ZoneInfo) -> str:
     return f"{local.hour:02d}:{local.minute:02d}"  # strftime was a tenth of the cards' time
 
 
-def _times(call: BoardCard, tz: ZoneInfo) -> str:
+def _eta(call: BoardCard, tz: ZoneInfo, now: datetime) -> str:
+    """ "ETA 10:30"; nobody has an unassigned call, so no ETA: how long it has waited instead."""
+    if call.technician_id is not None:
+        return f"<span>ETA {_hm(call.eta, tz) if call.eta else '—'}</span>"
+    waiting = waiting_words(
+        waiting_since(call.created_at, call.window_start, call.scheduled_day), now
+    )
+    if waiting:
+        return f'<span class="waiting">{waiting.capitalize()}</span>'
+    return "<span>No ETA yet</span>"
+
+
+def _times(call: BoardCard, tz: ZoneInfo, now: datetime) -> str:
     window = ""
     if call.window_start and call.deadline:
         start, end = _hm(call.window_start, tz), _hm(call.deadline, tz)
         window = f'<span class="window">Window {start}–{end}</span>'
     due = _hm(call.deadline, tz) if call.deadline else "—"
-    eta = _hm(call.eta, tz) if call.eta else "—"
     slack = ""
     if call.slack_minutes is not None:
         slack = f'<span class="spare">{slack_words(call.slack_minutes)}</span>'
@@ -54,7 +73,7 @@ def _times(call: BoardCard, tz: ZoneInfo) -> str:
         odds = f'<span class="odds">{on_time_words(call.p_late)}</span>'
     return (
         f'  <p class="times">\n    {window}\n    <span>Due {due}</span>\n'
-        f"    <span>ETA {eta}</span>\n    {slack}\n    {odds}\n  </p>\n"
+        f"    {_eta(call, tz, now)}\n    {slack}\n    {odds}\n  </p>\n"
     )
 
 
@@ -71,7 +90,9 @@ def _label(labels: dict[str, str], value: str) -> str:
 
 
 def _risk_line(call: BoardCard, link: str, team: str) -> str:
-    badge = risk_label(call.risk)
+    badge = standing_of(call)
+    standing = standing_class(badge)
+    badge_class = f"risk-badge {standing}" if standing else "risk-badge"
     overtime = '<span class="overtime-tag">Past shift end</span>' if call.overtime else ""
     resched = ""
     if call.reschedule_count:
@@ -80,7 +101,7 @@ def _risk_line(call: BoardCard, link: str, team: str) -> str:
     move = f"{link}move/?team={team}&amp;view=columns"
     suggest = f"{link}suggest/?team={team}"
     return (
-        f'  <p class="risk-line"><span class="risk-badge">{badge}</span>\n'
+        f'  <p class="risk-line"><span class="{badge_class}">{badge}</span>\n'
         f"    {overtime}\n    {resched}\n"
         f'    <a class="move-link" href="{move}"\n'
         f'       hx-get="{move}" hx-target="#panel">Move…</a>\n'
@@ -96,10 +117,13 @@ def card_html(
     team: str,
     tz: ZoneInfo | None = None,
     focused: bool = False,
+    now: datetime | None = None,
 ) -> str:
     """One card. `calls_prefix` is the calls URL prefix; `team` the board's team id or "all";
-    times show in `tz` (the current time zone by default)."""
+    times show in `tz` (the current time zone by default); an unassigned call's wait runs to
+    `now` (the clock's by default)."""
     tz = tz or timezone.get_current_timezone()
+    now = now or clock.now()
     working = call.status in _WORKING
     pk = call.pk
     link = f"{calls_prefix}{pk}/"
@@ -122,7 +146,7 @@ def card_html(
         f"{head}  {emergency}\n  {escalated}\n"
         f'  <h3 class="card-title"><a href="{link}">#{pk} {escape(call.summary)}</a></h3>\n'
         f'  <p class="customer">{escape(call.customer_name)}</p>\n'
-        f"{_tags(call, working)}{_times(call, tz)}{_risk_line(call, link, team)}</article>\n"
+        f"{_tags(call, working)}{_times(call, tz, now)}{_risk_line(call, link, team)}</article>\n"
     )
 
 
@@ -183,9 +207,9 @@ def cards_html(
     """A column's cards, as the column partials print them."""
     team = escape(str(team_id)) if team_id else "all"
     calls_prefix = escape(calls_prefix)
-    tz = timezone.get_current_timezone()
+    tz, now = timezone.get_current_timezone(), clock.now()
     html = "".join(
-        card_html(c, calls_prefix=calls_prefix, team=team, tz=tz, focused=c.pk == focus)
+        card_html(c, calls_prefix=calls_prefix, team=team, tz=tz, focused=c.pk == focus, now=now)
         for c in calls
     )
     return mark_safe(html)  # noqa: S308  # nosec B308 B703 - card_html escapes every value it prints

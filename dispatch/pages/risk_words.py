@@ -5,10 +5,13 @@ the Suggest panel (through the `odds` template filters where a template prints i
     risk_words("At risk", 20, 0.38)  -> "At risk · 20 min to spare · 62% on time"
     slack_words(-15)                 -> "15 min past the deadline"   (never "slack -15")
     on_time_words(0.28)              -> "72% on time"
+    standing_label("ok", has_deadline=False, assigned=False) -> "Unassigned"
+    waiting_words(booked, now)       -> "waiting 1 h 30 min"
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 RISK_LABELS = {"late": "Late", "at_risk": "At risk"}
@@ -23,6 +26,48 @@ MATERIAL_P_LATE = 0.05
 def risk_label(risk: str | None) -> str:
     """ "Late", "At risk" or "On time" (anything else, no risk worked out yet included)."""
     return RISK_LABELS.get(risk or "", "On time")
+
+
+# What a call that is neither at risk nor late says instead of "On time" when "on time" would not
+# be true: nobody has it yet (so it has no ETA), or it has no deadline to be on time for.
+UNASSIGNED = "Unassigned"
+NO_DEADLINE = "No deadline"
+# The badge's class beside the risk's colour: "unassigned" and "none" read neutral, not green (an
+# unassigned emergency reads alarming: static/css/app.css).
+STANDING_CLASSES = {UNASSIGNED: "unassigned", NO_DEADLINE: "none"}
+
+
+def standing_label(risk: str | None, *, has_deadline: bool, assigned: bool) -> str:
+    """What a call's badge says: "Late" or "At risk" whenever it is; otherwise "Unassigned" when
+    nobody has it, "No deadline" when there is nothing to be on time for, else "On time"."""
+    if risk in RISK_LABELS:
+        return RISK_LABELS[risk]
+    if not assigned:
+        return UNASSIGNED
+    if not has_deadline:
+        return NO_DEADLINE
+    return "On time"
+
+
+def standing_of(call) -> str:
+    """`standing_label` of a call or a board card (risk, deadline, technician_id)."""
+    return standing_label(
+        call.risk, has_deadline=call.deadline is not None, assigned=call.technician_id is not None
+    )
+
+
+def standing_class(label: str) -> str:
+    """ "standing-unassigned", "standing-none" or "" (the risk's colour says the rest)."""
+    word = STANDING_CLASSES.get(label)
+    return f"standing-{word}" if word else ""
+
+
+def waiting_words(since: datetime | None, now: datetime) -> str:
+    """ "waiting 1 h 30 min" since `since` (dispatch.selectors.waiting.waiting_since); empty
+    before then (booked for later, or its window not open yet)."""
+    if since is None or since > now:
+        return ""
+    return f"waiting {duration_words(int((now - since).total_seconds() // 60))}"
 
 
 def whole_minutes(value: float) -> int:

@@ -15,7 +15,13 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.pages.cards import _CLASS_WORDS, _PRIORITY_LABELS, _TECH_STATUS_LABELS, _label
-from dispatch.pages.risk_words import duration_words, risk_label, risk_words
+from dispatch.pages.risk_words import (
+    NO_DEADLINE,
+    duration_words,
+    risk_words,
+    standing_class,
+    standing_of,
+)
 from dispatch.selectors.timeline import DAY_STEPS, STEP_MINUTES, Block, Row, Span, Timeline
 
 # A block too short for its words shows its id and the risk in one short word (the tooltip and
@@ -52,7 +58,7 @@ def _facts(block: Block, tz) -> list[str]:
         facts.append(f"window {_hm(call.window_start, tz)}–{_hm(call.deadline, tz)}")
     elif call.deadline:
         facts.append(f"due {_hm(call.deadline, tz)}")
-    facts.append(risk_words(risk_label(call.risk), call.slack_minutes, call.p_late))
+    facts.append(risk_words(standing_of(call), call.slack_minutes, call.p_late))
     if block.runs_over:
         facts.append("runs past the shift end")
     if call.escalated:
@@ -80,8 +86,10 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz, focus: int | N
         focused = ' aria-current="true"'
     facts = escape(" · ".join(_facts(block, tz)))
     link = f"{calls_prefix}{pk}/"
-    risk_word = risk_label(call.risk)
-    short = _SHORT_RISK.get(call.risk, "OK")
+    risk_word = standing_of(call)
+    standing = standing_class(risk_word)
+    # Without a deadline there is nothing to be "OK" against: a dash.
+    short = _SHORT_RISK.get(call.risk, "—" if risk_word == NO_DEADLINE else "OK")
     when = _hm(call.planned_start, tz) if block.planned else "no plan yet"
     flags = ""
     if call.priority == "emergency":
@@ -114,8 +122,10 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz, focus: int | N
         f' data-len="{block.span.length}" tabindex="0"{focused} title="{facts}">'
         f'<a class="tl-title" href="{link}">#{pk}<span class="tl-sum"> {escape(call.summary)}'
         "</span></a>"
-        f'<span class="tl-line"><span class="tl-risk">{risk_word}</span>'
-        f'<span class="tl-risk-short" aria-hidden="true">{short}</span> {flags}'
+        f'<span class="tl-line"><span class="tl-risk{" " + standing if standing else ""}">'
+        f"{risk_word}</span>"
+        f'<span class="tl-risk-short{" " + standing if standing else ""}" aria-hidden="true">'
+        f"{short}</span> {flags}"
         f'<span class="tl-when">{when}</span> <span class="tl-prio">{prio}</span></span>'
         f'<span class="visually-hidden">{facts}</span>'
         f'<span class="tl-actions"><a class="move-link" href="{link}move/?team={team}"'

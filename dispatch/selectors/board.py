@@ -48,6 +48,8 @@ CARD_FIELDS = (
     "planned_start",
     "planned_finish",
     "eta_computed_at",
+    # An unassigned call waits from its day's start at the earliest (selectors/waiting.py).
+    "scheduled_day",
 )
 
 
@@ -76,6 +78,7 @@ class BoardCard:
     planned_start: datetime | None
     planned_finish: datetime | None
     eta_computed_at: datetime | None
+    scheduled_day: date
     escalated: bool
     skill_codes: list[str]
     # False when the board's filters leave this card out (it stays in its column, unseen).

@@ -19,6 +19,8 @@ from technicians.models import OnCallShift, Team, Technician
 
 # How far ahead the rota page lists, and how far back (a span under way started earlier).
 ROTA_DAYS_AHEAD = 14
+# A span that starts at or after this hour is "tonight" on the phone ("today" before it).
+EVENING_STARTS = 17
 
 
 def live_shifts() -> QuerySet[OnCallShift]:
@@ -50,6 +52,24 @@ def on_call_spans(
     for tech_id, starts_at, ends_at in rows:
         spans[tech_id].append((starts_at, ends_at))
     return spans
+
+
+def on_call_line(spans: Iterable[tuple[datetime, datetime]], now: datetime) -> str:
+    """What the on-call technician's phone says of their own rota (spans as `on_call_spans`
+    reads them): "On call until 08:00" inside a span (the day named when it ends after
+    tomorrow), "On call tonight 17:00–08:00" before one that starts later today ("today" before
+    17:00), else nothing."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    today = timezone.localdate(now, tz)
+    for starts_at, ends_at in sorted(spans):
+        start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+        if start <= now < end:
+            day = f"{end:%a} " if end.date() > today + timedelta(days=1) else ""
+            return f"On call until {day}{end:%H:%M}"
+        if now < start and start.date() == today:
+            when = "tonight" if start.hour >= EVENING_STARTS else "today"
+            return f"On call {when} {start:%H:%M}–{end:%H:%M}"
+    return ""
 
 
 def on_call_now(team_ids: Iterable[int], now: datetime) -> dict[int, list[OnCallShift]]:

@@ -343,11 +343,20 @@ def test_board_screenshot_shows_emergencies_and_risk_as_text_and_colour(
     badge_colour = {}
     for call in ServiceCall.objects.all():
         badge = page.locator(f"#call-{call.pk} .risk-badge")
-        text = {"late": "Late", "at_risk": "At risk"}.get(call.risk, "On time")
+        text = {"late": "Late", "at_risk": "At risk"}.get(call.risk) or (
+            "Unassigned"
+            if call.technician_id is None
+            else "No deadline"
+            if call.deadline is None
+            else "On time"
+        )
         expect(badge).to_have_text(text)
         badge_colour.setdefault(text, set()).add(badge.evaluate("el => getComputedStyle(el).color"))
-    assert {"Late", "At risk", "On time"} <= set(badge_colour)
-    colours = [next(iter(c)) for c in badge_colour.values()]
-    assert all(len(c) == 1 for c in badge_colour.values()) and len(set(colours)) == 3
+    assert {"Late", "At risk", "On time", "Unassigned", "No deadline"} <= set(badge_colour)
+    risk_colours = [badge_colour[word] for word in ("Late", "At risk", "On time")]
+    colours = [next(iter(c)) for c in risk_colours]
+    assert all(len(c) == 1 for c in risk_colours) and len(set(colours)) == 3
+    # Nobody going, or nothing to be on time for: never the green of "On time".
+    assert not (badge_colour["Unassigned"] | badge_colour["No deadline"]) & badge_colour["On time"]
     expect(page.locator(f"#col-{uma.pk} .overtime")).to_contain_text("Overtime")
     expect(page.locator(f"#col-{tom.pk} .state")).to_have_text("En route")

@@ -117,7 +117,7 @@ def test_the_manager_accepts_with_a_new_time_and_the_rules_leave_it_resolved(
     expect(page.locator("body")).to_contain_text(call.summary)
     page.get_by_role("link", name="Resolve").first.click()
     expect(page.locator("h1")).to_have_text(f"Escalation #{raised.pk}: {words}")
-    expect(page.locator("body")).to_contain_text(f"system, Mar 10 {now:%H:%M}")
+    expect(page.locator("body")).to_contain_text(f"system, Tue 10 Mar {now:%H:%M}")
     expect(page.locator("ol.history")).to_contain_text(f"Escalated by system — “{words}”")
     page.check("input[name=strategy][value=accept]")
     # The form proposes tomorrow; the manager sets the window agreed with the customer.

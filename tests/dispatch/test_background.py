@@ -85,7 +85,7 @@ def test_the_banner_names_the_day_when_the_delay_began_earlier(client, clock_at,
     background.heartbeat_beat(background.RECOMPUTE, local(16, 45, day=DAY - timedelta(days=1)))
     clock_at(local(8))
     client.force_login(dispatcher)
-    assert f"{BANNER} Mar 9 16:45;" in client.get(BOARD).content.decode()
+    assert f"{BANNER} Mon 9 Mar 16:45;" in client.get(BOARD).content.decode()
 
 
 def test_the_banner_says_when_no_recompute_has_run_yet(client, settings, clock_at, dispatcher):

@@ -9,15 +9,18 @@ they included as a variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db.models import Exists, OuterRef
 from django.template import engines
+from django.utils import timezone
 
 from dispatch import selectors
 from dispatch.models import Escalation, ServiceCall
 from dispatch.pages.cards import card_html, cards_html, column_html, unassigned_html
+from dispatch.pages.risk_words import duration_words
 from tests.conftest import DAY, local
 
 # The card template this renderer replaced, as the columns rendered it.
@@ -81,11 +84,17 @@ def test_python_cards_match_the_card_template(dispatcher, north, varied_calls, w
     spec = engines["django"].from_string(CARD_TEMPLATE)
     team_param = str(north.pk) if with_team else "all"
     escalated = Exists(Escalation.objects.filter(call=OuterRef("pk"), status="open"))
+    now = timezone.now() + timedelta(minutes=90)
     for card in cards:
         # The template read model instances: the call, its customer, its skills.
         call = ServiceCall.objects.annotate(escalated=escalated).get(pk=card.pk)
-        expected = spec.render({"call": call, "board": board})
-        assert card_html(card, calls_prefix=board.calls_prefix, team=team_param) == expected
+        waited = ""
+        if call.technician_id is None:
+            since = max(call.created_at, call.window_start or call.created_at)
+            waited = f"waiting {duration_words(int((now - since).total_seconds() // 60))}"
+        expected = spec.render({"call": call, "board": board, "waited": waited})
+        html = card_html(card, calls_prefix=board.calls_prefix, team=team_param, now=now)
+        assert html == expected
 
 
 def test_cards_escape_user_text_on_the_board(client, dispatcher, varied_calls):
@@ -137,3 +146,26 @@ def test_a_card_says_the_time_to_spare_or_how_late_in_words(client, dispatcher, 
     assert '<span class="spare">15 min past the deadline</span>' in card(late)
     assert '<span class="spare">1 h 20 min to spare</span>' in card(spare)
     assert "Slack" not in html and "-15" not in card(late)
+
+
+def test_an_unassigned_emergency_says_how_long_it_has_waited_not_on_time(
+    client, clock_at, dispatcher, tom, make_call
+):
+    waiting = make_call(summary="gas smell", priority="emergency", created_at=local(7, 0))
+    later = make_call(summary="not open yet", window_start=local(13), deadline=local(15))
+    mine = make_call(tom, summary="no deadline", eta=local(9, 10))
+    clock_at(local(8, 30))
+    client.force_login(dispatcher)
+    html = client.get(f"/board/?day={DAY.isoformat()}&view=columns").content.decode()
+    card = html.split(f'id="call-{waiting.pk}"')[1].split("</article>")[0]
+    assert "⚠ EMERGENCY" in card
+    assert '<span class="risk-badge standing-unassigned">Unassigned</span>' in card
+    assert '<span class="waiting">Waiting 1 h 30 min</span>' in card
+    assert "On time" not in card and "ETA" not in card
+    # Not waiting yet (its window opens at 13:00): no ETA, and nothing counted.
+    card = html.split(f'id="call-{later.pk}"')[1].split("</article>")[0]
+    assert "<span>No ETA yet</span>" in card and "Waiting" not in card and "On time" not in card
+    # Someone has it, but there is nothing to be on time for.
+    card = html.split(f'id="call-{mine.pk}"')[1].split("</article>")[0]
+    assert '<span class="risk-badge standing-none">No deadline</span>' in card
+    assert "<span>ETA 09:10</span>" in card and "On time" not in card

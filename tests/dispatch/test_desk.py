@@ -347,3 +347,33 @@ def test_the_stale_threshold_is_a_setting(client, manager, make_call, settings):
     assert signed_in(client, manager).get("/escalations/").context["stale"] == []
     settings.STALE_LOW_PRIORITY_DAYS = 4
     assert [c.pk for c in client.get("/escalations/").context["stale"]] == [call.pk]
+
+
+def test_the_desk_never_says_on_time_of_an_unassigned_call_without_a_deadline(
+    client, clock_at, manager, skills, make_call
+):
+    from technicians.models import Skill
+
+    roofing = Skill.objects.create(code="roofing", name="Roofing")
+    call = make_call(
+        summary="roof leak", priority="emergency", skills=[roofing], created_at=local(6, 0)
+    )
+    clock_at(NOW)
+    escalation = open_escalation(call, reason="safety")
+    html = signed_in(client, manager).get(f"/escalations/{escalation.pk}/").content.decode()
+    assert "Nobody can go now without harm: see why below." in html
+    assert "None: nobody has it yet" in html and "waiting 1 h 30 min" in html
+    assert ">Unassigned</span>" in html
+    assert "On time" not in html and "on time" not in html
+    listing = client.get("/escalations/").content.decode()
+    assert ">Unassigned</span>" in listing and "On time" not in listing
+
+
+def test_the_desk_prints_dates_day_first_and_24_hour(client, manager, tom, make_call):
+    call = make_call(tom, window_start=local(13), deadline=local(15, 30))
+    escalation = open_escalation(call)
+    signed_in(client, manager)
+    page = client.get(f"/escalations/{escalation.pk}/").content.decode()
+    assert "<dd>Tue 10 Mar 13:00 – Tue 10 Mar 15:30</dd>" in page
+    listing = client.get("/escalations/").content.decode()
+    assert "Tue 10 Mar 15:30" in listing and "Mar 10" not in listing

@@ -531,3 +531,46 @@ def test_the_phone_card_says_the_time_to_spare_or_how_late(client, tom, make_cal
     assert state(late).endswith("· 60 min · 15 min past the deadline")
     assert state(spare).endswith("· 60 min · 2 h 05 min to spare")
     assert "slack" not in page.lower() and "-15" not in state(late)
+
+
+def test_the_on_call_technicians_phone_says_so_from_the_rota(client, tom, tina, clock_at):
+    from datetime import timedelta
+
+    from technicians.models import OnCallShift
+
+    OnCallShift.objects.create(
+        technician=tom,
+        team_id=tom.team_id,
+        starts_at=local(17),
+        ends_at=local(8, day=DAY + timedelta(days=1)),
+        created_at=local(7),
+    )
+
+    def header(user) -> str:
+        client.force_login(user)
+        page = client.get("/me/").content.decode()
+        return page.split('<header class="me-head">')[1].split("</header>")[0]
+
+    clock_at(NINE)
+    assert '<span class="on-call" id="me-on-call">On call tonight 17:00–08:00</span>' in header(
+        tom.user
+    )
+    clock_at(local(22, 30))
+    assert '<span class="on-call" id="me-on-call">On call until 08:00</span>' in header(tom.user)
+    assert "On call" not in header(tina.user)  # not on the rota
+    clock_at(local(8, 30, day=DAY + timedelta(days=1)))
+    assert "On call" not in header(tom.user)  # over
+
+
+def test_the_phone_never_calls_a_job_without_a_deadline_on_time(client, tom, make_call, clock_at):
+    clock_at(NINE)
+    open_ended = make_call(tom, summary="Open ended")
+    due = make_call(tom, summary="Due", deadline=local(16))
+    etas_refresh_day(day=DAY, now=NINE)
+    client.force_login(tom.user)
+    page = client.get("/me/").content.decode()
+    card = page.split(f'id="me-call-{open_ended.pk}"')[1].split("</li>")[0]
+    assert '<span class="risk-badge standing-none">No deadline</span>' in card
+    assert "On time" not in card
+    card = page.split(f'id="me-call-{due.pk}"')[1].split("</li>")[0]
+    assert '<span class="risk-badge">On time</span>' in card

@@ -174,3 +174,19 @@ def test_the_backlog_alert_names_who_is_on_call(
         html = client.get(url).content.decode()
         assert "North: the backlog has outgrown the team." in html
         assert "On call: Tom (until 08:00)." in html
+
+
+def test_the_phones_on_call_line_says_until_when_or_when_it_starts():
+    from dispatch.selectors.rota import on_call_line
+
+    night = [(local(17), local(8, day=NEXT_DAY))]
+    assert on_call_line(night, local(9)) == "On call tonight 17:00–08:00"
+    assert on_call_line(night, local(17)) == "On call until 08:00"
+    assert on_call_line(night, local(7, 59, day=NEXT_DAY)) == "On call until 08:00"
+    assert on_call_line(night, local(8, day=NEXT_DAY)) == ""
+    assert on_call_line([(local(12), local(20))], local(9)) == "On call today 12:00–20:00"
+    # Tomorrow's span is not today's news; a weekend span names the day it ends.
+    assert on_call_line([(local(17, day=NEXT_DAY), local(20, day=NEXT_DAY))], local(9)) == ""
+    weekend = [(local(17), local(8, day=DAY + timedelta(days=3)))]
+    assert on_call_line(weekend, local(22)) == "On call until Fri 08:00"
+    assert on_call_line([], local(22)) == ""

@@ -3,10 +3,12 @@ the pages that print it are tested with their pages (cards, alert strip, phone, 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.template import engines
 
-from dispatch.pages.risk_words import risk_label, slack_words
+from dispatch.pages.risk_words import risk_label, slack_words, standing_label, waiting_words
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,29 @@ def test_the_risk_label(risk, label):
 def test_templates_print_the_same_words(slack, words):
     template = engines["django"].from_string("{% load odds %}{{ slack|to_spare }}")
     assert template.render({"slack": slack}) == words
+
+
+@pytest.mark.parametrize(
+    ("risk", "has_deadline", "assigned", "label"),
+    [
+        ("late", True, False, "Late"),
+        ("at_risk", True, True, "At risk"),
+        ("ok", True, True, "On time"),
+        ("ok", False, True, "No deadline"),  # nothing to be on time for
+        ("ok", False, False, "Unassigned"),  # nobody has it: no ETA to be on time with
+        ("ok", True, False, "Unassigned"),
+        (None, False, True, "No deadline"),
+    ],
+)
+def test_a_call_is_on_time_only_with_a_deadline_and_someone_going(
+    risk, has_deadline, assigned, label
+):
+    assert standing_label(risk, has_deadline=has_deadline, assigned=assigned) == label
+
+
+def test_waiting_words_count_from_the_start_of_the_wait_and_never_before_it():
+    since = datetime(2026, 3, 10, 7, 0, tzinfo=UTC)
+    assert waiting_words(since, since + timedelta(minutes=90, seconds=59)) == "waiting 1 h 30 min"
+    assert waiting_words(since, since) == "waiting 0 min"
+    assert waiting_words(since, since - timedelta(minutes=1)) == ""
+    assert waiting_words(None, since) == ""

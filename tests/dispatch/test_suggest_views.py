@@ -133,3 +133,23 @@ def test_escalation_page_shows_the_rescue(client, manager, swap_day):
     client.force_login(manager)
     html = client.get(f"/escalations/{escalation.pk}/").content.decode()
     assert 'id="rescue-verdict"' in html and f"Rescue: swap #{tight.pk}" in html
+
+
+def test_suggest_for_a_call_without_a_deadline_never_says_on_time(
+    client, clock_at, dispatcher, tom, make_call
+):
+    from technicians.models import Skill
+
+    roofing = Skill.objects.create(code="roofing", name="Roofing")
+    call = make_call(
+        summary="roof leak", priority="emergency", skills=[roofing], created_at=local(6, 0)
+    )
+    clock_at(NOW)
+    client.force_login(dispatcher)
+    html = client.get(f"/calls/{call.pk}/suggest/", **HTMX).content.decode()
+    standing = html.split('id="suggest-standing">')[1].split("</p>")[0]
+    assert standing.startswith("No deadline · ")
+    assert ">Unassigned</span>" in standing and "waiting 1 h 30 min" in standing
+    nobody = html.split('id="suggest-nobody">')[1].split("</p>")[0]
+    assert nobody.startswith("Nobody can go now")
+    assert "On time" not in html and "on time" not in html

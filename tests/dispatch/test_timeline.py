@@ -315,3 +315,27 @@ def test_a_block_states_its_risk_once(risk, slack, p_late, words):
     from dispatch.pages.risk_words import risk_words as _risk_words
 
     assert _risk_words(risk, slack, p_late) == words
+
+
+def test_no_block_or_tray_card_says_on_time_without_a_deadline_or_someone_going(
+    client, clock_at, dispatcher, tom, make_call
+):
+    waiting = make_call(summary="gas smell", priority="emergency", created_at=local(6, 0))
+    open_ended = make_call(tom, summary="open ended")
+    due = make_call(tom, summary="due", deadline=local(16))
+    etas_refresh_day(day=DAY, now=local(7, 30))
+    clock_at(local(7, 30))
+    client.force_login(dispatcher)
+    html = client.get(BOARD).content.decode()
+    block = html.split(f'id="call-{open_ended.pk}"')[1].split("</article>")[0]
+    assert '<span class="tl-risk standing-none">No deadline</span>' in block
+    assert "On time" not in block and "No deadline" in _title(html, open_ended.pk)
+    assert ">On time<" in html.split(f'id="call-{due.pk}"')[1].split("</article>")[0]
+    tray = html.split('class="tl-tray"')[1].split("</aside>")[0]
+    card = tray.split(f'id="call-{waiting.pk}"')[1].split("</article>")[0]
+    assert "⚠ EMERGENCY" in card and ">Unassigned</span>" in card
+    assert "Waiting 1 h 30 min" in card and "On time" not in card and "ETA" not in card
+
+
+def _title(html: str, pk: int) -> str:
+    return re.search(rf'id="call-{pk}"[^>]* title="([^"]*)"', html).group(1)

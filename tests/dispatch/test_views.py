@@ -358,3 +358,42 @@ def test_an_escalated_call_stands_out_on_the_board(client, dispatcher, tom, make
     assert "Escalated: a manager is on it" in card[: card.index("</article>")]
     calm_card = html[html.index(f'id="call-{calm.pk}"') :]
     assert "Escalated" not in calm_card[: calm_card.index("</article>")]
+
+
+def test_the_call_page_of_an_unassigned_emergency_says_nobody_has_it_and_how_long(
+    client, clock_at, dispatcher, make_call
+):
+    call = make_call(summary="gas smell", priority="emergency", created_at=local(7, 0))
+    clock_at(local(8, 30))
+    client.force_login(dispatcher)
+    html = client.get(f"/calls/{call.pk}/").content.decode()
+    assert "⚠ EMERGENCY" in html
+    assert 'None: nobody has it yet · <span class="waiting">waiting 1 h 30 min</span>' in html
+    assert '<span class="risk-badge standing-unassigned">Unassigned</span>' in html
+    assert "On time" not in html
+
+
+def test_office_pages_print_dates_day_first_and_24_hour_and_inputs_stay_iso(
+    client, dispatcher, make_call
+):
+    from django.template import engines
+
+    from dispatch.pages.booking import BookingForm
+
+    call = make_call(window_start=local(13), deadline=local(15))
+    client.force_login(dispatcher)
+    html = client.get(f"/calls/{call.pk}/").content.decode()
+    assert '<dd id="call-day">Tue 10 Mar 2026</dd>' in html
+    assert "March 10, 2026" not in html
+    # A date or time printed without a format reads the same way, never US-style.
+    page = engines["django"].from_string(
+        "{{ d|date }}|{{ t|time }}|{{ t }}|{{ d|date:'SHORT_DATE_FORMAT' }}"
+    )
+    assert (
+        page.render({"d": DAY, "t": local(21, 5)})
+        == "Tue 10 Mar 2026|21:05|Tue 10 Mar 2026 21:05|Tue 10 Mar"
+    )
+    # The HTML date and datetime-local inputs still get ISO values.
+    form = BookingForm(initial={"window_start": local(9)})
+    assert 'type="datetime-local"' in str(form["window_start"])
+    assert 'value="2026-03-10T09:00"' in str(form["window_start"])

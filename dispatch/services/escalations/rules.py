@@ -19,6 +19,7 @@ from django.utils import timezone
 from common import clock
 from dispatch.models import Escalation, ServiceCall
 from dispatch.planning.risk import RISK_RANK
+from dispatch.selectors.waiting import waiting_since
 from dispatch.services.escalations.raising import escalation_raise
 
 
@@ -101,12 +102,6 @@ def _unassigned_emergencies(now: datetime) -> list[tuple[int, str]]:
     ]
 
 
-def _waiting_since(created: datetime, window_start: datetime | None, day) -> datetime:
-    """When a call could first be worked: booked, its day begun and its window open."""
-    day_start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    return max(created, window_start or created, day_start)
-
-
 def _aged(now: datetime) -> list[tuple[int, str]]:
     """Waiting (not yet started) past the aging bound of its priority: nobody is forgotten.
 
@@ -126,7 +121,7 @@ def _aged(now: datetime) -> list[tuple[int, str]]:
     found = []
     rows = calls.values_list("id", "status", "created_at", "window_start", "scheduled_day")
     for pk, status, created, window_start, day in rows:
-        waited = _duration(_waiting_since(created, window_start, day), now)
+        waited = _duration(waiting_since(created, window_start, day), now)
         where = "unassigned" if status == "new" else "assigned, not started"
         found.append((pk, f"Waiting {waited} {where}"))
     return found
