@@ -294,3 +294,22 @@ def test_the_confirm_panel_carries_the_new_window_and_confirm_applies_it(
     assert confirmed.status_code == 302 and confirmed["Location"] == f"/calls/{call.pk}/"
     call.refresh_from_db()
     assert (call.window_start, call.deadline, call.reschedule_count) == (local(12), local(13), 1)
+
+
+def test_today_a_typed_window_already_begun_starts_now(dispatcher, make_call):
+    call = make_call(None, summary="Tap")
+    call_move_to_day(
+        user=dispatcher, call_id=call.pk, day=DAY, technician_id=None,
+        expected_version=call.version, start=time(7), end=time(9), now=NOW,
+    )  # fmt: skip
+    call.refresh_from_db()
+    assert (call.window_start, call.deadline, call.reschedule_count) == (NOW, local(9), 1)
+
+
+def test_typed_text_is_kept_escaped(client, dispatcher, tom, make_call):
+    call = _promised(make_call, tom)
+    client.force_login(dispatcher)
+    response = _post(client, call, TOMORROW.isoformat(), '"><b>', "15:00", technician=tom.pk)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'value="&quot;&gt;&lt;b&gt;"' in html and '"><b>' not in html
