@@ -51,8 +51,8 @@ def detail_context(request: HttpRequest, call_id) -> dict:
 
 
 def _day_form(request: HttpRequest, call) -> dict:
-    """The "Move to day" form (the keyboard and no-JavaScript way to the week view's drag): for
-    the office, on a call not yet under way."""
+    """The "Reschedule" form (the keyboard and no-JavaScript way to the week view's drag, and
+    to a new window on a day): for the office, on a call not yet under way."""
     if not roles.is_office(request.user) or call.status not in ("new", "assigned"):
         return {}
     techs = selectors.technicians_visible_to(request.user).select_related(None)
@@ -66,6 +66,8 @@ def _day_form(request: HttpRequest, call) -> dict:
             "min": today,
             "to_day": max(today, call.scheduled_day) + timedelta(days=1),
             "technician": call.technician_id,
+            "window_start": "",
+            "window_end": "",
         }
     }
 
@@ -77,7 +79,12 @@ def call_page_with_error(request: HttpRequest, call_id, exc: DispatchError, type
     except NotFound:
         raise Http404("Call not found") from None
     if "day_form" in context:
-        context["day_form"] |= {"error": exc.message, "typed": typed.get("to_day", "")}
+        context["day_form"] |= {
+            "error": exc.message,
+            "typed": typed.get("to_day", ""),
+            "window_start": typed.get("window_start", ""),
+            "window_end": typed.get("window_end", ""),
+        }
         technician = typed.get("technician", "")
         context["day_form"]["technician"] = int(technician) if technician.isdigit() else None
     else:

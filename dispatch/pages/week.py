@@ -1,11 +1,12 @@
 """The week view (`/board/?days=week`): a row per technician, a column per day, and the move of
-a call to another day (drag, or the call page's "Move to day" form). Thin: the week selector
+a call to another day (drag, or the call page's "Reschedule" form: a day and, optionally, a
+new window start and end). Thin: the week selector
 reads, the day-move service decides."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,9 @@ from technicians.models import Team
 
 WEEK = "week"
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+# The call page's Reschedule form: the new window's clock times (empty: keep the call's own).
+WINDOW_FIELDS = (("window_start", "start"), ("window_end", "end"))
 
 
 def is_week(request: HttpRequest) -> bool:
@@ -121,6 +125,21 @@ def target_day(raw: str | None) -> date:
         ) from None
 
 
+def clock_time(raw: str | None, field: str, what: str) -> time | None:
+    """A new window's start or end, strictly HH:MM on the 24-hour clock; empty is None (keep the
+    call's own clock time). Anything else is refused in words, never echoed back whole."""
+    if raw is None or not raw.strip():
+        return None
+    raw = raw.strip()
+    if len(raw) > 5 or not raw.isascii() or not _CLOCK.fullmatch(raw):
+        raise InvalidInput(
+            f"The new window's {what} must be a time written as hours:minutes on the 24-hour "
+            "clock, e.g. 09:30 or 14:00.",
+            field=field,
+        )
+    return time(int(raw[:2]), int(raw[3:]))
+
+
 def _whole(raw: str | None, what: str) -> int | None:
     if raw in (None, "", "none"):
         return None
@@ -132,13 +151,18 @@ def _whole(raw: str | None, what: str) -> int | None:
 def _moved_words(result: DayMoveResult) -> str:
     call, plan = result.call, result.plan
     when = f"{result.day:%a} {result.day.day} {result.day:%b}"
+    verb = "Moved"
+    if result.retimed and call.window_start and call.deadline:
+        verb = "Rescheduled"
+        start, end = timezone.localtime(call.window_start), timezone.localtime(call.deadline)
+        when += f" {start:%H:%M}–{end:%H:%M}"
     if plan is None or plan.target_id is None:
         where = f"to {when}, unassigned"
     else:
         fields = plan.after[call.pk]
         eta = timezone.localtime(fields.eta).strftime("%H:%M") if fields.eta else "?"
         where = f"to {when}, {plan.target.name}'s queue (arriving {eta}, {risk_label(fields.risk)})"
-    words = f"Moved call #{call.pk} {where}."
+    words = f"{verb} call #{call.pk} {where}."
     if result.told:
         words += f" The customer was told: {result.told}."
     return words
@@ -150,7 +174,8 @@ def week_move(request: HttpRequest) -> HttpResponse:
     """A call to another day: the week view's drop, its confirm panel and the call page's form."""
     post = request.POST
     first, team = columns._day(request), columns._team(request)
-    typed = {k: post.get(k, "")[:40] for k in ("to_day", "technician", "call", "expected_version")}
+    names = ("to_day", "technician", "call", "expected_version", "window_start", "window_end")
+    typed = {k: post.get(k, "")[:40] for k in names}
     try:
         args = {
             "call_id": _whole(post.get("call"), "call"),
@@ -160,6 +185,8 @@ def week_move(request: HttpRequest) -> HttpResponse:
             "expected_version": _whole(post.get("expected_version"), "expected_version"),
             "reason": post.get("reason", "")[:500],
         }
+        for field, what in WINDOW_FIELDS:
+            args[what] = clock_time(post.get(field), field, what)
         if args["call_id"] is None:
             raise InvalidInput("Say which call to move.", field="call")
         if args["expected_version"] is None:
@@ -172,6 +199,10 @@ def week_move(request: HttpRequest) -> HttpResponse:
     if not result.applied:
         extra = {"plan": result.plan, "ripple": result.plan.ripple_for(request.user)}
         extra["move"] = args | {"to_day": args["day"].isoformat()}
+        for field, what in WINDOW_FIELDS:
+            extra["move"][field] = args[what].strftime("%H:%M") if args[what] else ""
+        if post.get("return") == "call":
+            extra["move"]["return"] = "call"
         return _week_answer(request, first, team, extra)
     toast = _moved_words(result)
     if not request.htmx:

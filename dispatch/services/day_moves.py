@@ -1,17 +1,19 @@
-"""Moving a call to another day (the week view's drag and the call page's "Move to day").
+"""Moving a call to another day (the week view's drag), or to a new window on a day (the call
+page's "Reschedule": a day and, optionally, a new window start and end).
 
 A move to another day is a reschedule: the reschedule service takes the call off its queue (the
 move protocol: the queue closes up, the technician is told), gives it the same clock times on the
-new day, counts the reschedule and writes the audit event. Then, for a technician, the call is
-queued on that day through the move service, so its rules hold (eligibility, the ripple priced
-and, for a harmful drop, asked about first). The customer is told when a promised time changes.
-All of it is one transaction: a refusal, a conflict or a drop that must ask first changes nothing.
+new day (or the new window given), counts the reschedule and writes the audit event. Then, for
+a technician, the call is queued on that day through the move service, so its rules hold
+(eligibility, the ripple priced and, for a harmful drop, asked about first). The customer is
+told when a promised time changes. All of it is one transaction: a refusal, a conflict or a drop
+that must ask first changes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +41,8 @@ class DayMoveResult:
     plan: MovePlan | None = None
     # The new time as the customer was told it ("" when nothing was promised).
     told: str = ""
+    # A new window was given (not only another day).
+    retimed: bool = False
 
 
 class _AskFirst(Exception):
@@ -75,10 +79,15 @@ def call_move_to_day(
     reason: str = "",
     require_confirmation: bool = False,
     now: datetime | None = None,
+    start: time | None = None,
+    end: time | None = None,
 ) -> DayMoveResult:
     """Move a call to `day`, to `technician_id`'s queue there (last, or at `position`) or to the
-    day's unassigned list (None). With `require_confirmation`, a drop that harms other calls (or
-    overrides eligibility) is planned and nothing is written."""
+    day's unassigned list (None). With `start` and/or `end` (local clock times) the call gets a
+    new window on that day, the same day too (a reschedule: re-planned in the queue, its old
+    place when it stays with its technician and no place is given). With
+    `require_confirmation`, a drop that harms other calls (or overrides eligibility) is planned
+    and nothing is written."""
     now = now or clock.now()
     day_check(day, now)
 
@@ -87,7 +96,7 @@ def call_move_to_day(
             with transaction.atomic():
                 return _move_to_day(
                     user, call_id, day, technician_id, expected_version, position, reason,
-                    require_confirmation, now,
+                    require_confirmation, now, (start, end),
                 )  # fmt: skip
         except _AskFirst as ask:
             return DayMoveResult(call=ask.plan.call, day=day, applied=False, plan=ask.plan)
@@ -96,8 +105,9 @@ def call_move_to_day(
 
 
 def _move_to_day(
-    user, call_id, day, technician_id, expected_version, position, reason, confirm_first, now
-) -> DayMoveResult:
+    user, call_id, day, technician_id, expected_version, position, reason, confirm_first, now,
+    window,
+) -> DayMoveResult:  # fmt: skip
     call = _lock_call(user, call_id)
     if not roles.is_office(user):
         raise NotAllowed("Only the office (a CSR, dispatcher or manager) moves calls between days.")
@@ -107,20 +117,34 @@ def _move_to_day(
             "The board has been refreshed; check the call and try again."
         )
     _check_can_change_day(call)
-    if day == call.scheduled_day:
+    start, end = window
+    retimed = start is not None or end is not None
+    if day == call.scheduled_day and not retimed:
         # Not another day: an ordinary move on that day (the timeline's, with its rules).
         plan = _queue(user, call, technician_id, position, reason, confirm_first, now)
         if plan is None:
             raise InvalidInput(f"Call #{call.pk} is already on {day:%a %d %b} and unassigned.")
         return DayMoveResult(call=plan.call, day=day, applied=True, plan=plan)
-    from_day = call.scheduled_day
-    why = reason.strip() or f"Moved from {from_day:%a %d %b} to {day:%a %d %b}"
-    call, told = call_reschedule_day_within(user=user, call=call, day=day, reason=why, now=now)
+    from_day, was_with, was_at = call.scheduled_day, call.technician_id, call.position
+    why = reason.strip() or _why(from_day, day, retimed)
+    call, told = call_reschedule_day_within(
+        user=user, call=call, day=day, reason=why, now=now, start=start, end=end
+    )
+    if day == from_day and technician_id == was_with and position is None:
+        position = was_at  # the same day and technician: re-planned in its place
     plan = _queue(user, call, technician_id, position, why, confirm_first, now)
     if told:
         _tell_customer(user, call, told)
     call.refresh_from_db()
-    return DayMoveResult(call=call, day=day, applied=True, plan=plan, told=told)
+    return DayMoveResult(call=call, day=day, applied=True, plan=plan, told=told, retimed=retimed)
+
+
+def _why(from_day: date, day: date, retimed: bool) -> str:
+    if not retimed:
+        return f"Moved from {from_day:%a %d %b} to {day:%a %d %b}"
+    if day == from_day:
+        return f"Rescheduled to a new window on {day:%a %d %b}"
+    return f"Rescheduled from {from_day:%a %d %b} to a new window on {day:%a %d %b}"
 
 
 def _lock_call(user, call_id) -> ServiceCall:

@@ -9,7 +9,7 @@ tracking page (which reads the window) then say the same thing as the message th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -78,28 +78,25 @@ def call_reschedule_within(
 
 
 def call_reschedule_day_within(
-    *, user, call: ServiceCall, day: date, reason: str, now: datetime
+    *,
+    user,
+    call: ServiceCall,
+    day: date,
+    reason: str,
+    now: datetime,
+    start: time | None = None,
+    end: time | None = None,
 ) -> tuple[ServiceCall, str]:
-    """The call to another day at the same clock times (the week view's "move to day"), inside a
-    transaction the caller owns. A call with a window keeps the Reschedule contract (window on
-    that day, promise its end); a call with only a window start, a deadline or a promised time
-    keeps those on that day; a call with none of them only changes day. Returns the call and
-    the new time in the customer's words ("" when nothing was promised: nobody need be told)."""
-    if call.window_start is not None and call.deadline is not None:
-        start, end = _on(day, call.window_start), _on(day, call.deadline)
-        if timezone.localdate(end) != day or end <= start:
-            end = start + (call.deadline - call.window_start)
-        if start < now <= end:
-            # Today, the window already begun: it starts now (reschedule_check refuses the past).
-            start = now.replace(second=0, microsecond=0)
-        elif end < now:
-            raise InvalidInput(
-                f"Call #{call.pk}'s window {timezone.localtime(start):%H:%M}–"
-                f"{timezone.localtime(end):%H:%M} on {day:%a %d %b} has already passed; "
-                "pick a later day.",
-                field="day",
-            )
-        reschedule = Reschedule(start, end)
+    """The call to another day at the same clock times (the week view's "move to day"), or to a
+    new window on a day (the call page's "Reschedule": `start` and/or `end`, local clock times;
+    what is not given keeps the call's own clock time), inside a transaction the caller owns. A
+    call with a window (or given one) keeps the Reschedule contract (window on that day, promise
+    its end); a call with only a window start, a deadline or a promised time keeps those on that
+    day; a call with none of them only changes day. Returns the call and the new time in the
+    customer's words ("" when nothing was promised: nobody need be told)."""
+    retimed = start is not None or end is not None
+    if retimed or (call.window_start is not None and call.deadline is not None):
+        reschedule = _window_on(call, day, start, end, now)
         call = call_reschedule_within(
             user=user, call=call, reschedule=reschedule, reason=reason, now=now
         )
@@ -123,6 +120,52 @@ def call_reschedule_day_within(
         return call, f"{start:%A} {start.day} {start:%B}, from {start:%H:%M}"
     by = timezone.localtime(promised or deadline)
     return call, f"{by:%A} {by.day} {by:%B}, by {by:%H:%M}"
+
+
+def _window_on(
+    call: ServiceCall, day: date, start: time | None, end: time | None, now: datetime
+) -> Reschedule:
+    """The window on `day`: the clock times given, else the call's own. Today, a window already
+    begun starts now; one already over is refused in words."""
+    retimed = start is not None or end is not None
+    opens = _at(day, start) if start is not None else _on_or_none(day, call.window_start)
+    closes = _at(day, end) if end is not None else _on_or_none(day, call.deadline)
+    if opens is None or closes is None:
+        missing = "start" if opens is None else "end"
+        raise InvalidInput(
+            f"Call #{call.pk} has no window {missing} to keep: give the new window's {missing} "
+            "too.",
+            field=f"window_{missing}",
+        )
+    if not retimed and (timezone.localdate(closes) != day or closes <= opens):
+        closes = opens + (call.deadline - call.window_start)  # a clock change between the days
+    if closes <= opens:
+        raise InvalidInput(
+            f"The new window must end after it starts: {timezone.localtime(opens):%H:%M} to "
+            f"{timezone.localtime(closes):%H:%M} ends first.",
+            field="window_end",
+        )
+    if opens < now < closes:
+        # Today, the window already begun: it starts now (reschedule_check refuses the past).
+        opens = now.replace(second=0, microsecond=0)
+    elif closes <= now:
+        later = "a later time or day" if retimed else "a later day"
+        raise InvalidInput(
+            f"Call #{call.pk}'s window {timezone.localtime(opens):%H:%M}–"
+            f"{timezone.localtime(closes):%H:%M} on {day:%a %d %b} has already passed; "
+            f"pick {later}.",
+            field="window_start" if retimed else "day",
+        )
+    return Reschedule(opens, closes)
+
+
+def _at(day: date, clock_time: time) -> datetime:
+    """A local clock time on a day."""
+    return datetime.combine(day, clock_time, timezone.get_current_timezone())
+
+
+def _on_or_none(day: date, moment: datetime | None) -> datetime | None:
+    return None if moment is None else _on(day, moment)
 
 
 def _on(day: date, moment: datetime) -> datetime:

@@ -129,3 +129,37 @@ def test_axe_finds_nothing_serious_on_the_week(sign_in, dispatcher, tom, tina, m
     # axe is injected as a script: only a context that bypasses the CSP lets it run.
     page = open_week(sign_in(dispatcher, bypass_csp=True))
     assert test_timeline.axe_serious(page) == []
+
+
+def test_the_call_page_reschedules_to_a_new_window_and_keeps_a_refusals_typing(
+    sign_in, dispatcher, tom, make_call
+):
+    call = make_call(tom, summary="Boiler", window_start=local(9), deadline=local(11))
+    watched = sign_in(dispatcher)
+    page = watched.page
+    assert page.goto(f"/calls/{call.pk}/").status == 200
+    # End before start: refused in words, the typing kept, nothing saved.
+    page.fill("#to-day", TOMORROW.isoformat())
+    page.fill("#to-window-start", "15:00")
+    page.fill("#to-window-end", "13:00")
+    page.click("#day-move-submit")
+    expect(page.locator("#day-move-error")).to_contain_text("must end after it starts")
+    expect(page.locator("#to-window-start")).to_have_value("15:00")
+    expect(page.locator("#to-window-end")).to_have_value("13:00")
+    expect(page.locator("#to-day")).to_have_value(TOMORROW.isoformat())
+    call.refresh_from_db()
+    assert (call.scheduled_day, call.reschedule_count) == (DAY, 0)
+    # Corrected: the call is rescheduled there and the page says the new window.
+    page.fill("#to-window-end", "17:00")
+    page.click("#day-move-submit")
+    expect(page.locator("body")).to_contain_text(f"Rescheduled call #{call.pk} to")
+    expect(page.locator("dl.fields")).to_contain_text("15:00 – 17:00")
+    call.refresh_from_db()
+    assert (call.scheduled_day, call.window_start, call.deadline, call.reschedule_count) == (
+        TOMORROW,
+        local(15, day=TOMORROW),
+        local(17, day=TOMORROW),
+        1,
+    )
+    # The refused post's 400 is the only thing the console may report.
+    assert [p for p in watched.problems() if "400" not in p] == []
