@@ -362,7 +362,7 @@ def test_the_desk_never_says_on_time_of_an_unassigned_call_without_a_deadline(
     escalation = open_escalation(call, reason="safety")
     html = signed_in(client, manager).get(f"/escalations/{escalation.pk}/").content.decode()
     assert "Nobody can go now without harm: see why below." in html
-    assert "None: nobody has it yet" in html and "waiting 1 h 30 min" in html
+    assert "Not yet: nobody has it" in html and "waiting 1 h 30 min" in html
     assert ">Unassigned</span>" in html
     assert "On time" not in html and "on time" not in html
     listing = client.get("/escalations/").content.decode()
