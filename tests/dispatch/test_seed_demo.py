@@ -217,6 +217,42 @@ def test_rerunning_replaces_the_demo():
     assert Escalation.objects.count() == 0
 
 
+def test_rerunning_after_messages_and_a_handoff_replaces_the_demo():
+    """Issue 15: a second `make run` stopped at the wipe once the running demo had sent a
+    customer a message (or a technician offered a call): both protect the call."""
+    from datetime import timedelta
+
+    from customers.models import CustomerMessage
+    from technicians.models import HandoffOffer
+
+    demo_build(seed=1, day=DAY, now=NOW)
+    first = counts()
+    call = ServiceCall.objects.filter(technician__isnull=False).first()
+    CustomerMessage.objects.create(
+        call=call,
+        kind="booking_confirmation",
+        channel="sms",
+        dedupe_key="k",
+        body="Booked.",
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
+    other = Technician.objects.exclude(pk=call.technician_id).first()
+    HandoffOffer.objects.create(
+        call=call,
+        from_technician=call.technician,
+        to_technician=other,
+        call_version=call.version,
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+    )
+
+    demo_build(seed=1, day=DAY, now=NOW)
+
+    assert counts() == first
+    assert not CustomerMessage.objects.exists() and not HandoffOffer.objects.exists()
+
+
 def test_same_seed_and_now_give_the_same_data():
     demo_build(seed=7, day=DAY, now=NOW)
     first = call_rows()
