@@ -26,6 +26,7 @@ from dispatch.models import (
     BacklogAlert,
     CallCategory,
     CallEvent,
+    DayPlan,
     Escalation,
     ServiceCall,
     TurnedAwayCall,
@@ -49,11 +50,12 @@ def wipe() -> None:
     TurnedAwayCall.objects.all().delete()
     BacklogAlert.objects.all().delete()
     CallCategory.objects.all().delete()
-    # What a running demo adds to its calls (messages to customers, hand-offs, asks) protects
-    # them too: without these a second `make run` stopped at the wipe (issue 15).
+    # What a running demo adds (messages to customers, hand-offs, asks, day plans) protects
+    # the calls and the logins: without these a second `make run` stopped at the wipe.
     CustomerMessage.objects.all().delete()
     HandoffOffer.objects.all().delete()
     TechAsk.objects.all().delete()
+    DayPlan.objects.all().delete()  # plans of the old calls, made by demo logins
     ServiceCall.objects.all().delete()
     Site.objects.all().delete()
     Customer.objects.all().delete()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from customers.models import Customer, Site
 from dispatch.demo import PASSWORD, demo_build, demo_usernames
-from dispatch.models import CallEvent, Escalation, ServiceCall
+from dispatch.models import CallEvent, DayPlan, Escalation, ServiceCall
 from technicians.models import Skill, Team, Technician
 from tests.conftest import DAY, local
 
@@ -219,7 +219,8 @@ def test_rerunning_replaces_the_demo():
 
 def test_rerunning_after_messages_and_a_handoff_replaces_the_demo():
     """Issue 15: a second `make run` stopped at the wipe once the running demo had sent a
-    customer a message (or a technician offered a call): both protect the call."""
+    customer a message, a technician offered a call or someone planned the day: they protect
+    the calls and the demo logins."""
     from datetime import timedelta
 
     from customers.models import CustomerMessage
@@ -247,10 +248,13 @@ def test_rerunning_after_messages_and_a_handoff_replaces_the_demo():
         expires_at=NOW + timedelta(minutes=15),
     )
 
+    DayPlan.objects.create(day=DAY, created_by=User.objects.get(username="dispatcher"), seconds=3)
+
     demo_build(seed=1, day=DAY, now=NOW)
 
     assert counts() == first
     assert not CustomerMessage.objects.exists() and not HandoffOffer.objects.exists()
+    assert not DayPlan.objects.exists()
 
 
 def test_same_seed_and_now_give_the_same_data():
