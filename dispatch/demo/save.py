@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from common import roles
-from customers.models import Customer, Site
+from customers.models import Customer, CustomerMessage, Site
 from dispatch.demo.plan import DemoPlan
 from dispatch.demo.reference import (
     OFFICE_USERS,
@@ -26,12 +26,13 @@ from dispatch.models import (
     BacklogAlert,
     CallCategory,
     CallEvent,
+    DayPlan,
     Escalation,
     ServiceCall,
     TurnedAwayCall,
 )
 from dispatch.services.events import audit_wipe_allowed
-from technicians.models import OnCallShift, Skill, Team, Technician
+from technicians.models import HandoffOffer, OnCallShift, Skill, Team, TechAsk, Technician
 
 
 def demo_usernames() -> list[str]:
@@ -49,6 +50,12 @@ def wipe() -> None:
     TurnedAwayCall.objects.all().delete()
     BacklogAlert.objects.all().delete()
     CallCategory.objects.all().delete()
+    # What a running demo adds (messages to customers, hand-offs, asks, day plans) protects
+    # the calls and the logins: without these a second `make run` stopped at the wipe.
+    CustomerMessage.objects.all().delete()
+    HandoffOffer.objects.all().delete()
+    TechAsk.objects.all().delete()
+    DayPlan.objects.all().delete()  # plans of the old calls, made by demo logins
     ServiceCall.objects.all().delete()
     Site.objects.all().delete()
     Customer.objects.all().delete()

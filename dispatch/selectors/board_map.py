@@ -5,7 +5,7 @@ them, a technician's whereabouts only for those allowed to see it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from dispatch.models import ServiceCall
 from dispatch.selectors import (
@@ -27,11 +27,9 @@ class MapCall:
     technician_id: int | None
     position: int | None
     status: str
-
-    @property
-    def risk_words(self) -> str:
-        """The risk as the board says it (the timeline's block, the list beside the map)."""
-        return {"late": "Late", "at_risk": "At risk"}.get(self.risk, "On time")
+    # With risk and technician_id, what the list beside the map says (the `standing` filter:
+    # "Unassigned" or "No deadline" where "On time" would not be true, as on the board).
+    deadline: datetime | None
 
 
 @dataclass
@@ -92,6 +90,7 @@ def map_get(*, user, day: date, team: Team | None) -> DayMap:
             "technician_id",
             "position",
             "status",
+            "deadline",
         )  # fmt: skip
     )
     unassigned = []

@@ -149,4 +149,19 @@
   // without this script; this centres the highlighted block inside the timeline's own scroll.
   const focused = columnsEl.querySelector(".tl-focus");
   if (focused) focused.scrollIntoView({ block: "nearest", inline: "center" });
+  else showNow();
+  // Otherwise "now" comes into sight: the axis opens at the first shift, so in the evening the
+  // now line and the calls still ahead sat off to the right of an empty-looking board (issue
+  // 15). Only when it is out of sight; then it sits a quarter in, past the names.
+  function showNow() {
+    const box = document.getElementById("timeline");
+    const now = box && box.querySelector(".tl-now-label");
+    if (!now) return;
+    const corner = box.querySelector(".tl-corner");
+    const names = corner ? corner.offsetWidth : 0;
+    const b = box.getBoundingClientRect();
+    const x = now.getBoundingClientRect().left - b.left;
+    if (x >= names && x <= b.width - 40) return;
+    box.scrollLeft += x - (names + (b.width - names) / 4);
+  }
 })();

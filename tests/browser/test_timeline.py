@@ -247,3 +247,20 @@ def test_the_map_draws_every_call_and_the_selected_route_without_tiles_or_violat
     office = sign_in(dispatcher, bypass_csp=True)
     office.page.goto(f"/board/map/?day={DAY.isoformat()}&team=all")
     assert axe_serious(office.page) == []
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["1440", "375"])
+def test_in_the_evening_the_timeline_opens_with_now_in_sight(
+    sign_in, clock_at, dispatcher, tom, make_call, viewport
+):
+    """Issue 15: at 22:30 the axis opened at 06:00 with the now line and the calls still ahead
+    off to the right, so the board looked empty until scrolled."""
+    clock_at(local(22, 30))
+    make_call(tom, summary="Late boiler")
+    etas_refresh_day(day=DAY, now=local(22, 30))
+    page = open_timeline(sign_in(dispatcher, viewport=viewport))
+    timeline = page.locator("#timeline").bounding_box()
+    names = page.locator(".tl-corner").bounding_box()
+    now = page.locator("#timeline .tl-now-label").bounding_box()
+    # On the phone the axis is wider than the screen (at 1440 this day fits without scrolling).
+    assert names["x"] + names["width"] <= now["x"] <= timeline["x"] + timeline["width"] - 40

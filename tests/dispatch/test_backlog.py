@@ -150,3 +150,15 @@ def test_the_in_process_loop_checks_the_backlog_each_minute(north, tom, make_cal
         call_command("recompute_etas", "--every", "60", stdout=out)
     assert "backlog alerts: 1 raised, 0 cleared" in out.getvalue()
     assert BacklogAlert.objects.filter(team=north, cleared_at__isnull=True).exists()
+
+
+def test_with_nobody_to_call_in_the_alert_says_so_in_plain_english(
+    north, tom, make_call, manager, client
+):
+    make_call(duration_minutes=400)
+    backlog_check(now=NOON)
+    client.force_login(manager)
+    html = client.get("/escalations/").content.decode()
+    assert "North: the backlog has outgrown the team." in html
+    assert "Nobody on the team is off shift to call in." in html
+    assert "Nobody of the team" not in html

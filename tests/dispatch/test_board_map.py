@@ -135,3 +135,25 @@ def test_the_map_poll_is_for_office_staff(client, tom, make_call):
     client.force_login(tom.user)
     response = client.get(_map_poll(tom.team_id))
     assert response.status_code == 403
+
+
+def test_the_list_beside_the_map_says_what_the_board_says_not_on_time_for_everything(
+    client, dispatcher, tom, make_call
+):
+    """Issue 15: the map called an unassigned call and one with no deadline "On time", where the
+    board says "Unassigned" and "No deadline" (dispatch/pages/risk_words.standing_label)."""
+    loose = make_call(summary="Leak", deadline=local(12))
+    open_ended = make_call(tom, summary="Boiler", deadline=None)
+    timed = make_call(tom, summary="Radiator", deadline=local(16))
+    client.force_login(dispatcher)
+    html = client.get(MAP).content.decode()
+
+    def item(call) -> str:
+        start = html.index(f'data-call="{call.pk}"')
+        return html[start : html.index("</li>", start)]
+
+    assert 'data-risk-words="Unassigned"' in item(loose)
+    assert "standing-unassigned" in item(loose) and ">On time<" not in item(loose)
+    assert 'data-risk-words="No deadline"' in item(open_ended)
+    assert ">No deadline</span>" in item(open_ended) and "On time" not in item(open_ended)
+    assert 'data-risk-words="On time"' in item(timed)

@@ -362,7 +362,7 @@ def test_the_desk_never_says_on_time_of_an_unassigned_call_without_a_deadline(
     escalation = open_escalation(call, reason="safety")
     html = signed_in(client, manager).get(f"/escalations/{escalation.pk}/").content.decode()
     assert "Nobody can go now without harm: see why below." in html
-    assert "None: nobody has it yet" in html and "waiting 1 h 30 min" in html
+    assert "Not yet: nobody has it" in html and "waiting 1 h 30 min" in html
     assert ">Unassigned</span>" in html
     assert "On time" not in html and "on time" not in html
     listing = client.get("/escalations/").content.decode()
@@ -377,3 +377,19 @@ def test_the_desk_prints_dates_day_first_and_24_hour(client, manager, tom, make_
     assert "<dd>Tue 10 Mar 13:00 – Tue 10 Mar 15:30</dd>" in page
     listing = client.get("/escalations/").content.decode()
     assert "Tue 10 Mar 15:30" in listing and "Mar 10" not in listing
+
+
+def test_the_escalations_history_names_customer_messages_in_words(
+    client, clock_at, manager, make_call
+):
+    """Issue 15: the history said `Customer Notified by system — "still_on_it"`."""
+    from dispatch.services.events import event_record
+
+    call = make_call(summary="boiler", created_at=local(6, 0))
+    clock_at(NOW)
+    escalation = open_escalation(call, reason="aging")
+    event_record(call=call, actor=None, kind="customer_notified", message="still_on_it")
+    event_record(call=call, actor=None, kind="customer_notified", message="Sorry <b>Ann</b>")
+    html = signed_in(client, manager).get(f"/escalations/{escalation.pk}/").content.decode()
+    assert "— “We are still on it”" in html and "— “still_on_it”" not in html
+    assert "— “Sorry &lt;b&gt;Ann&lt;/b&gt;”" in html  # what a person wrote, escaped

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from customers.models import Customer, Site
 from dispatch.demo import PASSWORD, demo_build, demo_usernames
-from dispatch.models import CallEvent, Escalation, ServiceCall
+from dispatch.models import CallEvent, DayPlan, Escalation, ServiceCall
 from technicians.models import Skill, Team, Technician
 from tests.conftest import DAY, local
 
@@ -215,6 +215,46 @@ def test_rerunning_replaces_the_demo():
 
     assert counts() == first
     assert Escalation.objects.count() == 0
+
+
+def test_rerunning_after_messages_and_a_handoff_replaces_the_demo():
+    """Issue 15: a second `make run` stopped at the wipe once the running demo had sent a
+    customer a message, a technician offered a call or someone planned the day: they protect
+    the calls and the demo logins."""
+    from datetime import timedelta
+
+    from customers.models import CustomerMessage
+    from technicians.models import HandoffOffer
+
+    demo_build(seed=1, day=DAY, now=NOW)
+    first = counts()
+    call = ServiceCall.objects.filter(technician__isnull=False).first()
+    CustomerMessage.objects.create(
+        call=call,
+        kind="booking_confirmation",
+        channel="sms",
+        dedupe_key="k",
+        body="Booked.",
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
+    other = Technician.objects.exclude(pk=call.technician_id).first()
+    HandoffOffer.objects.create(
+        call=call,
+        from_technician=call.technician,
+        to_technician=other,
+        call_version=call.version,
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+    )
+
+    DayPlan.objects.create(day=DAY, created_by=User.objects.get(username="dispatcher"), seconds=3)
+
+    demo_build(seed=1, day=DAY, now=NOW)
+
+    assert counts() == first
+    assert not CustomerMessage.objects.exists() and not HandoffOffer.objects.exists()
+    assert not DayPlan.objects.exists()
 
 
 def test_same_seed_and_now_give_the_same_data():

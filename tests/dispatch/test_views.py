@@ -368,7 +368,7 @@ def test_the_call_page_of_an_unassigned_emergency_says_nobody_has_it_and_how_lon
     client.force_login(dispatcher)
     html = client.get(f"/calls/{call.pk}/").content.decode()
     assert "⚠ EMERGENCY" in html
-    assert 'None: nobody has it yet · <span class="waiting">waiting 1 h 30 min</span>' in html
+    assert 'Not yet: nobody has it · <span class="waiting">waiting 1 h 30 min</span>' in html
     assert '<span class="risk-badge standing-unassigned">Unassigned</span>' in html
     assert "On time" not in html
 
