@@ -61,6 +61,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.fleet import build_fleet, data_wipe, database_prepare
+from bench.raw_events import raw_event_insert
 from dispatch.models import ServiceCall
 from dispatch.selectors import board_get, board_version
 from dispatch.services.etas import etas_refresh_day
@@ -286,10 +287,8 @@ def move_raw(sc: Scenario) -> Callable[[], object]:
                 "version = version + 1, updated_at = now() WHERE id = %s",
                 [target, position, sc.call_id],
             )
-            cursor.execute(
-                "INSERT INTO dispatch_callevent (call_id, actor_id, kind, payload, created_at) "
-                "VALUES (%s, %s, 'moved', %s, now())",
-                [sc.call_id, sc.dispatcher_id, payload],
+            raw_event_insert(
+                cursor, call_id=sc.call_id, actor_id=sc.dispatcher_id, kind="moved", payload=payload
             )
 
     return run

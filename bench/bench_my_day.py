@@ -40,6 +40,7 @@ from django.template import engines  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.raw_events import raw_event_insert
 from bench.fleet import build_fleet, data_wipe, database_prepare  # noqa: E402
 from dispatch.models import ServiceCall  # noqa: E402
 from dispatch.services.call_status import call_status_update  # noqa: E402
@@ -169,10 +170,8 @@ def status_raw(sb: Subject) -> Callable[[], object]:
                 "WHERE id = %s",
                 [sb.technician_id],
             )
-            cursor.execute(
-                "INSERT INTO dispatch_callevent (call_id, actor_id, kind, payload, created_at) "
-                "VALUES (%s, %s, 'status', %s, now())",
-                [sb.call_id, sb.user_id, payload],
+            raw_event_insert(
+                cursor, call_id=sb.call_id, actor_id=sb.user_id, kind="status", payload=payload
             )
 
     return run

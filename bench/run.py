@@ -29,7 +29,6 @@ Query counts come from one untimed run in this process through Django's test cli
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -69,6 +68,7 @@ from django.utils import timezone
 
 from bench import bench_eta, bench_recompute
 from bench.fleet import build_fleet, data_wipe, database_prepare
+from bench.raw_events import raw_event_insert
 from bench.servers import HttpSession, app_env, gunicorn_start, session_for
 from dispatch.models import ServiceCall
 from dispatch.services.etas import etas_refresh_day
@@ -270,11 +270,9 @@ def raw_move(conn, lane: Lane, day: date, actor_id: int) -> None:
         ]
         sql = RAW_UPDATE.format(rows=", ".join([RAW_ROW] * len(values)))
         cur.execute(sql, [lane.call_id, lane.call_id, *(v for row in values for v in row)])
-        payload = json.dumps({"before": {"technician": source}, "after": {"technician": target}})
-        cur.execute(
-            "INSERT INTO dispatch_callevent (call_id, actor_id, kind, payload, created_at) "
-            "VALUES (%s, %s, 'moved', %s, now())",
-            [lane.call_id, actor_id, payload],
+        payload = {"before": {"technician": source}, "after": {"technician": target}}
+        raw_event_insert(
+            cur, call_id=lane.call_id, actor_id=actor_id, kind="moved", payload=payload
         )
 
 

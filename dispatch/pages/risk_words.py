@@ -56,6 +56,15 @@ def standing_of(call) -> str:
     )
 
 
+# The short word a narrow block or a week line shows for a standing (the title says it all).
+# "OK" only for a call that can be on time: without a deadline a dash, unassigned "Wait".
+SHORT_STANDING = {"Late": "Late", "At risk": "Risk", UNASSIGNED: "Wait", NO_DEADLINE: "—"}
+
+
+def short_standing(label: str) -> str:
+    return SHORT_STANDING.get(label, "OK")
+
+
 def standing_class(label: str) -> str:
     """ "standing-unassigned", "standing-none" or "" (the risk's colour says the rest)."""
     word = STANDING_CLASSES.get(label)

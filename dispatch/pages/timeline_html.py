@@ -16,9 +16,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from dispatch.pages.cards import _CLASS_WORDS, _PRIORITY_LABELS, _TECH_STATUS_LABELS, _label
 from dispatch.pages.risk_words import (
-    NO_DEADLINE,
     duration_words,
     risk_words,
+    short_standing,
     standing_class,
     standing_of,
 )
@@ -26,7 +26,6 @@ from dispatch.selectors.timeline import DAY_STEPS, STEP_MINUTES, Block, Row, Spa
 
 # A block too short for its words shows its id and the risk in one short word (the tooltip and
 # the screen-reader text still say everything).
-_SHORT_RISK = {"late": "Late", "at_risk": "Risk"}
 NARROW_STEPS = 16
 _WORKING = ("en_route", "on_site")
 
@@ -88,8 +87,7 @@ def block_html(block: Block, *, calls_prefix: str, team: str, tz, focus: int | N
     link = f"{calls_prefix}{pk}/"
     risk_word = standing_of(call)
     standing = standing_class(risk_word)
-    # Without a deadline there is nothing to be "OK" against: a dash.
-    short = _SHORT_RISK.get(call.risk, "—" if risk_word == NO_DEADLINE else "OK")
+    short = short_standing(risk_word)
     when = _hm(call.planned_start, tz) if block.planned else "no plan yet"
     flags = ""
     if call.priority == "emergency":

@@ -10,12 +10,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from dispatch.pages.risk_words import risk_label, risk_words
+from dispatch.pages.risk_words import (
+    NO_DEADLINE,
+    UNASSIGNED,
+    risk_label,
+    risk_words,
+    short_standing,
+    standing_class,
+    standing_of,
+)
 
 register = template.Library()
 
-# The timeline's short words for a risk (docs/board.md): the line's title says it in full.
-SHORT_RISK = {"late": "Late", "at_risk": "Risk"}
+
 _RISK_CLASS = {"late": "late", "at_risk": "at_risk"}
 
 
@@ -32,12 +39,19 @@ def week_call(call, cell, today) -> SafeString:
         facts.append(f"window {_hm(call.window_start)}–{_hm(call.deadline)}")
     elif call.deadline:
         facts.append(f"due {_hm(call.deadline)}")
-    facts.append(risk_words(risk_label(call.risk), call.slack_minutes, call.p_late))
+    standing = standing_of(call)
+    facts.append(
+        standing
+        if standing in (UNASSIGNED, NO_DEADLINE)
+        else risk_words(risk_label(call.risk), call.slack_minutes, call.p_late)
+    )
     if call.under_way:
         facts.append("under way: stays on its day")
     if call.reschedule_count:
         facts.append(f"rescheduled {call.reschedule_count}×")
     classes = ["wk-call", f"risk-{_RISK_CLASS.get(call.risk, 'ok')}"]
+    if standing_class(standing):
+        classes.append(standing_class(standing))
     if call.under_way:
         classes.append("wk-under-way")
     if call.priority == "emergency":
@@ -47,7 +61,7 @@ def week_call(call, cell, today) -> SafeString:
     return mark_safe(  # noqa: S308  # nosec B308 B703 - every value below is escaped or a number
         f'<li class="{" ".join(classes)}" id="wk-call-{call.pk}" data-call="{call.pk}" '
         f'data-version="{call.version}"{movable} title="{escape(" · ".join(facts))}">'
-        f'<span class="wk-risk">{SHORT_RISK.get(call.risk, "OK")}</span> '
+        f'<span class="wk-risk">{short_standing(standing)}</span> '
         f'<a href="{link}">#{call.pk}</a> <span class="wk-summary">{escape(call.summary)}</span>'
         "</li>"
     )

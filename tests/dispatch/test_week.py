@@ -347,3 +347,23 @@ def test_a_window_start_alone_moves_with_the_call_and_the_customer_is_told(
     assert (call.window_start, call.deadline) == (local(12, day=TOMORROW), None)
     told = call.events.get(kind="customer_notified").payload["new_time"]
     assert told == f"{TOMORROW:%A} {TOMORROW.day} {TOMORROW:%B}, from 12:00"
+
+
+def test_a_line_says_ok_only_for_a_call_that_can_be_on_time(
+    client, dispatcher, north, tom, make_call
+):
+    """The week's short words come from the board's one rule: nobody has an unassigned call
+    ("Wait"), a call without a deadline can't be on time ("—"), and only the rest read "OK"."""
+    waiting = make_call(None, summary="Drain", deadline=local(16))
+    open_ended = make_call(tom, summary="Tune-up")
+    due = make_call(tom, summary="Boiler", deadline=local(17), risk="ok")
+    client.force_login(dispatcher)
+    html = client.get(f"{WEEK}&team={north.pk}").content.decode()
+
+    def short(call) -> str:
+        line = html[html.index(f'id="wk-call-{call.pk}"') :]
+        return line[
+            line.index('class="wk-risk">') + len('class="wk-risk">') : line.index("</span>")
+        ]
+
+    assert (short(waiting), short(open_ended), short(due)) == ("Wait", "—", "OK")
