@@ -26,6 +26,7 @@ from customers.geocoding import Lookup, geocode, pick_coordinates
 from customers.models import Customer, Site
 from dispatch import selectors
 from dispatch.models import CallCategory, ServiceCall, TurnedAwayCall
+from dispatch.pages.form_errors import first_error
 from dispatch.selectors.capacity import capacity_get, reserve_percent
 from dispatch.selectors.search import customers_matching, search_text
 from dispatch.services.booking import (
@@ -98,11 +99,6 @@ class BookingForm(forms.Form):
         choices=[("", "—"), *TurnedAwayCall.Reason.choices], required=False
     )
     turn_away_note = forms.CharField(max_length=2000, required=False)
-
-
-def _first_error(form: forms.Form) -> InvalidInput:
-    field, errors = next(iter(form.errors.items()))
-    return InvalidInput(f"{field.replace('_', ' ').capitalize()}: {errors[0]}", field)
 
 
 def _team(request: HttpRequest, form: BookingForm | None) -> Team | None:
@@ -265,7 +261,7 @@ def _book_post(request: HttpRequest) -> HttpResponse:
         if pick_error is not None:
             raise pick_error
         if not form.is_valid():
-            raise _first_error(form)
+            raise first_error(form)
         data = form.cleaned_data
         customer = _customer(request, data["customer"])
         action = request.POST.get("action", "offers")

@@ -12,10 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from common import roles
-from common.errors import DispatchError, InvalidInput, NotFound
+from common.errors import DispatchError, NotFound
 from dispatch import selectors
 from dispatch.api.calls import MAX_DURATION_MINUTES
 from dispatch.models import ServiceCall
+from dispatch.pages.form_errors import first_error
 from dispatch.services.calls import call_cancel, call_update
 
 MAX_REASON = 500
@@ -99,9 +100,7 @@ def _call(request: HttpRequest, call_id: int):
 def _cleaned(form: forms.Form) -> dict:
     if form.is_valid():
         return dict(form.cleaned_data)
-    field, errors = next(iter(form.errors.items()))
-    label = "The call's version" if field == "expected_version" else field.replace("_", " ")
-    raise InvalidInput(f"{label.capitalize()}: {errors[0]}", field)
+    raise first_error(form)
 
 
 def _refused(request: HttpRequest, call_id: int, exc: DispatchError, name: str, post):
