@@ -8,11 +8,8 @@
   const board = document.getElementById("board");
   if (!board || board.dataset.view !== "timeline") return;
   const columnsEl = document.getElementById("board-columns");
-  const THRESHOLD = 6; // pixels before a press becomes a drag (a click still opens a link)
-  let press = null; // {item, x, y, pointerId}
   let drag = null; // {item, ghost, dx, dy, target, position}
   let mark = null;
-  let suppressClick = false; // the click that follows a drop is not a click on a link
 
   function draggable(el) {
     return el.closest("#board-columns .tl-block, #board-columns .tl-tray .card");
@@ -44,7 +41,7 @@
     return position;
   }
 
-  function begin(evt) {
+  function begin(evt, press) {
     const item = press.item;
     const box = item.getBoundingClientRect();
     const ghost = item.cloneNode(true);
@@ -93,16 +90,13 @@
     return blocks.indexOf(item) === target.position;
   }
 
-  function end() {
+  function end(cancelled) {
     const done = drag;
     drag = null;
-    press = null;
     done.ghost.remove();
     clearTarget();
     document.body.classList.remove("tl-dragging");
-    suppressClick = true;
-    setTimeout(function () { suppressClick = false; }, 0);
-    const target = done.target;
+    const target = cancelled ? null : done.target;
     if (!target || unchanged(done.item, target)) {
       window.boardMoves.release();
       return;
@@ -115,36 +109,7 @@
     });
   }
 
-  document.addEventListener("pointerdown", function (evt) {
-    if (evt.button !== 0 || drag) return;
-    const item = draggable(evt.target);
-    if (!item) return;
-    press = { item: item, x: evt.clientX, y: evt.clientY };
-  });
-  document.addEventListener("pointermove", function (evt) {
-    if (drag) { evt.preventDefault(); move(evt); return; }
-    if (!press) return;
-    if (Math.abs(evt.clientX - press.x) + Math.abs(evt.clientY - press.y) < THRESHOLD) return;
-    evt.preventDefault();
-    begin(evt);
-  });
-  document.addEventListener("pointerup", function () {
-    if (drag) end();
-    press = null;
-  });
-  document.addEventListener("pointercancel", function () {
-    if (!drag) { press = null; return; }
-    drag.target = null;
-    end();
-  });
-  // A drag that ends on a link must not also follow it.
-  document.addEventListener("click", function (evt) {
-    if (suppressClick) { evt.preventDefault(); evt.stopPropagation(); }
-  }, true);
-  // The browser's own drag of a link or text would steal the gesture.
-  document.addEventListener("dragstart", function (evt) {
-    if (draggable(evt.target)) evt.preventDefault();
-  });
+  window.pressDrag({ pick: draggable, begin: begin, move: move, end: end });
   // "Show on the timeline" (?focus=<id>#call-<id>): the fragment already scrolled the page
   // without this script; this centres the highlighted block inside the timeline's own scroll.
   const focused = columnsEl.querySelector(".tl-focus");

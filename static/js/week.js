@@ -8,16 +8,13 @@
   const board = document.getElementById("board");
   if (!board || board.dataset.view !== "week") return;
   const grid = document.getElementById("week-grid");
-  const THRESHOLD = 6; // pixels before a press becomes a drag (a click still opens the link)
-  let press = null;
   let drag = null;
-  let suppressClick = false;
 
   function clearTarget() {
     grid.querySelectorAll(".drop-target").forEach(function (el) { el.classList.remove("drop-target"); });
   }
 
-  function begin(evt) {
+  function begin(evt, press) {
     const item = press.item;
     const box = item.getBoundingClientRect();
     const ghost = item.cloneNode(true);
@@ -43,16 +40,13 @@
     drag.target = cell;
   }
 
-  function end() {
+  function end(cancelled) {
     const done = drag;
     drag = null;
-    press = null;
     done.ghost.remove();
     clearTarget();
     document.body.classList.remove("wk-dragging");
-    suppressClick = true;
-    setTimeout(function () { suppressClick = false; }, 0);
-    const cell = done.target;
+    const cell = cancelled ? null : done.target;
     if (!cell || cell.contains(done.item)) return;
     htmx.ajax("POST", board.dataset.moveUrl, {
       target: "#week-grid",
@@ -69,31 +63,10 @@
     });
   }
 
-  document.addEventListener("pointerdown", function (evt) {
-    if (evt.button !== 0 || drag) return;
-    const item = evt.target.closest("#week-grid .wk-call[data-movable]");
-    if (item) press = { item: item, x: evt.clientX, y: evt.clientY };
-  });
-  document.addEventListener("pointermove", function (evt) {
-    if (drag) { evt.preventDefault(); move(evt); return; }
-    if (!press) return;
-    if (Math.abs(evt.clientX - press.x) + Math.abs(evt.clientY - press.y) < THRESHOLD) return;
-    evt.preventDefault();
-    begin(evt);
-  });
-  document.addEventListener("pointerup", function () {
-    if (drag) end();
-    press = null;
-  });
-  document.addEventListener("pointercancel", function () {
-    if (!drag) { press = null; return; }
-    drag.target = null;
-    end();
-  });
-  document.addEventListener("click", function (evt) {
-    if (suppressClick) { evt.preventDefault(); evt.stopPropagation(); }
-  }, true);
-  document.addEventListener("dragstart", function (evt) {
-    if (evt.target.closest && evt.target.closest("#week-grid .wk-call")) evt.preventDefault();
+  window.pressDrag({
+    pick: function (el) { return el.closest("#week-grid .wk-call[data-movable]"); },
+    begin: begin,
+    move: move,
+    end: end,
   });
 })();
