@@ -10,19 +10,21 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from common import clock
 from dispatch.services.background import (
-    RECOMPUTE,
     RECOMPUTE_TECHNICIANS,
+    enqueue,
     heartbeat_beat,
+    heartbeat_team_beat,
     technicians_recompute_marked,
 )
 from dispatch.services.backlog import backlog_check
 from dispatch.services.durations import durations_learn
 from dispatch.services.escalations import escalations_check
-from dispatch.services.etas import etas_refresh_day
+from dispatch.services.etas import etas_refresh_team, recompute_units
 from dispatch.services.handoffs import handoff_offers_expire
 
 TASK_OPTIONS = {
@@ -43,16 +45,49 @@ def _now(now_iso: str | None) -> datetime:
     return now if timezone.is_aware(now) else timezone.make_aware(now)
 
 
+# A team's part that waited in the queue this long is dropped (`expires`): the beat's next run
+# does it with a fresher "now". Also what a part a killed worker held is worth when Redis
+# redelivers it (an hour later, its visibility timeout): nothing, and it is dropped.
+TEAM_EXPIRES_SECONDS = 55
+
+
+def _day_and_today(day_iso: str | None, now: datetime) -> tuple[date, date]:
+    today = timezone.localdate(now)
+    return (date.fromisoformat(day_iso) if day_iso else today), today
+
+
 @shared_task(**TASK_OPTIONS)
 def recompute_day(day_iso: str | None = None, now_iso: str | None = None) -> int:
-    """Recompute every open queue of a day (default: today) as of `now_iso` (default: now);
-    writes only the rows that changed and returns how many. A run for today is the heartbeat."""
+    """Recompute every open queue of a day (default: today) as of `now_iso` (default: now), in
+    parts: one `recompute_team` task per team and one for calls of no team, so that several
+    workers share the day. Returns how many parts were sent. A part that cannot be sent is run
+    here. Without a broker, every part runs here, in order."""
     now = _now(now_iso)
-    today = timezone.localdate(now)
-    day = date.fromisoformat(day_iso) if day_iso else today
-    written = etas_refresh_day(day=day, now=now)
+    day, _ = _day_and_today(day_iso, now)
+    args = (day.isoformat(), now.isoformat())
+    sent = 0
+    for team_id in recompute_units():
+        if not settings.REDIS_URL:  # no broker, no other workers: in order, here
+            recompute_team.run(team_id, *args)
+        elif enqueue(recompute_team, team_id, *args, expires=TEAM_EXPIRES_SECONDS):
+            sent += 1
+        else:  # the broker refused it: this worker does the part rather than skip it
+            recompute_team.run(team_id, *args)
+    return sent
+
+
+@shared_task(**TASK_OPTIONS)
+def recompute_team(
+    team_id: int | None, day_iso: str | None = None, now_iso: str | None = None
+) -> int:
+    """One team's part of a day (None: the unassigned calls of no team): writes only the rows
+    that changed and returns how many. For today, records the team's heartbeat; the day's
+    heartbeat (the banner's) moves on once every part has been done as of a later time."""
+    now = _now(now_iso)
+    day, today = _day_and_today(day_iso, now)
+    written = etas_refresh_team(team_id=team_id, day=day, now=now)
     if day == today:
-        heartbeat_beat(RECOMPUTE, now)
+        heartbeat_team_beat(team_id, now)
     return written
 
 

@@ -33,7 +33,7 @@ from redis.retry import Retry
 from common import clock
 from config.celery import app as celery_app
 from dispatch.models import Heartbeat
-from dispatch.services.etas import etas_refresh_technicians
+from dispatch.services.etas import etas_refresh_technicians, recompute_units
 from technicians.models import Technician
 
 if TYPE_CHECKING:
@@ -76,6 +76,49 @@ def heartbeat_beat(name: str, now: datetime) -> None:
         # Dropped now (a read in this transaction sees the new row), set once it is durable.
         cache.delete(HEARTBEAT_CACHE_KEY)
         transaction.on_commit(lambda: cache.set(HEARTBEAT_CACHE_KEY, now, HEARTBEAT_CACHE_SECONDS))
+
+
+# Today's recompute is done in parts, one per team (dispatch/services/etas.py), each recording a
+# heartbeat of its own; the day's (RECOMPUTE, the banner's) is the oldest part's, so "fresh"
+# means every team's queues were recomputed that recently, not just the team that ran last.
+def heartbeat_team_name(team_id: int | None) -> str:
+    return f"{RECOMPUTE}:team:{'none' if team_id is None else team_id}"
+
+
+def _heartbeat_forward(name: str, at: datetime) -> None:
+    """Move job `name`'s heartbeat on to `at`, never back (a late, older run changes nothing)."""
+    forward = Heartbeat.objects.filter(name=name, last_success_at__lt=at)
+    if forward.update(last_success_at=at):
+        return
+    _, created = Heartbeat.objects.get_or_create(name=name, defaults={"last_success_at": at})
+    if not created:  # there already, or created meanwhile by another part: forward only
+        forward.update(last_success_at=at)
+
+
+def heartbeat_team_beat(team_id: int | None, now: datetime) -> datetime | None:
+    """Record that one team's part of today's recompute (None: the calls of no team) finished
+    as of `now`, then move the day's heartbeat on to the oldest part's once every current part
+    has one. Returns the day's heartbeat when this moved it.
+
+    Each part reads the others after its own write committed, so whichever part finishes last
+    sees them all: the day's heartbeat cannot stay behind a run whose every part succeeded.
+    """
+    _heartbeat_forward(heartbeat_team_name(team_id), now)
+    names = [heartbeat_team_name(unit) for unit in recompute_units()]
+    beats = dict(
+        Heartbeat.objects.filter(name__in=[*names, RECOMPUTE]).values_list(
+            "name", "last_success_at"
+        )
+    )
+    if any(name not in beats for name in names):
+        return None  # a part has never been done: the day is not fresh at any time yet
+    oldest = min(beats[name] for name in names)
+    if beats.get(RECOMPUTE) is not None and beats[RECOMPUTE] >= oldest:
+        return None
+    _heartbeat_forward(RECOMPUTE, oldest)
+    cache.delete(HEARTBEAT_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(HEARTBEAT_CACHE_KEY))
+    return oldest
 
 
 def _last_recompute() -> datetime | None:
@@ -177,12 +220,15 @@ def _run_inline(task: Task, args: tuple, kwargs: dict) -> bool:
     return True
 
 
-def enqueue(task: Task, *args, countdown: float | None = None, **kwargs) -> bool:
+def enqueue(
+    task: Task, *args, countdown: float | None = None, expires: float | None = None, **kwargs
+) -> bool:
     """Send `task` (the task object, imported: a renamed task breaks at import, not in a worker)
     to the workers; True once it is on the broker (or, without one, done).
 
     Never raises and never hangs: a broker that is down or slow costs at most its connect
-    timeout (CELERY_BROKER_CONNECTION_TIMEOUT), is logged, and returns False.
+    timeout (CELERY_BROKER_CONNECTION_TIMEOUT), is logged, and returns False. `expires`
+    (seconds): a worker that gets the task later drops it.
     """
     if _in_process():
         return _run_inline(task, args, kwargs)
@@ -195,6 +241,7 @@ def enqueue(task: Task, *args, countdown: float | None = None, **kwargs) -> bool
                 args=args,
                 kwargs=kwargs,
                 countdown=countdown,
+                expires=expires,
                 retry=False,
                 producer=producer,
             )
