@@ -1,11 +1,12 @@
 """A synthetic fleet for the benchmarks, and the dedicated database they run in.
 
-``build_fleet(techs=60, calls=600, day=..., seed=1)`` writes one team, its technicians (with
-logins), a dispatcher, customers and sites around Chicago, and one day of calls: about 90% queued
-in dense positions (a few technicians already en route or on site), the rest unassigned. Every
-write is a ``bulk_create``, so 2,000 x 20,000 takes seconds, not minutes. Everything random comes
-from one ``random.Random(seed)``: a seed and a day always give the same fleet. ETAs are left
-empty; callers run ``etas_refresh_day`` when they need them.
+``build_fleet(techs=60, calls=600, day=..., seed=1)`` writes one team (``teams=N``: N teams
+sharing the technicians in equal blocks of ids), its technicians (with logins), a dispatcher,
+customers and sites around Chicago, and one day of calls: about 90% queued in dense positions (a
+few technicians already en route or on site), the rest unassigned. Every write is a
+``bulk_create``, so 2,000 x 20,000 takes seconds, not minutes. Everything random comes from one
+``random.Random(seed)``: a seed and a day always give the same fleet. ETAs are left empty;
+callers run ``etas_refresh_day`` when they need them.
 
 Importing this module needs ``django.setup()`` first (the bench scripts do it at the top).
 """
@@ -59,21 +60,30 @@ SURNAMES = (
 @dataclass(frozen=True)
 class Fleet:
     day: date
-    team: Team
+    team: Team  # the first team (the only one unless teams > 1)
     dispatcher: User
     technician_ids: list[int]
     assigned: int
     unassigned: int
+    teams: tuple[Team, ...] = ()
 
 
-def build_fleet(*, techs: int, calls: int, day: date, seed: int = 1) -> Fleet:
+def build_fleet(*, techs: int, calls: int, day: date, seed: int = 1, teams: int = 1) -> Fleet:
     """Write a fleet of `techs` technicians and `calls` calls for `day` (see the module doc)."""
     rng = random.Random(seed)
     skills = Skill.objects.bulk_create([Skill(code=c, name=c.title()) for c in SKILLS])
-    team = Team.objects.create(name=f"Bench {techs}x{calls}", region="Chicago")
+    name = f"Bench {techs}x{calls}"
+    made = Team.objects.bulk_create(
+        [
+            Team(name=name if teams == 1 else f"{name} #{i + 1}", region="Chicago")
+            for i in range(teams)
+        ]
+    )
+    team = made[0]
     dispatcher, tech_users = _users(techs)
-    team.staff.add(dispatcher)
-    technicians, working = _technicians(rng, team, tech_users, skills, day)
+    for each in made:
+        each.staff.add(dispatcher)
+    technicians, working = _technicians(rng, made, tech_users, skills, day)
     sites = _sites(rng, max(10, calls // 3))
     assigned = round(calls * ASSIGNED_SHARE)
     rows = [_queued_call(rng, day, sites, technicians) for _ in range(assigned)]
@@ -87,7 +97,9 @@ def build_fleet(*, techs: int, calls: int, day: date, seed: int = 1) -> Fleet:
         ],
         batch_size=BATCH,
     )
-    return Fleet(day, team, dispatcher, [t.pk for t in technicians], assigned, calls - assigned)
+    return Fleet(
+        day, team, dispatcher, [t.pk for t in technicians], assigned, calls - assigned, tuple(made)
+    )
 
 
 def _users(techs: int) -> tuple[User, list[User]]:
@@ -117,7 +129,7 @@ def _local(day: date, at: time) -> datetime:
     return datetime.combine(day, at, ZoneInfo(settings.TIME_ZONE))
 
 
-def _technicians(rng, team, users, skills, day) -> tuple[list[Technician], dict[int, str]]:
+def _technicians(rng, teams, users, skills, day) -> tuple[list[Technician], dict[int, str]]:
     rows = []
     for i, user in enumerate(users):
         home = _point(rng)
@@ -127,7 +139,7 @@ def _technicians(rng, team, users, skills, day) -> tuple[list[Technician], dict[
             Technician(
                 user=user,
                 name=f"{rng.choice(SURNAMES)} {i:04d}",
-                team=team,
+                team=teams[i * len(teams) // len(users)],
                 home_lat=home[0],
                 home_lng=home[1],
                 shift_start=shift[0],

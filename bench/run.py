@@ -2,6 +2,7 @@
 
     python bench/run.py [--techs 60] [--calls 600] [--runs 30] [--warmup 5]
                         [--fleet-techs 2000] [--fleet-calls 20000] [--quick] [--port 18900]
+                        [--scaleout [--scaleout-workers 1,2,4] [--scaleout-teams 20]]
 
 Builds a synthetic company (bench/fleet.py, seed 1) in its own database (BENCH_DATABASE_URL,
 default .../dispatch_bench; refused unless its name holds "bench"; wiped), starts gunicorn (two
@@ -20,7 +21,10 @@ sync workers, like production) on --port, and measures over HTTP on loopback as 
   raw reads and UPDATE .. FROM (VALUES ..) of the same changed rows (bench_recompute.py);
 - the ETA engine's stops/s on the Solomon routes vs the same arithmetic vectorised with NumPy;
 - candidates for one call (200 x 10), by bench/bench_candidates.py when that file exists;
-- the day planner, by ``bench/bench_plan.py --quick`` (its own database; ``--skip plan``).
+- the day planner, by ``bench/bench_plan.py --quick`` (its own database; ``--skip plan``);
+- with ``--scaleout``: the day's recompute split into per-team Celery tasks on 1, 2 and 4 worker
+  processes (``--scaleout-workers``) at the fleet size in ``--scaleout-teams`` teams, against the
+  same day recomputed in this one process (bench_scaleout.py; ``--scaleout-broker``).
 
 Measure and baseline alternate run by run (the machine is shared; the ratio is the figure).
 Query counts come from one untimed run in this process through Django's test client.
@@ -66,7 +70,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench import bench_eta, bench_recompute
+from bench import bench_eta, bench_recompute, bench_scaleout
 from bench.fleet import build_fleet, data_wipe, database_prepare
 from bench.raw_events import raw_event_insert
 from bench.servers import HttpSession, app_env, gunicorn_start, session_for
@@ -658,6 +662,34 @@ def recompute_row(args) -> Row:
     )
 
 
+def scaleout_rows(args) -> list[Row]:
+    techs, calls = (200, 2000) if args.quick else (args.fleet_techs, args.fleet_calls)
+    workers = [int(n) for n in args.scaleout_workers.split(",")]
+    baseline, series, written = bench_scaleout.scaleout(
+        techs=techs, calls=calls, teams=args.scaleout_teams, workers=workers,
+        runs=args.recompute_runs, broker=args.scaleout_broker, timeout=600,
+    )  # fmt: skip
+    one = series[0].median
+    base_ms = [s * 1000 for s in baseline.seconds]
+    rows = []
+    for s in series:
+        busy = statistics.median(p / w for p, w in zip(s.in_parts, s.seconds, strict=True))
+        rows.append(
+            Row(
+                f"split recompute {techs}x{calls}, {s.label.split(', ')[1]}",
+                [x * 1000 for x in s.seconds],
+                base_ms,
+                "etas_refresh_day in-process",
+                "",
+                None,
+                "",
+                f"{one / s.median:.2f}x of 1 worker; {busy:.2f} processes busy;"
+                f" {written} calls, {args.scaleout_teams} teams",
+            )
+        )
+    return rows
+
+
 def numpy_plan(
     origins: np.ndarray,
     xy: np.ndarray,
@@ -771,6 +803,16 @@ def main() -> None:
     parser.add_argument(
         "--skip", default="", help="comma list of: http, recompute, engine, candidates, plan"
     )
+    parser.add_argument(
+        "--scaleout", action="store_true", help="add the split recompute on 1, 2, 4 workers"
+    )
+    parser.add_argument("--scaleout-workers", default="1,2,4")
+    parser.add_argument("--scaleout-teams", type=int, default=20)
+    parser.add_argument(
+        "--scaleout-broker",
+        default=os.environ.get("SCALEOUT_BROKER", bench_scaleout.DEFAULT_BROKER),
+        help="a Redis database of the bench's own: it is flushed",
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -803,6 +845,8 @@ def main() -> None:
         rows.append(engine_row(args))
     if "recompute" not in skip:
         rows.append(recompute_row(args))
+    if args.scaleout:
+        rows += scaleout_rows(args)
     if "candidates" not in skip:
         rows += candidates_rows(args)
     if "plan" not in skip:

@@ -1,0 +1,214 @@
+"""The day's recompute split into per-team Celery tasks, with 1, 2 and 4 worker processes.
+
+Builds a synthetic fleet (bench/fleet.py, seed 1) of --techs x --calls in --teams teams in the
+bench database (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/dispatch_bench;
+refused unless its name holds "bench"; wiped), on today with "now" at local noon. For each count
+of --workers it starts that many `celery worker --pool=solo` processes on --broker (a Redis
+database of its own: the queue is purged), and times, run by run, from sending
+`recompute_day` to the day's heartbeat (the banner's) reaching that run's "now": the fan-out,
+every team's part on whichever worker took it, and the last part's heartbeat. Each run moves
+"now" on by a minute, so every ETA changes and is written again. The same whole day in this one
+process (`etas_refresh_day`, no Celery) is timed beside it as the baseline.
+
+    python bench/bench_scaleout.py [--techs 2000] [--calls 20000] [--teams 20]
+        [--workers 1,2,4] [--runs 3] [--broker redis://127.0.0.1:6379/14] [--quick]
+
+--quick is 200 x 2,000 in 10 teams. `bench/run.py --scaleout` adds these rows to its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch_bench"
+)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("DEBUG", "false")
+
+import django
+
+django.setup()
+
+from celery import Celery
+from django.db import connection
+
+from bench.bench_recompute import today_at_noon
+from bench.fleet import build_fleet, data_wipe, database_prepare
+from bench.servers import app_env, celery_worker_start, wait_until
+from dispatch.models import Heartbeat, ServiceCall
+from dispatch.services.background import RECOMPUTE
+from dispatch.services.etas import etas_refresh_day
+from dispatch.tasks import recompute_day
+
+DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
+
+
+PART_DONE = re.compile(r"Task dispatch\.tasks\.recompute_team\[[^\]]+\] succeeded in ([0-9.]+)s")
+
+
+@dataclass
+class Series:
+    label: str
+    seconds: list[float] = field(default_factory=list)
+    # Seconds the workers spent in the team parts, summed, per run: over the wall time, how many
+    # processes were busy on average.
+    in_parts: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def heartbeat_at() -> datetime | None:
+    # Autocommit: each poll is its own snapshot, and one connection serves every poll.
+    last = Heartbeat.objects.filter(name=RECOMPUTE).values_list("last_success_at", flat=True)
+    return last.first()
+
+
+class Minutes:
+    """A fresh "now" for every run: local noon plus one more minute each time."""
+
+    def __init__(self, noon: datetime):
+        self.noon, self.n = noon, 0
+
+    def next(self) -> datetime:
+        self.n += 1
+        return self.noon + timedelta(minutes=self.n)
+
+
+def split_run(app: Celery, day, now: datetime, timeout: float) -> float:
+    began = time.perf_counter()
+    app.send_task(recompute_day.name, args=[day.isoformat(), now.isoformat()])
+    if not wait_until(lambda: heartbeat_at() == now, timeout=timeout, interval=0.05):
+        raise RuntimeError(f"the split recompute at {now} did not finish in {timeout:.0f} s")
+    return time.perf_counter() - began
+
+
+def part_seconds(workers) -> float:
+    return sum(float(t) for worker in workers for t in PART_DONE.findall(worker.log()))
+
+
+def purge(broker: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    client.flushdb()  # the broker database is ours alone (--broker): no other run's messages
+    client.close()
+
+
+def measure(
+    *, workers: list[int], runs: int, broker: str, day, noon: datetime, timeout: float
+) -> tuple[Series, list[Series], int]:
+    """The in-process baseline and one series per worker count, each run a minute later."""
+    minutes = Minutes(noon)
+    etas_refresh_day(day=day, now=minutes.next())  # fills the fleet's empty ETAs (untimed)
+    rows = ServiceCall.objects.filter(scheduled_day=day).count()
+    baseline = Series("etas_refresh_day, one process")
+    for _ in range(runs):
+        began = time.perf_counter()
+        etas_refresh_day(day=day, now=minutes.next())
+        baseline.seconds.append(time.perf_counter() - began)
+    connection.close()
+
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))
+    env = app_env(os.environ["DATABASE_URL"], broker, CACHE_URL=broker)
+    out = []
+    for count in workers:
+        purge(broker)
+        started = [
+            celery_worker_start(name=f"scaleout-{count}-{i}", env=env, log_dir=log_dir)
+            for i in range(count)
+        ]
+        app = Celery(broker=broker)
+        try:
+            series = Series(f"split recompute, {count} worker{'s' if count > 1 else ''}")
+            split_run(app, day, minutes.next(), timeout)  # warm-up: imports, connections
+            for _ in range(runs):
+                seen = part_seconds(started)
+                series.seconds.append(split_run(app, day, minutes.next(), timeout))
+                time.sleep(0.2)  # the last part's log line follows its heartbeat
+                series.in_parts.append(part_seconds(started) - seen)
+            out.append(series)
+        finally:
+            app.close()
+            for worker in started:
+                worker.stop()
+    return baseline, out, rows
+
+
+def scaleout(
+    *,
+    techs: int,
+    calls: int,
+    teams: int,
+    workers: list[int],
+    runs: int,
+    broker: str,
+    timeout: float,
+) -> tuple[Series, list[Series], int]:
+    """Wipe the bench database, build the fleet in teams, and measure (see the module doc)."""
+    began = time.perf_counter()
+    data_wipe()
+    day, noon = today_at_noon()
+    build_fleet(techs=techs, calls=calls, day=day, seed=1, teams=teams)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"scale-out fleet {techs} x {calls} in {teams} teams:"
+        f" built in {time.perf_counter() - began:.0f} s"
+    )
+    return measure(workers=workers, runs=runs, broker=broker, day=day, noon=noon, timeout=timeout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--techs", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=20000)
+    parser.add_argument("--teams", type=int, default=20, help="teams sharing the technicians")
+    parser.add_argument("--workers", default="1,2,4", help="worker process counts to try")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs each; medians reported")
+    parser.add_argument("--broker", default=os.environ.get("SCALEOUT_BROKER", DEFAULT_BROKER))
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per run at most")
+    parser.add_argument("--quick", action="store_true", help="200 x 2,000 in 10 teams")
+    args = parser.parse_args()
+    if args.quick:
+        args.techs, args.calls, args.teams = 200, 2000, 10
+    workers = [int(n) for n in args.workers.split(",")]
+
+    began = time.perf_counter()
+    name = database_prepare()
+    print(
+        f"database {name}; {args.techs} x {args.calls} in {args.teams} teams; {args.runs} runs;"
+        f" {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.1f}"
+    )
+    baseline, series, rows = scaleout(
+        techs=args.techs, calls=args.calls, teams=args.teams, workers=workers, runs=args.runs,
+        broker=args.broker, timeout=args.timeout,
+    )  # fmt: skip
+    one = series[0].median if series else baseline.median
+    print(f"\n{rows} calls of the day, every one rewritten each run")
+    print(f"{'measure':34} {'median s':>9} {'runs (s)':>20} {'vs 1 worker':>12} {'busy':>5}")
+    for s in [baseline, *series]:
+        runs = " ".join(f"{x:.2f}" for x in s.seconds)
+        busy = [p / w for p, w in zip(s.in_parts, s.seconds, strict=False)]
+        busy_cell = f"{statistics.median(busy):5.2f}" if busy else ""
+        print(f"{s.label:34} {s.median:9.2f} {runs:>20} {one / s.median:11.2f}x {busy_cell:>5}")
+    print("busy: seconds spent in team parts (worker logs) over the wall time, median")
+    print(f"\nload average now {os.getloadavg()[0]:.1f}; total {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
