@@ -109,19 +109,21 @@ def purge(broker: str) -> None:
     client.close()
 
 
+def in_process_run(day, now: datetime) -> float:
+    began = time.perf_counter()
+    etas_refresh_day(day=day, now=now)
+    return time.perf_counter() - began
+
+
 def measure(
     *, workers: list[int], runs: int, broker: str, day, noon: datetime, timeout: float
-) -> tuple[Series, list[Series], int]:
-    """The in-process baseline and one series per worker count, each run a minute later."""
+) -> tuple[Series, list[tuple[Series, Series]], int]:
+    """For each worker count, its split runs and, alternating with them run by run (the machine
+    is shared), the same day in this process; each run a minute later than the one before."""
     minutes = Minutes(noon)
     etas_refresh_day(day=day, now=minutes.next())  # fills the fleet's empty ETAs (untimed)
     rows = ServiceCall.objects.filter(scheduled_day=day).count()
-    baseline = Series("etas_refresh_day, one process")
-    for _ in range(runs):
-        began = time.perf_counter()
-        etas_refresh_day(day=day, now=minutes.next())
-        baseline.seconds.append(time.perf_counter() - began)
-    connection.close()
+    everything = Series("etas_refresh_day, one process")
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))
     env = app_env(os.environ["DATABASE_URL"], broker, CACHE_URL=broker)
@@ -135,18 +137,22 @@ def measure(
         app = Celery(broker=broker)
         try:
             series = Series(f"split recompute, {count} worker{'s' if count > 1 else ''}")
+            beside = Series(f"  in-process, beside {count}")
             split_run(app, day, minutes.next(), timeout)  # warm-up: imports, connections
             for _ in range(runs):
+                beside.seconds.append(in_process_run(day, minutes.next()))
                 seen = part_seconds(started)
                 series.seconds.append(split_run(app, day, minutes.next(), timeout))
                 time.sleep(0.2)  # the last part's log line follows its heartbeat
                 series.in_parts.append(part_seconds(started) - seen)
-            out.append(series)
+            print(f"{series.label}: done, load {os.getloadavg()[0]:.1f}")
+            out.append((series, beside))
+            everything.seconds += beside.seconds
         finally:
             app.close()
             for worker in started:
                 worker.stop()
-    return baseline, out, rows
+    return everything, out, rows
 
 
 def scaleout(
@@ -158,7 +164,7 @@ def scaleout(
     runs: int,
     broker: str,
     timeout: float,
-) -> tuple[Series, list[Series], int]:
+) -> tuple[Series, list[tuple[Series, Series]], int]:
     """Wipe the bench database, build the fleet in teams, and measure (see the module doc)."""
     began = time.perf_counter()
     data_wipe()
@@ -198,15 +204,18 @@ def main() -> None:
         techs=args.techs, calls=args.calls, teams=args.teams, workers=workers, runs=args.runs,
         broker=args.broker, timeout=args.timeout,
     )  # fmt: skip
-    one = series[0].median if series else baseline.median
+    one = series[0][0].median
     print(f"\n{rows} calls of the day, every one rewritten each run")
-    print(f"{'measure':34} {'median s':>9} {'runs (s)':>20} {'vs 1 worker':>12} {'busy':>5}")
-    for s in [baseline, *series]:
-        runs = " ".join(f"{x:.2f}" for x in s.seconds)
-        busy = [p / w for p, w in zip(s.in_parts, s.seconds, strict=False)]
-        busy_cell = f"{statistics.median(busy):5.2f}" if busy else ""
-        print(f"{s.label:34} {s.median:9.2f} {runs:>20} {one / s.median:11.2f}x {busy_cell:>5}")
-    print("busy: seconds spent in team parts (worker logs) over the wall time, median")
+    head = ("measure", "median s", "runs (s)", "vs 1 worker", "vs beside", "busy")
+    print(f"{head[0]:34} {head[1]:>9} {head[2]:>20} {head[3]:>12} {head[4]:>10} {head[5]:>5}")
+    for split, beside in series:
+        busy = statistics.median(p / w for p, w in zip(split.in_parts, split.seconds, strict=True))
+        ratios = f"{one / split.median:11.2f}x {beside.median / split.median:9.2f}x {busy:5.2f}"
+        for s, tail in ((split, ratios), (beside, "")):
+            runs = " ".join(f"{x:.2f}" for x in s.seconds)
+            print(f"{s.label:34} {s.median:9.2f} {runs:>20} {tail}".rstrip())
+    print(f"{baseline.label:34} {baseline.median:9.2f} (all {len(baseline.seconds)} runs)")
+    print("busy: seconds the workers spent in team parts (their logs) over the wall time, median")
     print(f"\nload average now {os.getloadavg()[0]:.1f}; total {time.perf_counter() - began:.0f} s")
 
 

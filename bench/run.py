@@ -665,20 +665,19 @@ def recompute_row(args) -> Row:
 def scaleout_rows(args) -> list[Row]:
     techs, calls = (200, 2000) if args.quick else (args.fleet_techs, args.fleet_calls)
     workers = [int(n) for n in args.scaleout_workers.split(",")]
-    baseline, series, written = bench_scaleout.scaleout(
+    _, series, written = bench_scaleout.scaleout(
         techs=techs, calls=calls, teams=args.scaleout_teams, workers=workers,
         runs=args.recompute_runs, broker=args.scaleout_broker, timeout=600,
     )  # fmt: skip
-    one = series[0].median
-    base_ms = [s * 1000 for s in baseline.seconds]
+    one = series[0][0].median
     rows = []
-    for s in series:
+    for s, beside in series:
         busy = statistics.median(p / w for p, w in zip(s.in_parts, s.seconds, strict=True))
         rows.append(
             Row(
                 f"split recompute {techs}x{calls}, {s.label.split(', ')[1]}",
                 [x * 1000 for x in s.seconds],
-                base_ms,
+                [x * 1000 for x in beside.seconds],
                 "etas_refresh_day in-process",
                 "",
                 None,

@@ -46,8 +46,8 @@ def _now(now_iso: str | None) -> datetime:
 
 
 # A team's part that waited in the queue this long is dropped (`expires`): the beat's next run
-# does it with a fresher "now". Also what a part a killed worker held is worth when Redis
-# redelivers it (an hour later, its visibility timeout): nothing, and it is dropped.
+# does it with a fresher "now". So is one a SIGKILLed worker had reserved, when Redis gives it
+# back an hour later (the visibility timeout): the minutes since have healed its team.
 TEAM_EXPIRES_SECONDS = 55
 
 
@@ -60,8 +60,8 @@ def _day_and_today(day_iso: str | None, now: datetime) -> tuple[date, date]:
 def recompute_day(day_iso: str | None = None, now_iso: str | None = None) -> int:
     """Recompute every open queue of a day (default: today) as of `now_iso` (default: now), in
     parts: one `recompute_team` task per team and one for calls of no team, so that several
-    workers share the day. Returns how many parts were sent. A part that cannot be sent is run
-    here. Without a broker, every part runs here, in order."""
+    workers share the day. Returns how many parts were sent to the workers. A part that cannot
+    be sent is run here; without a broker (REDIS_URL unset) every part runs here, in order."""
     now = _now(now_iso)
     day, _ = _day_and_today(day_iso, now)
     args = (day.isoformat(), now.isoformat())
