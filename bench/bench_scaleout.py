@@ -66,6 +66,9 @@ class Series:
     # Seconds the workers spent in the team parts, summed, per run: over the wall time, how many
     # processes were busy on average.
     in_parts: list[float] = field(default_factory=list)
+    # CPU seconds per run: the workers and their PostgreSQL backends (split runs), or this
+    # process and its backend (in-process runs). What the work costs, whatever else runs.
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -97,6 +100,43 @@ def split_run(app: Celery, day, now: datetime, timeout: float) -> float:
     return time.perf_counter() - began
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+BACKENDS = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s"
+
+
+def _cpu_of(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (None: it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def cpu_snapshot(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of these processes and of every PostgreSQL backend of the bench database but
+    this process's own (the workers' connections), by pid."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own = cursor.fetchone()[0]
+        cursor.execute(BACKENDS, [own])
+        backends = [row[0] for row in cursor.fetchall()]
+    values = {pid: _cpu_of(pid) for pid in [*pids, *backends]}
+    return {pid: v for pid, v in values.items() if v is not None}
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
+def own_cpu() -> float:
+    """This process and its own backend, CPU seconds so far."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    return (_cpu_of(os.getpid()) or 0.0) + (_cpu_of(backend) or 0.0)
+
+
 def part_seconds(workers) -> float:
     return sum(float(t) for worker in workers for t in PART_DONE.findall(worker.log()))
 
@@ -109,10 +149,12 @@ def purge(broker: str) -> None:
     client.close()
 
 
-def in_process_run(day, now: datetime) -> float:
+def in_process_run(day, now: datetime, series: Series) -> None:
+    cpu = own_cpu()
     began = time.perf_counter()
     etas_refresh_day(day=day, now=now)
-    return time.perf_counter() - began
+    series.seconds.append(time.perf_counter() - began)
+    series.cpu.append(own_cpu() - cpu)
 
 
 def measure(
@@ -140,14 +182,17 @@ def measure(
             beside = Series(f"  in-process, beside {count}")
             split_run(app, day, minutes.next(), timeout)  # warm-up: imports, connections
             for _ in range(runs):
-                beside.seconds.append(in_process_run(day, minutes.next()))
+                in_process_run(day, minutes.next(), beside)
                 seen = part_seconds(started)
+                cpu = cpu_snapshot([w.pid for w in started])
                 series.seconds.append(split_run(app, day, minutes.next(), timeout))
                 time.sleep(0.2)  # the last part's log line follows its heartbeat
+                series.cpu.append(cpu_spent(cpu, cpu_snapshot([w.pid for w in started])))
                 series.in_parts.append(part_seconds(started) - seen)
             print(f"{series.label}: done, load {os.getloadavg()[0]:.1f}")
             out.append((series, beside))
             everything.seconds += beside.seconds
+            everything.cpu += beside.cpu
         finally:
             app.close()
             for worker in started:
@@ -206,16 +251,23 @@ def main() -> None:
     )  # fmt: skip
     one = series[0][0].median
     print(f"\n{rows} calls of the day, every one rewritten each run")
-    head = ("measure", "median s", "runs (s)", "vs 1 worker", "vs beside", "busy")
-    print(f"{head[0]:34} {head[1]:>9} {head[2]:>20} {head[3]:>12} {head[4]:>10} {head[5]:>5}")
+    head = ("measure", "median s", "runs (s)", "vs 1 worker", "vs beside", "busy", "CPU s")
+    print(
+        f"{head[0]:34} {head[1]:>9} {head[2]:>20} {head[3]:>12} {head[4]:>10} {head[5]:>5}"
+        f" {head[6]:>6}"
+    )
     for split, beside in series:
         busy = statistics.median(p / w for p, w in zip(split.in_parts, split.seconds, strict=True))
         ratios = f"{one / split.median:11.2f}x {beside.median / split.median:9.2f}x {busy:5.2f}"
-        for s, tail in ((split, ratios), (beside, "")):
+        for s, tail in ((split, ratios), (beside, " " * 35)):
             runs = " ".join(f"{x:.2f}" for x in s.seconds)
-            print(f"{s.label:34} {s.median:9.2f} {runs:>20} {tail}".rstrip())
-    print(f"{baseline.label:34} {baseline.median:9.2f} (all {len(baseline.seconds)} runs)")
+            print(f"{s.label:34} {s.median:9.2f} {runs:>20} {tail} {statistics.median(s.cpu):6.2f}")
+    print(
+        f"{baseline.label:34} {baseline.median:9.2f} (all {len(baseline.seconds)} runs);"
+        f" CPU {statistics.median(baseline.cpu):.2f} s"
+    )
     print("busy: seconds the workers spent in team parts (their logs) over the wall time, median")
+    print("CPU s: user + system seconds of the workers and their PostgreSQL backends per run")
     print(f"\nload average now {os.getloadavg()[0]:.1f}; total {time.perf_counter() - began:.0f} s")
 
 

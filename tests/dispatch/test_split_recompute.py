@@ -316,3 +316,19 @@ def test_a_part_of_another_day_records_no_heartbeat(customer):
     recompute_team.run(team.pk, DAY.isoformat(), local(9, day=DAY.replace(day=9)).isoformat())
     assert not Heartbeat.objects.exists()
     assert ServiceCall.objects.filter(eta_computed_at__isnull=False).exists()
+
+
+# --- fanning out ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_the_fanning_worker_does_every_part_itself(customer, settings, caplog):
+    from dispatch.tasks import recompute_day
+    from tests.dispatch.test_background import closed_port_url
+
+    build_teams(customer, teams=2, techs=2, per_tech=2)
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = closed_port_url()
+    assert recompute_day.run(DAY.isoformat(), local(9).isoformat()) == 0  # none could be sent
+    assert "Could not enqueue dispatch.tasks.recompute_team" in caplog.text
+    assert not ServiceCall.objects.filter(eta_computed_at__isnull=True).exists()
+    assert heartbeat() == local(9)
