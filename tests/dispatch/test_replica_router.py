@@ -8,6 +8,10 @@ Transactional tests: the replica alias is a connection of its own, which sees co
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -80,6 +84,27 @@ def test_without_a_replica_url_there_is_one_database_and_no_router():
     assert django_settings.DATABASE_REPLICA_URL == ""
     assert django_settings.DATABASE_ROUTERS == []
     assert "common.db_router.ReplicaReadsMiddleware" not in django_settings.MIDDLEWARE
+
+
+def test_a_replica_url_installs_the_alias_the_router_and_the_middleware():
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "r = s.DATABASES['replica']; print(json.dumps([r['HOST'], r['TEST'], r['CONN_MAX_AGE'], "
+        "s.DATABASE_ROUTERS, s.MIDDLEWARE.index('common.db_router.ReplicaReadsMiddleware') - "
+        "s.MIDDLEWARE.index('django.contrib.auth.middleware.AuthenticationMiddleware')]))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_REPLICA_URL": "postgres://reader@replica.internal:5432/dispatch",
+    }
+    out = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    host, test, max_age, routers, after_auth = json.loads(out)
+    assert host == "replica.internal" and test["MIRROR"] == "default"
+    assert max_age == django_settings.DATABASES["default"]["CONN_MAX_AGE"]
+    assert routers == ["common.db_router.ReplicaRouter"] and after_auth == 1
 
 
 @USES_REPLICA
