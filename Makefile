@@ -6,13 +6,18 @@ MODULES ?=
 # Benchmark arguments: make bench BENCH_ARGS="--quick --runs 10" (see bench/README.md)
 BENCH_ARGS ?=
 
-.PHONY: run test lint fmt bench soak mutate
+.PHONY: run test test-pgbouncer lint fmt bench soak mutate
 
 run:
 	bash scripts/run.sh
 
 test:
 	bash scripts/test.sh $(ARGS)
+
+# A slice of the suite through PgBouncer in transaction mode (docs/scaling.md):
+# make test-pgbouncer ARGS="tests/dispatch/test_views.py"
+test-pgbouncer:
+	bash scripts/pgbouncer_check.sh $(ARGS)
 
 lint:
 	bash scripts/lint.sh

@@ -689,6 +689,47 @@ def scaleout_rows(args) -> list[Row]:
     return rows
 
 
+def fleet_poll_row(args) -> Row:
+    """The unchanged poll at the fleet's size (the company recompute_row left in the database):
+    it must not grow with the company. The baseline is the old scan of the day's calls, which
+    does."""
+    team = Team.objects.get(name__startswith="Bench ")
+    dispatcher = User.objects.get(username="bench-dispatcher")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    connection.close()
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-poll-"))
+    env = app_env(os.environ["DATABASE_URL"], os.environ.get("REDIS_URL"))
+    web = gunicorn_start(port=args.port, workers=args.web_workers, env=env, log_dir=log_dir)
+    try:
+        bench = Bench(args, team, dispatcher, timezone.localdate())
+        conn = pg_connect()
+        etag = bench.etag()
+        queries = count_queries(
+            lambda: bench.client.get(f"/board/columns/?{bench.qs}", headers={"If-None-Match": etag})
+        )
+        m, b = alternate(
+            lambda: bench.poll(etag),
+            lambda: timed(lambda: raw_poll(conn, bench.day, team.pk)),
+            args.runs * 3,
+            args.warmup,
+        )
+        conn.close()
+    finally:
+        web.stop()
+    calls = ServiceCall.objects.filter(scheduled_day=bench.day).count()
+    return Row(
+        f"unchanged poll, {team.technicians.count()}x{calls}",
+        m,
+        b,
+        "raw 2 aggregates (scan)",
+        "p50 < 5 ms",
+        pct(m, 0.5) < 5,
+        str(queries),
+        "the same team's board, fleet size",
+    )
+
+
 def numpy_plan(
     origins: np.ndarray,
     xy: np.ndarray,
@@ -844,6 +885,8 @@ def main() -> None:
         rows.append(engine_row(args))
     if "recompute" not in skip:
         rows.append(recompute_row(args))
+        if "http" not in skip:
+            rows.append(fleet_poll_row(args))
     if args.scaleout:
         rows += scaleout_rows(args)
     if "candidates" not in skip:

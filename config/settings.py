@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -92,6 +93,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that does not answer fails the request fast (libpq's minimum is 2 s).
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
         "DATABASE_CONNECT_TIMEOUT", default=2
+    )
+# Behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer) a server connection belongs to
+# a client for one transaction only: Django's server-side cursors (.iterator() outside a
+# transaction uses a WITH HOLD cursor) would be fetched on a connection that never declared
+# them, so they are turned off. psycopg2 never prepares statements; everything session-scoped the
+# app does is transaction-scoped (docs/scaling.md "PgBouncer").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty or 'pgbouncer'")
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "pgbouncer"
+# A read replica (docs/scaling.md "A read replica"): the board, reports and API lists read from
+# it (common/db_router.py); writes, transactions and every read for REPLICA_PIN_SECONDS after a
+# write in the same session use the primary. Unset: one database, no router.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    replica = env.db_url_config(DATABASE_REPLICA_URL)
+    for key in ("ATOMIC_REQUESTS", "CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        replica[key] = DATABASES["default"][key]
+    replica["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+    replica.setdefault("OPTIONS", {}).update(DATABASES["default"].get("OPTIONS", {}))
+    # Tests create no second database: the replica alias reads the test database.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica
+    DATABASE_ROUTERS = ["common.db_router.ReplicaRouter"]
+    # After the URL is resolved: marks the requests that may read from the replica.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "common.db_router.ReplicaReadsMiddleware",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -139,7 +139,8 @@ def call_rows_data(rows, *, request) -> list[dict[str, Any]]:
     context: dict[str, Any] = {"request": request}
     office = request is not None and roles.is_office(request.user)
     zone = timezone.get_current_timezone()
-    return [_call_row_data(row, context, zone, office) for row in rows]
+    link = selectors.tracking_url_maker() if office else None
+    return [_call_row_data(row, context, zone, link) for row in rows]
 
 
 def _iso(value, zone) -> str | None:
@@ -150,7 +151,7 @@ def _iso(value, zone) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _call_row_data(row: dict, context: dict, zone, office: bool) -> dict[str, Any]:
+def _call_row_data(row: dict, context: dict, zone, link) -> dict[str, Any]:
     waiting = None
     if row["status"] == ServiceCall.Status.NEW:
         # As CallSerializer._waiting: one "now" per page, slack counted down as it is read.
@@ -188,10 +189,10 @@ def _call_row_data(row: dict, context: dict, zone, office: bool) -> dict[str, An
         "promised_eta": _iso(row["promised_eta"], zone),
         "reschedule_count": row["reschedule_count"],
         "version": row["version"],
-        "tracking_url": selectors.tracking_url(row["tracking_token"]) if office else None,
+        "tracking_url": link(row["tracking_token"]) if link else None,
         "actual_minutes": row["actual_minutes"],
     }
-    if not office:
+    if link is None:
         del data["tracking_url"]  # the link opens the customer's page: office staff only
     return data
 

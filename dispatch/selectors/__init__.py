@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -195,6 +196,17 @@ def tracking_url(token: str) -> str:
     """The customer's tracking link, the same in messages, pages and the API: built on
     PUBLIC_BASE_URL, never the request's Host header (which the client chooses)."""
     return settings.PUBLIC_BASE_URL + reverse("pages:track", args=[token])
+
+
+_TOKEN_SLOT = "TOKEN0SLOT"  # noqa: S105  # a placeholder in a URL, not a secret
+
+
+def tracking_url_maker() -> Callable[[str], str]:
+    """``tracking_url`` for many calls at once (a page of the API list): the URL is reversed
+    once, not once per row (reverse() was a quarter of a 200-call page). Tokens are URL-safe
+    base64 (``new_tracking_token``), so putting one in the slot needs no quoting."""
+    head, tail = tracking_url(_TOKEN_SLOT).split(_TOKEN_SLOT)
+    return lambda token: head + token + tail
 
 
 def call_get_for_tracking(*, token: str, now: datetime) -> ServiceCall:

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from common import clock, roles
+from common.db_router import read_alias
 from common.errors import NotAllowed
-from dispatch.models import CallEvent, Escalation, ServiceCall
+from dispatch.models import BoardVersion, CallEvent, Escalation, ServiceCall
 
 # What a board card shows; everything else stays in the database. The board reads these as
 # plain rows (no model instances, no prefetch machinery: a third of a 600-card board's time).
@@ -346,7 +347,8 @@ def board_fingerprint(*, day: date, team_id: int | None, heartbeat: str) -> Boar
     `heartbeat` job last succeeded, and whether the team exists: one aggregate query, no rows,
     so a poll need not look the team up first."""
     sql, params = _fingerprint_sql(day, team_id, heartbeat)
-    with connection.cursor() as cursor:
+    # The board's other reads' database: the replica when the request may use one.
+    with connections[read_alias(BoardVersion)].cursor() as cursor:
         cursor.execute(sql, params)
         *parts, last_success, team_exists = cursor.fetchone()
     version = "-".join(str(p.timestamp() if isinstance(p, datetime) else (p or 0)) for p in parts)

@@ -83,3 +83,15 @@ def test_calls_list_rows_keep_filters_and_pages(api, clock_at, dispatcher, tom, 
     expected = _expected(dispatcher, {})
     assert first["results"] + second["results"] == expected[:6]
     assert first["next"] and first["count"] == len(varied_calls)
+
+
+@pytest.mark.parametrize("base", ["https://dispatch.example.com", "http://127.0.0.1:8000"])
+def test_tracking_link_reversed_once_is_the_same_link(settings, base):
+    """The list reverses the tracking URL once per page; every token must still get exactly
+    the link that messages and pages give (any token new_tracking_token can make)."""
+    from dispatch.models import new_tracking_token
+
+    settings.PUBLIC_BASE_URL = base
+    link = selectors.tracking_url_maker()
+    tokens = [new_tracking_token() for _ in range(200)] + ["-_Az09", "a" * 22]
+    assert [link(t) for t in tokens] == [selectors.tracking_url(t) for t in tokens]

@@ -11,15 +11,28 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from dispatch.audit import StoredEvent, first_broken_link
-from dispatch.models import CallEvent
+from dispatch.models import CallEvent, ServiceCall
 
 FIELDS = ("id", "call_id", "actor_id", "kind", "payload", "created_at", "prev_hash", "hash")
 
 
+CALLS_PER_BATCH = 500
+
+
 def stored_events():
-    rows = CallEvent.objects.order_by("call_id", "id").values_list(*FIELDS)
-    for row in rows.iterator(chunk_size=5000):
-        yield StoredEvent(*row)
+    """Every event in (call, id) order, a batch of calls at a time (each call's chain read in one
+    query): memory stays bounded without a server-side cursor, which PgBouncer in transaction
+    mode cannot keep between transactions (DATABASE_POOLER, docs/scaling.md)."""
+    last = 0
+    while True:
+        calls = ServiceCall.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)
+        batch = list(calls[:CALLS_PER_BATCH])
+        if not batch:
+            return
+        rows = CallEvent.objects.filter(call_id__in=batch).order_by("call_id", "id")
+        for row in rows.values_list(*FIELDS):
+            yield StoredEvent(*row)
+        last = batch[-1]
 
 
 class Command(BaseCommand):
