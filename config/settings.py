@@ -190,6 +190,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Pushed board updates (`/board/events/`, served under ASGI: uvicorn; docs/scaling.md). The
+# stream LISTENs on PostgreSQL; LISTEN needs a session of its own, so behind PgBouncer in
+# transaction mode point LISTEN_DATABASE_URL straight at PostgreSQL (default: DATABASE_URL).
+LISTEN_DATABASE_URL = env.str("LISTEN_DATABASE_URL", default="")
+# A comment line this often keeps proxies from closing an idle stream (and finds dead clients).
+BOARD_STREAM_HEARTBEAT_SECONDS = env.float("BOARD_STREAM_HEARTBEAT_SECONDS", default=20.0)
+
 # Background work. Without REDIS_URL tasks run in-process (eagerly), so the product works with
 # Python alone; with it, Celery workers on Redis do the work.
 REDIS_URL = env.str("REDIS_URL", default="")

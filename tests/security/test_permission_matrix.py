@@ -74,6 +74,8 @@ MATRIX_TEXT = """
 /board/                                      POST    302  405  405  405  405  405  405
 /board/columns/                              GET     302  200  200  200  200  200  200
 /board/columns/                              POST    302  405  405  405  405  405  405
+/board/events/                               GET     302  204  204  204  204  204  204
+/board/events/                               POST    302  405  405  405  405  405  405
 /board/map/                                  GET     302  200  200  403  403  200  200
 /board/map/                                  POST    302  405  405  405  405  405  405
 /board/move/                                 GET     302  405  405  405  405  405  405
