@@ -87,6 +87,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Connections are reused across requests (a new one per request costs more than a whole move)
 # and checked before reuse, so a restarted PostgreSQL needs no restart of web or worker processes.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# Under uvicorn (config/asgi.py) each request runs in a thread of its own, so a kept connection
+# would be stranded when the thread ends: this instead (0, a new one per request; pool with
+# PgBouncer).
+ASGI_DATABASE_CONN_MAX_AGE = env.int("ASGI_DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that does not answer fails the request fast (libpq's minimum is 2 s).

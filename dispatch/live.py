@@ -128,7 +128,7 @@ def _offer(queue: asyncio.Queue, item, *, replace: bool = False) -> None:
 def _connect() -> psycopg2.extensions.connection:
     from django.conf import settings
 
-    url = getattr(settings, "LISTEN_DATABASE_URL", "")
+    url = settings.LISTEN_DATABASE_URL
     if url:
         conn = psycopg2.connect(url)
     else:

@@ -20,6 +20,7 @@ from datetime import date
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -33,8 +34,9 @@ RETRY_MS = 3000  # EventSource's own reconnect delay after a dropped stream
 
 
 def _door(request: HttpRequest) -> HttpResponse | tuple[int | None, date]:
-    """The board's door, in a worker thread (roles may read the database). Its connection is
-    closed before the stream starts: a held stream keeps no database connection."""
+    """The board's door, in a worker thread (roles may read the database). Under ASGI its
+    connection is closed before the stream starts: a held stream keeps no database connection
+    (under WSGI the answer is a 204 and the request's own ending looks after it)."""
     try:
         user = request.user
         if not user.is_authenticated:
@@ -44,9 +46,11 @@ def _door(request: HttpRequest) -> HttpResponse | tuple[int | None, date]:
         team = _team(request)
         return (team.pk if team else None, _day(request))
     finally:
-        connections.close_all()
+        if hasattr(request, "scope"):  # ASGI: this thread is the request's own
+            connections.close_all()
 
 
+@login_required
 @require_GET
 async def board_events(request: HttpRequest) -> HttpResponse:
     door = await sync_to_async(_door)(request)
