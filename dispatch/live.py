@@ -51,6 +51,7 @@ class Listener:
 
     loop: asyncio.AbstractEventLoop
     conn: psycopg2.extensions.connection | None = None
+    fd: int = -1  # the connection's socket (fileno() fails once psycopg2 saw it close)
     subscribers: dict[str, set[asyncio.Queue]] = field(default_factory=dict)
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -80,7 +81,8 @@ class Listener:
             # test database under tests); LISTEN needs a session, so not through a pooler in
             # transaction mode (LISTEN_DATABASE_URL points past one, docs/scaling.md).
             self.conn = await asyncio.to_thread(_connect)
-            self.loop.add_reader(self.conn.fileno(), self._readable)
+            self.fd = self.conn.fileno()
+            self.loop.add_reader(self.fd, self._readable)
 
     def _readable(self) -> None:
         conn = self.conn
@@ -94,20 +96,32 @@ class Listener:
             return
         payloads = {n.payload for n in conn.notifies if n.channel == CHANNEL}
         conn.notifies.clear()
+        if not payloads and not self._alive(conn):
+            return
         for payload in payloads:
             team, _, day = payload.partition(":")
             for key in (payload, f"{ALL_TEAMS}:{day}"):
                 for queue in self.subscribers.get(key, ()):
                     _offer(queue, payload)
 
+    def _alive(self, conn) -> bool:
+        """The socket woke us with no notification: psycopg2's poll() does not report a closed
+        server end (a terminated backend, a restart), it leaves the socket readable for ever.
+        One round trip tells; a dead connection ends this listener's streams."""
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except (psycopg2.Error, OSError) as exc:
+            log.warning("board stream: the LISTEN connection was lost (%s)", exc)
+            self._lost()
+            return False
+        return True
+
     def _lost(self) -> None:
         conn, self.conn = self.conn, None
         if conn is not None:
             if not self.loop.is_closed():
-                try:
-                    self.loop.remove_reader(conn.fileno())
-                except (ValueError, OSError):
-                    pass
+                self.loop.remove_reader(self.fd)
             conn.close()
         for queue in {q for queues in self.subscribers.values() for q in queues}:
             _offer(queue, LOST, replace=True)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 
 from dispatch import live
@@ -48,8 +48,9 @@ class Stream:
         self.response = self.conn.getresponse()
         self.sock = self.conn.sock
         self.items: queue.Queue = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
         if self.response.status == 200:
-            threading.Thread(target=self._read, daemon=True).start()
+            self.reader.start()
 
     def _read(self) -> None:
         event = None
@@ -246,3 +247,33 @@ def test_a_closed_stream_leaves_no_subscription_behind(streams, dispatcher, nort
     while listener.streams() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert listener.streams() == 0
+
+
+def test_a_lost_listen_connection_ends_the_streams_and_the_next_stream_listens_again(
+    streams, dispatcher, manager, north, tom, make_call
+):
+    call = make_call(summary="Leaking pipe")
+    first = streams(dispatcher, f"team={north.pk}&day={DAY.isoformat()}")
+    first.opened()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query = 'LISTEN board_version'"
+        )
+        assert cursor.fetchall() == [(True,)]
+    # The stream ends (its browser reconnects and re-reads the board) ...
+    deadline = time.monotonic() + SOON_S
+    while first.reader.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not first.reader.is_alive(), "the stream did not end"
+    # ... and the next one hears moves again, on a new LISTEN connection.
+    second = streams(dispatcher, f"team={north.pk}&day={DAY.isoformat()}")
+    second.opened()
+    call_move(
+        user=manager,
+        call_id=call.pk,
+        technician_id=tom.pk,
+        position=0,
+        expected_version=call.version,
+    )
+    assert second.next_event(SOON_S) == f"{north.pk}:{DAY.isoformat()}"
