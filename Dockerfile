@@ -24,5 +24,6 @@ RUN SECRET_KEY=build-only-not-secret DEBUG=false python manage.py collectstatic 
 USER app
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-"]
+# uvicorn (ASGI): the pages, the API and the boards' live stream (/board/events/, docs/scaling.md)
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--workers", "3", "--lifespan", "off", "--no-proxy-headers"]

@@ -88,6 +88,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Connections are reused across requests (a new one per request costs more than a whole move)
 # and checked before reuse, so a restarted PostgreSQL needs no restart of web or worker processes.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# Under uvicorn (config/asgi.py) each request runs in a thread of its own, so a kept connection
+# would be stranded when the thread ends: this instead (0, a new one per request; pool with
+# PgBouncer).
+ASGI_DATABASE_CONN_MAX_AGE = env.int("ASGI_DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that does not answer fails the request fast (libpq's minimum is 2 s).
@@ -220,6 +224,13 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "dispatch.models.DayPlan.Status",
     },
 }
+
+# Pushed board updates (`/board/events/`, served under ASGI: uvicorn; docs/scaling.md). The
+# stream LISTENs on PostgreSQL; LISTEN needs a session of its own, so behind PgBouncer in
+# transaction mode point LISTEN_DATABASE_URL straight at PostgreSQL (default: DATABASE_URL).
+LISTEN_DATABASE_URL = env.str("LISTEN_DATABASE_URL", default="")
+# A comment line this often keeps proxies from closing an idle stream (and finds dead clients).
+BOARD_STREAM_HEARTBEAT_SECONDS = env.float("BOARD_STREAM_HEARTBEAT_SECONDS", default=20.0)
 
 # Background work. Without REDIS_URL tasks run in-process (eagerly), so the product works with
 # Python alone; with it, Celery workers on Redis do the work.

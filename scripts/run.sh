@@ -47,4 +47,7 @@ if [ -z "${REDIS_URL:-}" ]; then
     RECOMPUTE_PID=$!
     trap 'kill $RECOMPUTE_PID 2>/dev/null || true' EXIT INT TERM
 fi
-python manage.py runserver "127.0.0.1:${PORT}"
+# uvicorn (ASGI): the board's live stream (/board/events/) is an async view; the pages are
+# Django's as ever (DEBUG serves static files through WhiteNoise's finders). On SQLite the stream
+# answers 204 and the boards poll (docs/board.md, "Live updates").
+python -m uvicorn config.asgi:application --host 127.0.0.1 --port "${PORT}" --lifespan off

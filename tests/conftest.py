@@ -244,3 +244,14 @@ def _sms_outbox(settings):
     sms.outbox.clear()
     yield sms.outbox
     sms.outbox.clear()
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The app under uvicorn, in a thread of this process (tests/asgi_server.py): what serves
+    the board's stream. `.url` as live_server's."""
+    from tests import asgi_server as server
+
+    running = server.start()
+    yield running
+    running.stop()

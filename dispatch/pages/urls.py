@@ -5,6 +5,7 @@ from django.urls import path
 
 from dispatch.pages import (
     board,
+    board_events,
     board_map,
     board_moves,
     booking,
@@ -50,6 +51,7 @@ urlpatterns = [
     path("", board.home, name="home"),
     path("board/", timeline.board_page, name="board"),
     path("board/columns/", timeline.board_poll, name="board-columns"),
+    path("board/events/", board_events.board_events, name="board-events"),
     path("board/map/", board_map.board_map, name="board-map"),
     path("board/move/", board_moves.board_move, name="board-move"),
     path("board/ask/", board_moves.board_ask, name="board-ask"),

@@ -1,5 +1,5 @@
 // The board's script: SortableJS drags post one move through htmx, and a light poll keeps the
-// board live. The server decides everything; this file just carries gestures and swaps. The
+// board live, asked at once when the board's stream says a change committed (board_stream.js). The server decides everything; this file just carries gestures and swaps. The
 // timeline (data-view="timeline") uses the same poll, panels and move post; its drags are in
 // timeline.js, which posts through window.boardMoves.
 (function () {
@@ -69,9 +69,11 @@
     if (notices && notices.dataset.version) etag = '"' + notices.dataset.version + '"';
   }
 
-  // Live board: ask twice a second whether anything changed; an unchanged board is a 304.
+  // Live board: ask whether anything changed (an unchanged board is a 304): when the stream
+  // says so, else twice a second without a stream and every 15 s with one (board_stream.js).
+  // False when the board cannot be re-read now (it is asked again on the next tick).
   function poll() {
-    if (busy || panelOpen() || document.hidden) return;
+    if (busy || panelOpen() || document.hidden) return false;
     const asked = generation;
     fetch(board.dataset.columnsUrl, { headers: { "If-None-Match": etag }, credentials: "same-origin" })
       .then(function (response) {
@@ -99,6 +101,7 @@
         liveStatus.textContent = "Offline: the board may be out of date";
         liveStatus.classList.add("stale");
       });
+    return true;
   }
 
   // Any save (drag, keyboard form, confirm) makes an in-flight poll answer stale.
@@ -150,5 +153,5 @@
     post: post,
   };
   wire();
-  setInterval(poll, 500);
+  window.boardLive(board, poll);
 })();

@@ -224,10 +224,12 @@
     if (target) target.focus();
   }
 
-  // Live: the boards' poll, twice a second; a 304 while nothing changed.
+  // Live: the boards' poll (a 304 while nothing changed), asked when the board's stream says a
+  // change committed, else twice a second without a stream, every 15 s with one
+  // (board_stream.js). False when it cannot ask now (asked again on the next tick).
   let asking = false;
   function poll() {
-    if (asking || document.hidden || !el.dataset.pollUrl) return;
+    if (asking || document.hidden || !el.dataset.pollUrl) return false;
     asking = true;
     fetch(el.dataset.pollUrl, { headers: { "If-None-Match": etag }, credentials: "same-origin" })
       .then(function (response) {
@@ -255,6 +257,7 @@
         liveStatus.classList.add("stale");
       })
       .finally(function () { asking = false; });
+    return true;
   }
 
   const points = draw();
@@ -272,5 +275,5 @@
   rememberView();
   if (liveStatus) liveStatus.hidden = false;
   el.dataset.ready = "1";
-  setInterval(poll, 500);
+  window.boardLive(el, poll);
 })();

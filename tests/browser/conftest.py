@@ -1,4 +1,6 @@
-"""Debian's Chromium through Playwright against pytest-django's live_server.
+"""Debian's Chromium through Playwright against pytest-django's live_server (a module can serve
+the pages from uvicorn instead, by overriding `board_server` with `asgi_server`: the board's
+stream needs an ASGI server; under live_server it answers 204 and the board polls).
 
 `playwright install` cannot download browsers here, so the session launches /usr/bin/chromium.
 Each test signs people in by handing the browser a session cookie made with `force_login` (or,
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.conftest import DAY, PASSWORD, local
 
@@ -58,11 +60,25 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def open_board(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
-    """`open_board(user)`: a fresh browser context signed in as `user`, showing DAY's board."""
+def board_server(live_server):
+    """What serves the pages: live_server (WSGI), unless a module overrides this fixture."""
+    return live_server
+
+
+@pytest.fixture
+def open_board(browser: Browser, board_server) -> Iterator[Callable[..., Page]]:
+    """`open_board(user)`: a fresh browser context signed in as `user`, showing DAY's board.
+    `before_open(context)` runs before the page is opened (e.g. to block a URL)."""
+    live_server = board_server
     contexts = []
 
-    def open_(user, *, team: str | None = None, timeout: float = 5_000) -> Page:
+    def open_(
+        user,
+        *,
+        team: str | None = None,
+        timeout: float = 5_000,
+        before_open: Callable[[BrowserContext], None] | None = None,
+    ) -> Page:
         client = Client()
         client.force_login(user)
         context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
@@ -77,6 +93,8 @@ def open_board(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
             ]
         )
         contexts.append(context)
+        if before_open is not None:
+            before_open(context)
         page = context.new_page()
         # The column board (the timeline, office roles' default, has tests of its own).
         url = f"/board/?day={DAY.isoformat()}&view=columns" + (f"&team={team}" if team else "")
@@ -94,10 +112,11 @@ def open_board(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
 
 
 @pytest.fixture
-def sign_in(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+def sign_in(browser: Browser, board_server) -> Iterator[Callable[..., Page]]:
     """`sign_in(user, phone=False)`: a fresh context (1440x900, or a 375x812 touch phone) that
     signed in through the sign-in form with the user's password; returns the page it landed on
     (the role's home: /me/ for a technician, the board for the office)."""
+    live_server = board_server
     contexts = []
 
     def open_(user, *, phone: bool = False, timeout: float = 5_000) -> Page:

@@ -30,6 +30,10 @@ technician may take; a swap trades tom's call with a waiting call of tina's. Eac
 in a savepoint that is rolled back, so personas never see each other's changes. Format-suffix
 routes (`calls.json`) must answer GET like their base route.
 
+`/board/events/` (the board's stream) answers 204 here: the test client is not an ASGI server,
+and under WSGI the stream is off (tests/dispatch/test_board_events.py checks the stream and its
+door over real HTTP from uvicorn).
+
 Statuses: 2xx allowed; 302 a redirect (anonymous HTML to the login page; an HTML form post back to
 its page, with the outcome in a message); 401/403 not allowed; 404 outside the user's reach (its
 existence is not revealed); 405 method not offered; 400 past the gate but refused by a rule.
@@ -74,6 +78,8 @@ MATRIX_TEXT = """
 /board/                                      POST    302  405  405  405  405  405  405
 /board/columns/                              GET     302  200  200  200  200  200  200
 /board/columns/                              POST    302  405  405  405  405  405  405
+/board/events/                               GET     302  204  204  204  204  204  204
+/board/events/                               POST    302  405  405  405  405  405  405
 /board/map/                                  GET     302  200  200  403  403  200  200
 /board/map/                                  POST    302  405  405  405  405  405  405
 /board/move/                                 GET     302  405  405  405  405  405  405
