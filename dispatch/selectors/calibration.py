@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dispatch.models import DurationModel, ServiceCall
+from dispatch.models import CallCategory, DurationModel, ServiceCall
 from dispatch.selectors.durations import learned_durations
 
 CALIBRATION_DAYS = 90
@@ -58,18 +58,22 @@ def calibration(*, now: datetime) -> list[Decile]:
 
 
 def durations_by_category() -> list[LearnedRow]:
-    """The spread learned per category (the defaults where there is no history), and the drives."""
+    """The spread learned per active category (one with no history yet: what it is planned with,
+    the fleet's or the defaults, with 0 calls), then every job and the drives."""
     learned = learned_durations()
-    rows = [
-        LearnedRow(name, spread.calls, spread.median, spread.quantile(Z90), spread.sigma)
-        for name, spread in (
-            (row.category.name, learned.job(row.category_id, None))
-            for row in DurationModel.objects.filter(kind="job", technician=None)
-            .exclude(category=None)
-            .select_related("category")
-            .order_by("category__name")
+    fitted = {
+        category_id: calls
+        for category_id, calls in DurationModel.objects.filter(
+            kind="job", technician=None
+        ).values_list("category_id", "calls")
+    }
+    rows = []
+    for category in CallCategory.objects.filter(active=True).order_by("name"):
+        spread = learned.job(category.pk, None)
+        calls = fitted.get(category.pk, 0)
+        rows.append(
+            LearnedRow(category.name, calls, spread.median, spread.quantile(Z90), spread.sigma)
         )
-    ]
     for name, spread in (("Every job", learned.job(None, None)), ("Drives", learned.travel)):
         rows.append(
             LearnedRow(name, spread.calls, spread.median, spread.quantile(Z90), spread.sigma)

@@ -187,6 +187,18 @@ def test_the_dashboard_shows_calibration_and_the_durations_learned(
     assert '<th scope="row">Boiler</th><td>30</td>' in html
 
 
+def test_a_category_with_no_history_is_listed_with_what_it_is_planned_with(
+    client, manager, boiler, settings
+):
+    settings.DURATION_DEFAULT_SIGMA = 0.35
+    CallCategory.objects.create(code="filter", name="Filter change", default_duration_minutes=20)
+    client.force_login(manager)
+    html = client.get("/dashboard/").content.decode()
+    # No history at all: the estimate as the median, the default spread (x1.57 is e^(1.28 x 0.35)).
+    for name in ("Boiler", "Filter change"):
+        assert f'<th scope="row">{name}</th><td>none yet</td><td>×1.00</td><td>×1.57</td>' in html
+
+
 @pytest.mark.parametrize(
     ("p_late", "words"),
     [(None, ""), (0.004, ">99% on time"), (0.28, "72% on time"), (0.996, "<1% on time")],
