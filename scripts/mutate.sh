@@ -20,6 +20,9 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/dispatch
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export SECRET_KEY=test-only DEBUG=false DJANGO_ALLOW_ASYNC_UNSAFE=true
 TARGET="${TARGET:-planning}"
+# Its own cache keys: every test drops the cached learned durations, which would empty the cache
+# under a test suite running alongside on the same Redis and database name (and the reverse).
+export CACHE_KEY_PREFIX="${CACHE_KEY_PREFIX:-mutate-$TARGET}"
 # The console script, not `python -m mutmut`: the mutated code imports mutmut.__main__, which
 # run as __main__ would be imported a second time and fail ("context has already been set").
 MUTMUT="${MUTMUT:-$(dirname "$PYTHON")/mutmut}"
