@@ -217,3 +217,44 @@ def test_a_certain_job_on_site_finishes_at_its_estimate():
     )
     assert odds[0].finish.tolist() == [60 * MIN] * SAMPLES
     assert odds[1].p10 == odds[1].p90 == 70 * MIN
+
+
+def test_arriving_exactly_at_the_deadline_is_on_time():
+    travel = plane(MIN)
+    stops = [Stop(0, (10.0, 0.0), 30 * MIN, None, 10 * MIN)]  # ten minutes away, due in ten
+    legs = plan_route(0.0, (0.0, 0.0), stops, travel)
+    assert legs[0].arrival == 10 * MIN
+    assert queue_odds(0.0, legs, stops, [Spread()], Spread(), now=0.0)[0].p_late == 0.0
+
+
+def test_the_job_on_site_has_arrived_its_lateness_is_a_fact():
+    travel = plane(MIN)
+    for since, late in ((0.0, 1.0), (-20 * MIN, 0.0)):  # arrived at 0:00 or 23:40; due 23:50
+        stops = [Stop(0, (0.0, 0.0), 60 * MIN, None, -10 * MIN), Stop(1, (0.0, 0.0), MIN)]
+        legs = plan_route(0.0, (0.0, 0.0), stops, travel, first_on_site_since=since)
+        odds = queue_odds(
+            0.0, legs, stops, [Spread(0.0, 0.5)] * 2, Spread(), now=0.0, first_on_site_since=since
+        )
+        assert odds[0].p_late == late
+
+
+def test_no_queues_and_empty_queues_have_no_odds():
+    from dispatch.planning.odds import Queue, fleet_odds
+
+    assert fleet_odds([], Spread(), now=0.0) == []
+    assert fleet_odds([Queue(0.0, [], [], [])], Spread(), now=0.0) == [[]]
+
+
+def test_a_job_on_site_is_drawn_on_still_running_not_clipped_at_now():
+    # A 60-minute job with a wide spread, 30 minutes in: P(it runs past 60 minutes) is
+    # P(ratio > 1 | ratio > 0.5), not P(ratio > 1) with the short draws clipped to now.
+    travel = plane(MIN)
+    spread, floor = Spread(0.2, 1.0), 0.5
+    stops = [Stop(0, (0.0, 0.0), 60 * MIN, None, None), Stop(1, (0.0, 0.0), MIN, None, 60 * MIN)]
+    legs = plan_route(30 * MIN, (0.0, 0.0), stops, travel, first_on_site_since=0.0)
+    odds = queue_odds(
+        30 * MIN, legs, stops, [spread] * 2, Spread(), now=30 * MIN, first_on_site_since=0.0
+    )
+    normal = NormalDist(spread.mu, spread.sigma)  # of log(ratio)
+    expected = (1.0 - normal.cdf(0.0)) / (1.0 - normal.cdf(math.log(floor)))  # about 0.69
+    assert odds[1].p_late == pytest.approx(expected, abs=0.01)
