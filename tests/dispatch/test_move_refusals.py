@@ -60,3 +60,11 @@ def test_a_csr_moves_only_calls_not_yet_started(csr, tom, tina, make_call):
     with pytest.raises(NotAllowed) as refused:
         attempt(csr, call, tom, position=0)  # not taking it: reordering Tom's own queue
     assert str(refused.value) == ("A CSR can move only unassigned calls and calls not yet started.")
+
+
+def test_a_negative_position_is_refused_on_its_field(dispatcher, tom, make_call):
+    call = make_call()
+    with pytest.raises(InvalidInput) as refused:
+        attempt(dispatcher, call, tom, -1)
+    assert refused.value.field == "position"
+    assert str(refused.value) == "The queue position cannot be negative; 0 is first."
