@@ -257,4 +257,44 @@ def test_a_job_on_site_is_drawn_on_still_running_not_clipped_at_now():
     )
     normal = NormalDist(spread.mu, spread.sigma)  # of log(ratio)
     expected = (1.0 - normal.cdf(0.0)) / (1.0 - normal.cdf(math.log(floor)))  # about 0.69
-    assert odds[1].p_late == pytest.approx(expected, abs=0.01)
+    assert odds[1].p_late == pytest.approx(expected, abs=0.03)
+    # Exactly: the 256 draws are the truncated distribution's equal-probability quantiles.
+    below = normal.cdf(math.log(floor))
+    quantiles = [below + (1.0 - below) * (k + 0.5) / SAMPLES for k in range(SAMPLES)]
+    past_estimate = sum(normal.inv_cdf(u) > 0.0 for u in quantiles)
+    assert odds[1].p_late == past_estimate / SAMPLES
+
+
+def test_each_odds_names_its_call_and_a_call_without_deadline_has_no_chance_of_being_late():
+    travel = plane(MIN)
+    stops = [Stop(7, (0.0, 0.0), 60 * MIN), Stop(8, (5.0, 0.0), MIN), Stop(9, (9.0, 0.0), MIN)]
+    since = -10 * MIN
+    for on_site in (None, since):  # the first job planned, or under way since 23:50
+        legs = plan_route(0.0, (0.0, 0.0), stops, travel, first_on_site_since=on_site)
+        odds = queue_odds(
+            0.0,
+            legs,
+            stops,
+            [Spread(0.0, 0.3)] * 3,
+            Spread(0.0, 0.2),
+            now=0.0,
+            first_on_site_since=on_site,
+        )
+        assert [o.id for o in odds] == [7, 8, 9]
+        assert [o.p_late for o in odds] == [None, None, None]
+    first = odds[0]  # on site: its arrival is a fact, every percentile of it
+    assert first.p10 == first.p80 == first.p90 == since
+
+
+def test_a_job_far_past_anything_its_spread_expected_ends_about_now():
+    # A 30-minute job (sigma 0.1) still running 5 hours in: no draw of its spread reaches that,
+    # so it ends now and the next call is planned from now.
+    travel = plane(MIN)
+    stops = [Stop(0, (0.0, 0.0), 30 * MIN), Stop(1, (10.0, 0.0), 30 * MIN)]
+    now = 300 * MIN
+    legs = plan_route(now, (0.0, 0.0), stops, travel, first_on_site_since=0.0)
+    odds = queue_odds(
+        now, legs, stops, [Spread(0.0, 0.1)] * 2, Spread(), now=now, first_on_site_since=0.0
+    )
+    assert odds[0].finish.tolist() == [now] * SAMPLES
+    assert odds[1].p10 == odds[1].p90 == now + 10 * MIN
