@@ -1,8 +1,10 @@
 # Thin wrappers over scripts/; see README.md.
 # Extra pytest arguments: make test ARGS="-k eta -x"
 ARGS ?=
-# Mutation testing of dispatch/planning/: make mutate MODULES="promises ripple" (empty: all)
+# Mutation testing (docs/testing.md): make mutate MODULES="promises ripple" (planning; empty: all),
+# make mutate TARGET=moves|booking|doors [MODULES="mutant-name globs"] (database-backed code)
 MODULES ?=
+TARGET ?= planning
 # Benchmark arguments: make bench BENCH_ARGS="--quick --runs 10" (see bench/README.md)
 BENCH_ARGS ?=
 
@@ -32,4 +34,4 @@ soak:
 	.venv/bin/python bench/soak.py $(BENCH_ARGS)
 
 mutate:
-	bash scripts/mutate.sh $(MODULES)
+	TARGET=$(TARGET) bash scripts/mutate.sh $(MODULES)

@@ -78,9 +78,6 @@ class Odds:
     p90: float
     finish: np.ndarray
 
-    def p_on_time(self) -> float | None:
-        return None if self.p_late is None else 1.0 - self.p_late
-
 
 def _ratio(spread: Spread, z: np.ndarray) -> np.ndarray:
     return np.exp(spread.mu + spread.sigma * z)

@@ -226,7 +226,10 @@ def test_a_technician_claims_an_unassigned_call_only_with_the_skills(api, tom, m
 def test_a_technician_cannot_claim_a_call_for_someone_else(api, tom, tina, make_call):
     call = make_call()
     refused = move(api.as_user(tom.user), call, tina)
-    assert refused.status_code == 403 and "only for themselves" in refused.json()["detail"]
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "A technician can claim an unassigned call only for themselves."
+    )
 
 
 def test_a_technician_moving_another_technicians_call_is_not_found(api, tom, tina, make_call):
@@ -243,7 +246,9 @@ def test_a_technician_moving_another_technicians_call_is_not_found(api, tom, tin
 
 def test_a_technician_cannot_send_their_call_back_to_unassigned(api, tom, make_call):
     call = make_call(tom)
-    assert move(api.as_user(tom.user), call, None, None).status_code == 403
+    refused = move(api.as_user(tom.user), call, None, None)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "Technicians can't send calls back to the unassigned list."
 
 
 # --- row 4: take a call from a technician en route or on site -----------------------------------
@@ -358,3 +363,25 @@ def test_a_technician_cannot_create_customers_or_sites(api, tom, customer):
     )
     site = {"customer": customer.pk, "address": "1 Elm", "lat": 41.8, "lng": -87.6}
     assert client.post("/api/v1/sites/", site, format="json").status_code == 403
+
+
+def test_a_login_with_no_role_or_a_technician_login_without_a_record_may_not_move(tom, make_call):
+    # Through the door such a login sees no call at all ("not found"); the move's own rule, a
+    # second line behind it (found by `make mutate TARGET=moves`), refuses in words too.
+    from common.errors import NotAllowed, NotFound
+    from dispatch.services.moves import call_move
+    from dispatch.services.moves.checks import _check_allowed
+
+    call = make_call()
+    for user in (make_user("nobody", None), make_user("tech-without-record", "technician")):
+        with pytest.raises(NotAllowed) as refused:
+            _check_allowed(user, call, tom, False, "")
+        assert str(refused.value) == "You may not move calls."
+        with pytest.raises(NotFound):
+            call_move(
+                user=user,
+                call_id=call.pk,
+                technician_id=tom.pk,
+                position=0,
+                expected_version=call.version,
+            )

@@ -149,3 +149,15 @@ def test_with_no_margin_a_call_due_exactly_when_the_one_before_finishes_still_fi
         route, Stop(0, (0.0, 5.0), 10.0, 0.0, 50.0), euclidean, rules=exact, promises=Promises()
     )
     assert found is not None and found.position == 1
+
+
+def test_with_no_margin_pushing_another_call_to_arrive_exactly_at_its_deadline_still_fits():
+    # Call 1 ten minutes away, due at 30. The new call here first (20 long) gets call 1 there at
+    # exactly 30: on time, and with a zero margin not at risk, so the first place is offered.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 10.0), 10.0, None, 30.0)], 1e4)
+    exact = Rules(risk_margin=0.0, promise_tolerance=5.0, ripple_shift=15.0)
+    found = window_fit(
+        route, Stop(0, (0.0, 0.0), 20.0, 0.0, 100.0), euclidean, rules=exact, promises=Promises()
+    )
+    assert found is not None and found.position == 0
+    assert found.ripple.turned_worse == ()

@@ -119,3 +119,65 @@ def test_an_on_call_technician_called_out_before_dawn_sets_off_now():
     assert found[0].insertion.leg.arrival == 26 * H + 5 * 60 and found[0].call_out
     assert found[1].insertion.leg.arrival >= 32 * H and not found[1].call_out
     assert Route(32 * H, (0.0, 0.0), [], 41 * H).starting_by(26 * H).start_at == 26 * H
+
+
+# --- the edges of each span (found by mutation testing: `make mutate MODULES=eligibility`) ------
+
+
+def test_an_on_call_span_holds_its_start_but_not_its_end():
+    on = worker(2, on_call=((17 * H, 32 * H),))
+    assert on.on_call_span(17 * H) == 0 and on.on_call_at(17 * H)
+    assert on.on_call_span(32 * H) is None and not on.on_call_at(32 * H)
+    assert on.on_call_span(32 * H - 1) == 0
+
+
+def test_marked_off_counts_from_the_first_second_of_the_shift_until_it_ends():
+    off = worker(1, marked_off=True)
+    assert unable(off, (), now=8 * H) == ["marked off today"]
+    assert unable(off, (), now=17 * H) == ["shift ended 17:00"]  # over: ended, not marked off
+
+
+def test_work_due_exactly_at_the_shift_end_is_past_it():
+    assert unable(worker(1), (), now=9 * H, at=17 * H) == ["shift ends 17:00"]
+    assert unable(worker(1), (), now=9 * H, at=17 * H - 1) == []
+
+
+def test_a_shift_without_words_still_reads_as_words():
+    bare = Worker(1, frozenset(), shift_start=8 * H, shift_end=17 * H)
+    assert unable(bare, (), now=17 * H) == ["shift ended"]
+    assert unable(bare, (), now=9 * H, at=18 * H) == ["shift ends"]
+
+
+def test_the_call_out_starts_where_the_shift_ends_and_not_at_its_first_second():
+    from dispatch.planning.eligibility import call_out
+
+    # On call the night before (from 17:00 the day before until 08:00) and from 17:00 tonight.
+    on = worker(2, on_call=((-7 * H, 8 * H), (17 * H, 32 * H)), on_call_words=("night", "tonight"))
+    # Work at 08:00 exactly is the shift's own, whoever is on call when they are sent.
+    assert call_out(on, now=7 * H, at=8 * H, emergency=True) == ""
+    # Work at 17:00 exactly is past the shift: the span holding the work counts when the
+    # technician is not on call at the moment they are sent.
+    assert call_out(on, now=16.5 * H, at=17 * H, emergency=True) == (
+        "call-out: on call tonight, overtime"
+    )
+
+
+def test_the_call_out_names_the_span_they_are_on_call_in_when_sent():
+    from dispatch.planning.eligibility import call_out
+
+    on = worker(2, on_call=((17 * H, 20 * H), (21 * H, 32 * H)), on_call_words=("first", "second"))
+    # Sent at 19:00 (the first span), working at 21:30 (the second): the first is the call-out.
+    assert call_out(on, now=19 * H, at=21.5 * H, emergency=True) == (
+        "call-out: on call first, overtime"
+    )
+    # Sent at 19:00, working at 20:30 (no span): still the first.
+    assert call_out(on, now=19 * H, at=20.5 * H, emergency=True) == (
+        "call-out: on call first, overtime"
+    )
+
+
+def test_a_span_without_words_is_a_call_out_in_plain_words():
+    from dispatch.planning.eligibility import call_out
+
+    on = worker(2, on_call=((17 * H, 32 * H),))  # no on_call_words
+    assert call_out(on, now=22 * H, at=22.5 * H, emergency=True) == "call-out: on call, overtime"

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import random
+from statistics import NormalDist
 
 import numpy as np
 import pytest
 
 from dispatch.planning.durations import RATIO_CEIL, Spread, fit
 from dispatch.planning.eta import Stop, plan_route
-from dispatch.planning.odds import queue_odds
+from dispatch.planning.odds import SAMPLES, Odds, p_late_after, queue_odds
 from dispatch.planning.travel import plane
 
 MIN = 60.0
@@ -158,3 +159,142 @@ def test_no_spread_means_certainty():
     odds = queue_odds(0.0, legs, stops, [Spread()] * 2, Spread(), now=0.0)
     assert [o.p_late for o in odds] == [0.0, 1.0]
     assert odds[0].p80 == legs[0].arrival
+
+
+# --- booking's question (found by mutation testing: `make mutate MODULES=odds`) --------------
+
+_Z = [NormalDist().inv_cdf((k + 0.5) / SAMPLES) for k in range(SAMPLES)]
+
+
+@pytest.mark.parametrize("threshold", [-1.0, 0.0, 1.0])
+def test_booking_p_late_is_the_share_of_drive_draws_past_the_deadline(threshold):
+    # One drive of 10 minutes, ratio exp(0.1 + 0.5 z): late exactly when z > threshold.
+    travel, hop, leave = Spread(0.1, 0.5), 10 * MIN, 1000.0
+    deadline = leave + hop * math.exp(0.1 + 0.5 * threshold)
+    expected = sum(z > threshold for z in _Z) / SAMPLES
+    assert p_late_after(None, leave, hop, deadline, travel, column=3) == expected
+
+
+def test_booking_p_late_after_a_stop_leaves_from_that_stops_finish_samples():
+    travel = Spread(0.0, 0.0)  # a certain drive: only the stop before varies
+    finish = np.array([1000.0] * (SAMPLES // 4) + [2000.0] * (SAMPLES - SAMPLES // 4))
+    before = Odds(1, None, 1000.0, 2000.0, 2000.0, finish)
+    # Ten minutes' drive, due at 1000 + 600 + 1: only the early quarter makes it.
+    assert p_late_after(before, 0.0, 10 * MIN, 1601.0, travel, column=3) == 0.75
+    assert p_late_after(before, 0.0, 10 * MIN, 2601.0, travel, column=3) == 0.0
+
+
+def test_booking_p_late_with_no_drive_is_whether_the_start_is_past_the_deadline():
+    travel = Spread(0.0, 0.5)
+    assert p_late_after(None, 1000.0, 0.0, 1000.0, travel, column=3) == 0.0  # exactly on time
+    assert p_late_after(None, 1000.0, 0.0, 999.0, travel, column=3) == 1.0
+    # A drive of one second still counts (it is not rounded away).
+    assert p_late_after(None, 1000.0, 1.0, 1000.5, Spread(0.0, 0.0), column=3) == 1.0
+
+
+def test_a_draw_column_never_used_before_is_the_same_fixed_shuffle_of_the_normal_quantiles():
+    from dispatch.planning.odds import _BASE, SEED, _draws
+
+    fresh = len(_draws(0)) + 2  # grow the table by two columns from wherever it is now
+    columns = _draws(fresh + 1)
+    assert len(columns) == fresh + 1
+    for k in (fresh - 1, fresh):
+        # Each column is a shuffle of the equal-probability quantiles (exact marginals), by its
+        # own seed: the same whatever grew the table, so a recompute never jitters.
+        assert sorted(columns[k].tolist()) == sorted(_BASE.tolist())
+        expected = _BASE[np.random.default_rng((SEED, k)).permutation(SAMPLES)]
+        assert columns[k].tolist() == expected.tolist()
+    assert p_late_after(None, 0.0, 1.0, 10.0, Spread(), column=fresh + 5) == 0.0  # grows too
+
+
+def test_a_certain_job_on_site_finishes_at_its_estimate():
+    travel = plane(MIN)
+    stops = [Stop(0, (0.0, 0.0), 60 * MIN, None, None), Stop(1, (10.0, 0.0), 30 * MIN)]
+    since, now = 0.0, 20 * MIN  # started at 0, 20 minutes in; no spread at all
+    legs = plan_route(0.0, (0.0, 0.0), stops, travel, first_on_site_since=since)
+    odds = queue_odds(
+        0.0, legs, stops, [Spread()] * 2, Spread(), now=now, first_on_site_since=since
+    )
+    assert odds[0].finish.tolist() == [60 * MIN] * SAMPLES
+    assert odds[1].p10 == odds[1].p90 == 70 * MIN
+
+
+def test_arriving_exactly_at_the_deadline_is_on_time():
+    travel = plane(MIN)
+    stops = [Stop(0, (10.0, 0.0), 30 * MIN, None, 10 * MIN)]  # ten minutes away, due in ten
+    legs = plan_route(0.0, (0.0, 0.0), stops, travel)
+    assert legs[0].arrival == 10 * MIN
+    assert queue_odds(0.0, legs, stops, [Spread()], Spread(), now=0.0)[0].p_late == 0.0
+
+
+def test_the_job_on_site_has_arrived_its_lateness_is_a_fact():
+    travel = plane(MIN)
+    for since, late in ((0.0, 1.0), (-20 * MIN, 0.0)):  # arrived at 0:00 or 23:40; due 23:50
+        stops = [Stop(0, (0.0, 0.0), 60 * MIN, None, -10 * MIN), Stop(1, (0.0, 0.0), MIN)]
+        legs = plan_route(0.0, (0.0, 0.0), stops, travel, first_on_site_since=since)
+        odds = queue_odds(
+            0.0, legs, stops, [Spread(0.0, 0.5)] * 2, Spread(), now=0.0, first_on_site_since=since
+        )
+        assert odds[0].p_late == late
+
+
+def test_no_queues_and_empty_queues_have_no_odds():
+    from dispatch.planning.odds import Queue, fleet_odds
+
+    assert fleet_odds([], Spread(), now=0.0) == []
+    assert fleet_odds([Queue(0.0, [], [], [])], Spread(), now=0.0) == [[]]
+
+
+def test_a_job_on_site_is_drawn_on_still_running_not_clipped_at_now():
+    # A 60-minute job with a wide spread, 30 minutes in: P(it runs past 60 minutes) is
+    # P(ratio > 1 | ratio > 0.5), not P(ratio > 1) with the short draws clipped to now.
+    travel = plane(MIN)
+    spread, floor = Spread(0.2, 1.0), 0.5
+    stops = [Stop(0, (0.0, 0.0), 60 * MIN, None, None), Stop(1, (0.0, 0.0), MIN, None, 60 * MIN)]
+    legs = plan_route(30 * MIN, (0.0, 0.0), stops, travel, first_on_site_since=0.0)
+    odds = queue_odds(
+        30 * MIN, legs, stops, [spread] * 2, Spread(), now=30 * MIN, first_on_site_since=0.0
+    )
+    normal = NormalDist(spread.mu, spread.sigma)  # of log(ratio)
+    expected = (1.0 - normal.cdf(0.0)) / (1.0 - normal.cdf(math.log(floor)))  # about 0.69
+    assert odds[1].p_late == pytest.approx(expected, abs=0.03)
+    # Exactly: the 256 draws are the truncated distribution's equal-probability quantiles.
+    below = normal.cdf(math.log(floor))
+    quantiles = [below + (1.0 - below) * (k + 0.5) / SAMPLES for k in range(SAMPLES)]
+    past_estimate = sum(normal.inv_cdf(u) > 0.0 for u in quantiles)
+    assert odds[1].p_late == past_estimate / SAMPLES
+
+
+def test_each_odds_names_its_call_and_a_call_without_deadline_has_no_chance_of_being_late():
+    travel = plane(MIN)
+    stops = [Stop(7, (0.0, 0.0), 60 * MIN), Stop(8, (5.0, 0.0), MIN), Stop(9, (9.0, 0.0), MIN)]
+    since = -10 * MIN
+    for on_site in (None, since):  # the first job planned, or under way since 23:50
+        legs = plan_route(0.0, (0.0, 0.0), stops, travel, first_on_site_since=on_site)
+        odds = queue_odds(
+            0.0,
+            legs,
+            stops,
+            [Spread(0.0, 0.3)] * 3,
+            Spread(0.0, 0.2),
+            now=0.0,
+            first_on_site_since=on_site,
+        )
+        assert [o.id for o in odds] == [7, 8, 9]
+        assert [o.p_late for o in odds] == [None, None, None]
+    first = odds[0]  # on site: its arrival is a fact, every percentile of it
+    assert first.p10 == first.p80 == first.p90 == since
+
+
+def test_a_job_far_past_anything_its_spread_expected_ends_about_now():
+    # A 30-minute job (sigma 0.1) still running 5 hours in: no draw of its spread reaches that,
+    # so it ends now and the next call is planned from now.
+    travel = plane(MIN)
+    stops = [Stop(0, (0.0, 0.0), 30 * MIN), Stop(1, (10.0, 0.0), 30 * MIN)]
+    now = 300 * MIN
+    legs = plan_route(now, (0.0, 0.0), stops, travel, first_on_site_since=0.0)
+    odds = queue_odds(
+        now, legs, stops, [Spread(0.0, 0.1)] * 2, Spread(), now=now, first_on_site_since=0.0
+    )
+    assert odds[0].finish.tolist() == [now] * SAMPLES
+    assert odds[1].p10 == odds[1].p90 == now + 10 * MIN

@@ -176,25 +176,30 @@ def test_with_redis_down_the_board_keeps_working_and_says_so_until_the_next_run(
     assert api_client.get("/api/v1/status/").json()["background_delayed_since"] is None
     assert "X-Background-Delayed-Since" not in api_client.get("/api/v1/calls/")
 
-    # Redis goes down. Moves and location pings still work, each well under 2 s.
+    # Redis goes down. Moves and location pings still work, each well under 2 s, timed from
+    # the client's side (the test thread): a request that waited on the dead broker would cost
+    # its connect timeout or retries on top of its work.
     private_redis.stop()
+    took = {}
     started = time.monotonic()
     assert background.enqueue(recompute_day) is False
-    assert time.monotonic() - started < 2
+    took["enqueue"] = time.monotonic() - started
     for call, target, position in [(second, tina, 0), (first, tina, 2), (theirs, tom, 0)]:
         started = time.monotonic()
         response = api_client.post(
             f"/api/v1/calls/{call.pk}/move/", move_body(call, target, position), format="json"
         )
+        took[f"move #{call.pk}"] = time.monotonic() - started
         assert response.status_code == 200, response.content
-        assert time.monotonic() - started < 2
     clock_at(local(9, 2))
     started = time.monotonic()
     response = api_client.post(
         f"/api/v1/technicians/{tom.pk}/status/", {"lat": 41.95, "lng": -87.70}, format="json"
     )
+    took["location ping"] = time.monotonic() - started
     assert response.status_code == 200
-    assert time.monotonic() - started < 2
+    print("with Redis down:", ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in took.items()))
+    assert max(took.values()) < 2, took
     # No broker to take the recompute: the ping's queue was re-planned in-process instead.
     assert not Technician.objects.filter(needs_recompute_since__isnull=False).exists()
     assert ServiceCall.objects.get(pk=theirs.pk).eta_computed_at == local(9, 2)
