@@ -25,8 +25,8 @@ from playwright.sync_api import Page, expect
 from common import clock
 from customers.models import Customer
 from dispatch.models import CallCategory, CallEvent, Escalation, ServiceCall, TurnedAwayCall
-from dispatch.services.etas import etas_refresh_day
-from dispatch.tasks import check_escalations, recompute_day
+from dispatch.services.etas import etas_refresh_day, recompute_units
+from dispatch.tasks import check_escalations, recompute_team
 from technicians.models import OnCallShift
 from tests.browser.conftest import PHONE
 from tests.conftest import DAY, local
@@ -74,8 +74,10 @@ def tonight_on_call(tech) -> OnCallShift:
 def background_runs(now: datetime) -> None:
     """What the beat does each minute, synchronously: today's (and tomorrow's) queues
     recomputed, then the escalation rules."""
-    recompute_day(day_iso=DAY.isoformat(), now_iso=now.isoformat())
-    recompute_day(day_iso=TOMORROW.isoformat(), now_iso=now.isoformat())
+    # The day's parts (one per team) run here, as a worker would run what recompute_day sends.
+    for day in (DAY, TOMORROW):
+        for team_id in recompute_units():
+            recompute_team(team_id, day_iso=day.isoformat(), now_iso=now.isoformat())
     check_escalations(now_iso=now.isoformat())
 
 
