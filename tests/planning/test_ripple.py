@@ -264,3 +264,43 @@ def test_a_technician_who_got_there_exactly_at_the_deadline_is_not_late():
     assert leg.arrival == 100.0 and not leg.late
     (leg,) = Route(120.0, (0.0, 0.0), [on_site], 1000.0, first_on_site_since=100.5).plan(euclidean)
     assert leg.late
+
+
+def test_a_call_with_exactly_the_margin_in_hand_that_drops_under_it_is_turned_at_risk():
+    # Call 1 arrives at 5, due by 35: exactly the 30-minute margin in hand is ok. A 10-minute
+    # call put in front of it leaves 20 in hand: ok -> at risk, so it is turned worse.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 35.0)], 1000.0)
+    new = Stop("new", (0.0, 5.0), 10.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, positions=[0])
+    assert found.ripple.turned_worse == (1,)
+
+
+def test_a_call_on_time_by_under_a_minute_that_turns_late_adds_only_its_new_lateness():
+    # Call 1 arrives at 5, due by 5.5 (half a minute in hand). A 15-minute call in front of it
+    # makes it arrive at 20: 14.5 late, all of it added (the half minute was not lateness).
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 5.5)], 1000.0)
+    new = Stop("new", (0.0, 5.0), 15.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, positions=[0])
+    assert found.ripple.added_lateness == 14.5
+    assert found.ripple.turned_worse == (1,)
+
+
+def test_a_promise_kept_at_exactly_the_tolerance_breaks_when_the_call_drifts_past_it():
+    # Call 1 starts at 5, promised for 15 with 10 of tolerance: kept, at the edge. A 30-minute
+    # call in front of it moves it to 35, 20 off the promise: broken.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 1000.0)
+    promises = Promises({1: 15.0}, 10.0)
+    new = Stop("new", (0.0, 5.0), 30.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, promises=promises, positions=[0])
+    assert found.ripple.promises_broken == (1,)
+
+
+def test_a_promise_drifted_to_exactly_the_tolerance_by_an_insertion_is_still_kept():
+    # Call 1 starts at 5, promised for 5. A 10-minute call in front of it moves it to 15:
+    # exactly the 10 of tolerance off, still kept.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 1000.0)
+    promises = Promises({1: 5.0}, 10.0)
+    new = Stop("new", (0.0, 5.0), 10.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, promises=promises, positions=[0])
+    assert found.ripple.promises_broken == ()
+    assert found.ripple.shifted == ()  # 10 later, under the 15 of RULES.ripple_shift
