@@ -304,3 +304,41 @@ def test_a_promise_drifted_to_exactly_the_tolerance_by_an_insertion_is_still_kep
     (found,) = insertions(route, new, euclidean, rules=RULES, promises=promises, positions=[0])
     assert found.ripple.promises_broken == ()
     assert found.ripple.shifted == ()  # 10 later, under the 15 of RULES.ripple_shift
+
+
+def test_an_insertion_that_moves_a_call_exactly_the_ripple_shift_later_does_not_list_it():
+    # A 15-minute call in front of call 1 moves it from 5 to 20: exactly RULES.ripple_shift.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 1000.0)
+    (found,) = insertions(route, Stop("new", (0.0, 5.0), 15.0), euclidean, rules=RULES)[:1]
+    assert found.position == 0
+    assert found.ripple.shifted == () and found.ripple.max_shift == 15.0
+
+
+def test_an_insertion_is_overtime_for_another_call_only_past_the_shift_end_not_at_it():
+    # Call 1 finishes at 15. A 15-minute call in front of it makes it finish at 30.
+    stops = [Stop(1, (0.0, 5.0), 10.0)]
+    new = Stop("new", (0.0, 5.0), 15.0)
+
+    def overtime(shift_end):
+        route = Route(0.0, (0.0, 0.0), stops, shift_end)
+        return insertions(route, new, euclidean, rules=RULES, positions=[0])[0].ripple.overtime
+
+    assert overtime(30.0) == ()  # now finishing exactly at the shift end: in time
+    assert overtime(15.0) == (1,)  # finished exactly at the end before, past it now
+    assert overtime(14.0) == ()  # already past the end before: not newly overtime
+
+
+def test_a_call_an_insertion_makes_much_earlier_breaks_its_promise_too():
+    # Road times need not obey the triangle rule: going by the new call's address is quicker
+    # than driving straight to call 1. Call 1 then starts 97 minutes before its promised time,
+    # though no call is later, late or in overtime: the ripple still names the broken promise.
+    times = {("o", "b"): 100.0, ("o", "n"): 1.0, ("n", "b"): 1.0}
+
+    def travel(a, b):
+        return 0.0 if a == b else times.get((a, b), times.get((b, a), 100.0))
+
+    route = Route(0.0, "o", [Stop(1, "b", 10.0)], 1000.0)
+    promises = Promises({1: 100.0}, 10.0)
+    (found,) = insertions(route, Stop("new", "n", 1.0), travel, promises=promises, positions=[0])
+    assert found.leg.finish == 2.0
+    assert found.ripple.promises_broken == (1,) and found.ripple.max_shift == 0.0
