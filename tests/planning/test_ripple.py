@@ -342,3 +342,16 @@ def test_a_call_an_insertion_makes_much_earlier_breaks_its_promise_too():
     (found,) = insertions(route, Stop("new", "n", 1.0), travel, promises=promises, positions=[0])
     assert found.leg.finish == 2.0
     assert found.ripple.promises_broken == (1,) and found.ripple.max_shift == 0.0
+
+
+def test_a_late_call_an_insertion_makes_on_time_takes_its_lateness_off_the_ripple():
+    # The same quicker way round: call 1, due by 50, goes from arriving at 100 (50 late) to
+    # arriving at 3. Nothing is later, yet the ripple says 50 minutes of lateness were taken off.
+    times = {("o", "b"): 100.0, ("o", "n"): 1.0, ("n", "b"): 1.0}
+
+    def travel(a, b):
+        return 0.0 if a == b else times.get((a, b), times.get((b, a), 100.0))
+
+    route = Route(0.0, "o", [Stop(1, "b", 10.0, None, 50.0)], 1000.0)
+    (found,) = insertions(route, Stop("new", "n", 1.0), travel, rules=RULES, positions=[0])
+    assert found.ripple.added_lateness == -50.0 and found.ripple.turned_worse == ()
