@@ -355,3 +355,45 @@ def test_a_late_call_an_insertion_makes_on_time_takes_its_lateness_off_the_rippl
     route = Route(0.0, "o", [Stop(1, "b", 10.0, None, 50.0)], 1000.0)
     (found,) = insertions(route, Stop("new", "n", 1.0), travel, rules=RULES, positions=[0])
     assert found.ripple.added_lateness == -50.0 and found.ripple.turned_worse == ()
+
+
+def test_pricing_a_late_call_stops_at_the_least_lateness_seen_not_the_latest():
+    # ripple_if_late=False keeps the least lateness found so far as the bound.
+    def priced(stops):
+        route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+        new = Stop("new", (0.0, 110.0), 5.0, None, 100.0)
+        return [i.position for i in insertions(route, new, euclidean, ripple_if_late=False)]
+
+    # 10 late first, then 15 late after call 1; call 2 finishes at 112, so after it the new
+    # call is at least 12 late: more than the least (10), though less than the latest (15).
+    assert priced([Stop(1, (0.0, 0.0), 5.0), Stop(2, (0.0, 0.0), 107.0)]) == [0, 1]
+    # 10 late first; call 1 finishes at 95, 5 before the deadline: after it the bound says
+    # nothing yet, so that place is still priced.
+    assert priced([Stop(1, (0.0, 0.0), 95.0)]) == [0, 1]
+
+
+def test_the_new_call_is_in_overtime_only_when_it_finishes_past_the_shift_end():
+    def overtime(shift_end):
+        route = Route(0.0, (0.0, 0.0), [], shift_end)
+        return insertions(route, Stop("new", (0.0, 5.0), 15.0), euclidean)[0].overtime
+
+    assert not overtime(20.0)  # finishes at 20, exactly the shift end
+    assert overtime(19.5)
+
+
+def test_a_symmetric_travel_provider_is_asked_once_per_place_when_pricing_every_position():
+    asked = []
+
+    def travel(a, b):
+        asked.append((a, b))
+        return euclidean(a, b)
+
+    travel.symmetric = True
+    stops = [Stop(i, (0.0, 10.0 * i), 5.0) for i in (1, 2, 3)]
+    route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+    base = route.plan(euclidean)
+    new = Stop("new", (5.0, 5.0), 5.0)
+    found = insertions(route, new, travel, base=base)
+    assert [i.position for i in found] == [0, 1, 2, 3]
+    # The origin and three stops: four lookups, not one for each direction (seven).
+    assert len(asked) == 4
