@@ -397,3 +397,13 @@ def test_a_symmetric_travel_provider_is_asked_once_per_place_when_pricing_every_
     assert [i.position for i in found] == [0, 1, 2, 3]
     # The origin and three stops: four lookups, not one for each direction (seven).
     assert len(asked) == 4
+
+
+def test_travel_that_does_not_say_it_is_symmetric_is_asked_in_the_direction_driven():
+    # Uphill takes 10, downhill 1: to the new call is uphill, from it back to call 1 downhill.
+    def travel(a, b):
+        return 0.0 if a == b else (10.0 if b[1] > a[1] else 1.0)
+
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 0.0), 5.0)], 10_000.0)
+    (found,) = insertions(route, Stop("new", (0.0, 5.0), 5.0), travel, positions=[0])
+    assert found.leg.arrival == 10.0 and found.travel_added == 11.0
