@@ -407,3 +407,13 @@ def test_travel_that_does_not_say_it_is_symmetric_is_asked_in_the_direction_driv
     route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 0.0), 5.0)], 10_000.0)
     (found,) = insertions(route, Stop("new", (0.0, 5.0), 5.0), travel, positions=[0])
     assert found.leg.arrival == 10.0 and found.travel_added == 11.0
+
+
+def test_a_call_put_after_another_is_driven_to_from_that_call_at_its_finish():
+    # Calls at 10 and 50 up the road; the new call is at call 1's address. Put after call 1
+    # (finishing at 15) it is reached at once: arrival 15, and call 2 is 5 minutes later.
+    stops = [Stop(1, (0.0, 10.0), 5.0), Stop(2, (0.0, 50.0), 5.0)]
+    route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+    (found,) = insertions(route, Stop("new", (0.0, 10.0), 5.0), euclidean, positions=[1])
+    assert found.leg.arrival == 15.0 and found.leg.finish == 20.0
+    assert found.travel_added == 0.0 and found.ripple.max_shift == 5.0
