@@ -417,3 +417,14 @@ def test_a_call_put_after_another_is_driven_to_from_that_call_at_its_finish():
     (found,) = insertions(route, Stop("new", (0.0, 10.0), 5.0), euclidean, positions=[1])
     assert found.leg.arrival == 15.0 and found.leg.finish == 20.0
     assert found.travel_added == 0.0 and found.ripple.max_shift == 5.0
+
+
+def test_a_new_call_with_a_window_is_started_no_earlier_than_the_window_opens():
+    # Reached at 5, its window opens at 100: it starts at 100 and the call after it waits too.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 10_000.0)
+    new = Stop("new", (0.0, 5.0), 10.0, 100.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, positions=[0])
+    assert (found.leg.id, found.leg.arrival, found.leg.start, found.leg.finish) == (
+        "new", 5.0, 100.0, 110.0
+    )
+    assert found.ripple.max_shift == 105.0 and found.ripple.shifted == (1,)
