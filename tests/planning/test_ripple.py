@@ -425,6 +425,9 @@ def test_a_new_call_with_a_window_is_started_no_earlier_than_the_window_opens():
     new = Stop("new", (0.0, 5.0), 10.0, 100.0)
     (found,) = insertions(route, new, euclidean, rules=RULES, positions=[0])
     assert (found.leg.id, found.leg.arrival, found.leg.start, found.leg.finish) == (
-        "new", 5.0, 100.0, 110.0
+        "new",
+        5.0,
+        100.0,
+        110.0,
     )
     assert found.ripple.max_shift == 105.0 and found.ripple.shifted == (1,)
