@@ -264,3 +264,170 @@ def test_a_technician_who_got_there_exactly_at_the_deadline_is_not_late():
     assert leg.arrival == 100.0 and not leg.late
     (leg,) = Route(120.0, (0.0, 0.0), [on_site], 1000.0, first_on_site_since=100.5).plan(euclidean)
     assert leg.late
+
+
+def test_a_call_with_exactly_the_margin_in_hand_that_drops_under_it_is_turned_at_risk():
+    # Call 1 arrives at 5, due by 35: exactly the 30-minute margin in hand is ok. A 10-minute
+    # call put in front of it leaves 20 in hand: ok -> at risk, so it is turned worse.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 35.0)], 1000.0)
+    new = Stop("new", (0.0, 5.0), 10.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, positions=[0])
+    assert found.ripple.turned_worse == (1,)
+
+
+def test_a_call_on_time_by_under_a_minute_that_turns_late_adds_only_its_new_lateness():
+    # Call 1 arrives at 5, due by 5.5 (half a minute in hand). A 15-minute call in front of it
+    # makes it arrive at 20: 14.5 late, all of it added (the half minute was not lateness).
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0, None, 5.5)], 1000.0)
+    new = Stop("new", (0.0, 5.0), 15.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, positions=[0])
+    assert found.ripple.added_lateness == 14.5
+    assert found.ripple.turned_worse == (1,)
+
+
+def test_a_promise_kept_at_exactly_the_tolerance_breaks_when_the_call_drifts_past_it():
+    # Call 1 starts at 5, promised for 15 with 10 of tolerance: kept, at the edge. A 30-minute
+    # call in front of it moves it to 35, 20 off the promise: broken.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 1000.0)
+    promises = Promises({1: 15.0}, 10.0)
+    new = Stop("new", (0.0, 5.0), 30.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, promises=promises, positions=[0])
+    assert found.ripple.promises_broken == (1,)
+
+
+def test_a_promise_drifted_to_exactly_the_tolerance_by_an_insertion_is_still_kept():
+    # Call 1 starts at 5, promised for 5. A 10-minute call in front of it moves it to 15:
+    # exactly the 10 of tolerance off, still kept.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 1000.0)
+    promises = Promises({1: 5.0}, 10.0)
+    new = Stop("new", (0.0, 5.0), 10.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, promises=promises, positions=[0])
+    assert found.ripple.promises_broken == ()
+    assert found.ripple.shifted == ()  # 10 later, under the 15 of RULES.ripple_shift
+
+
+def test_an_insertion_that_moves_a_call_exactly_the_ripple_shift_later_does_not_list_it():
+    # A 15-minute call in front of call 1 moves it from 5 to 20: exactly RULES.ripple_shift.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 1000.0)
+    (found,) = insertions(route, Stop("new", (0.0, 5.0), 15.0), euclidean, rules=RULES)[:1]
+    assert found.position == 0
+    assert found.ripple.shifted == () and found.ripple.max_shift == 15.0
+
+
+def test_an_insertion_is_overtime_for_another_call_only_past_the_shift_end_not_at_it():
+    # Call 1 finishes at 15. A 15-minute call in front of it makes it finish at 30.
+    stops = [Stop(1, (0.0, 5.0), 10.0)]
+    new = Stop("new", (0.0, 5.0), 15.0)
+
+    def overtime(shift_end):
+        route = Route(0.0, (0.0, 0.0), stops, shift_end)
+        return insertions(route, new, euclidean, rules=RULES, positions=[0])[0].ripple.overtime
+
+    assert overtime(30.0) == ()  # now finishing exactly at the shift end: in time
+    assert overtime(15.0) == (1,)  # finished exactly at the end before, past it now
+    assert overtime(14.0) == ()  # already past the end before: not newly overtime
+
+
+def test_a_call_an_insertion_makes_much_earlier_breaks_its_promise_too():
+    # Road times need not obey the triangle rule: going by the new call's address is quicker
+    # than driving straight to call 1. Call 1 then starts 97 minutes before its promised time,
+    # though no call is later, late or in overtime: the ripple still names the broken promise.
+    times = {("o", "b"): 100.0, ("o", "n"): 1.0, ("n", "b"): 1.0}
+
+    def travel(a, b):
+        return 0.0 if a == b else times.get((a, b), times.get((b, a), 100.0))
+
+    route = Route(0.0, "o", [Stop(1, "b", 10.0)], 1000.0)
+    promises = Promises({1: 100.0}, 10.0)
+    (found,) = insertions(route, Stop("new", "n", 1.0), travel, promises=promises, positions=[0])
+    assert found.leg.finish == 2.0
+    assert found.ripple.promises_broken == (1,) and found.ripple.max_shift == 0.0
+
+
+def test_a_late_call_an_insertion_makes_on_time_takes_its_lateness_off_the_ripple():
+    # The same quicker way round: call 1, due by 50, goes from arriving at 100 (50 late) to
+    # arriving at 3. Nothing is later, yet the ripple says 50 minutes of lateness were taken off.
+    times = {("o", "b"): 100.0, ("o", "n"): 1.0, ("n", "b"): 1.0}
+
+    def travel(a, b):
+        return 0.0 if a == b else times.get((a, b), times.get((b, a), 100.0))
+
+    route = Route(0.0, "o", [Stop(1, "b", 10.0, None, 50.0)], 1000.0)
+    (found,) = insertions(route, Stop("new", "n", 1.0), travel, rules=RULES, positions=[0])
+    assert found.ripple.added_lateness == -50.0 and found.ripple.turned_worse == ()
+
+
+def test_pricing_a_late_call_stops_at_the_least_lateness_seen_not_the_latest():
+    # ripple_if_late=False keeps the least lateness found so far as the bound.
+    def priced(stops):
+        route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+        new = Stop("new", (0.0, 110.0), 5.0, None, 100.0)
+        return [i.position for i in insertions(route, new, euclidean, ripple_if_late=False)]
+
+    # 10 late first, then 15 late after call 1; call 2 finishes at 112, so after it the new
+    # call is at least 12 late: more than the least (10), though less than the latest (15).
+    assert priced([Stop(1, (0.0, 0.0), 5.0), Stop(2, (0.0, 0.0), 107.0)]) == [0, 1]
+    # 10 late first; call 1 finishes at 95, 5 before the deadline: after it the bound says
+    # nothing yet, so that place is still priced.
+    assert priced([Stop(1, (0.0, 0.0), 95.0)]) == [0, 1]
+
+
+def test_the_new_call_is_in_overtime_only_when_it_finishes_past_the_shift_end():
+    def overtime(shift_end):
+        route = Route(0.0, (0.0, 0.0), [], shift_end)
+        return insertions(route, Stop("new", (0.0, 5.0), 15.0), euclidean)[0].overtime
+
+    assert not overtime(20.0)  # finishes at 20, exactly the shift end
+    assert overtime(19.5)
+
+
+def test_a_symmetric_travel_provider_is_asked_once_per_place_when_pricing_every_position():
+    asked = []
+
+    def travel(a, b):
+        asked.append((a, b))
+        return euclidean(a, b)
+
+    travel.symmetric = True
+    stops = [Stop(i, (0.0, 10.0 * i), 5.0) for i in (1, 2, 3)]
+    route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+    base = route.plan(euclidean)
+    new = Stop("new", (5.0, 5.0), 5.0)
+    found = insertions(route, new, travel, base=base)
+    assert [i.position for i in found] == [0, 1, 2, 3]
+    # The origin and three stops: four lookups, not one for each direction (seven).
+    assert len(asked) == 4
+
+
+def test_travel_that_does_not_say_it_is_symmetric_is_asked_in_the_direction_driven():
+    # Uphill takes 10, downhill 1: to the new call is uphill, from it back to call 1 downhill.
+    def travel(a, b):
+        return 0.0 if a == b else (10.0 if b[1] > a[1] else 1.0)
+
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 0.0), 5.0)], 10_000.0)
+    (found,) = insertions(route, Stop("new", (0.0, 5.0), 5.0), travel, positions=[0])
+    assert found.leg.arrival == 10.0 and found.travel_added == 11.0
+
+
+def test_a_call_put_after_another_is_driven_to_from_that_call_at_its_finish():
+    # Calls at 10 and 50 up the road; the new call is at call 1's address. Put after call 1
+    # (finishing at 15) it is reached at once: arrival 15, and call 2 is 5 minutes later.
+    stops = [Stop(1, (0.0, 10.0), 5.0), Stop(2, (0.0, 50.0), 5.0)]
+    route = Route(0.0, (0.0, 0.0), stops, 10_000.0)
+    (found,) = insertions(route, Stop("new", (0.0, 10.0), 5.0), euclidean, positions=[1])
+    assert found.leg.arrival == 15.0 and found.leg.finish == 20.0
+    assert found.travel_added == 0.0 and found.ripple.max_shift == 5.0
+
+
+def test_a_new_call_with_a_window_is_started_no_earlier_than_the_window_opens():
+    # Reached at 5, its window opens at 100: it starts at 100 and the call after it waits too.
+    route = Route(0.0, (0.0, 0.0), [Stop(1, (0.0, 5.0), 10.0)], 10_000.0)
+    new = Stop("new", (0.0, 5.0), 10.0, 100.0)
+    (found,) = insertions(route, new, euclidean, rules=RULES, positions=[0])
+    assert (found.leg.id, found.leg.arrival, found.leg.start, found.leg.finish) == (
+        "new",
+        5.0,
+        100.0,
+        110.0,
+    )
+    assert found.ripple.max_shift == 105.0 and found.ripple.shifted == (1,)
