@@ -17,6 +17,7 @@ from common import clock, roles
 from common.errors import DispatchError
 from dispatch import selectors
 from dispatch.models import ServiceCall
+from dispatch.selectors.board import board_door
 from dispatch.selectors.day_plans import plan_waiting
 from dispatch.selectors.search import FILTER_PARAMS, CallFilters, call_filters_from
 from dispatch.services.background import NEVER, RECOMPUTE, background_status_at
@@ -168,8 +169,10 @@ def poll_response(request: HttpRequest, render_changed) -> HttpResponse:
     """A live board's poll: 304 while nothing changed (two aggregate queries), else
     `render_changed(day, team, state)`, the board's swappable part."""
     day = _day(request)
-    if not (roles.is_office(request.user) or roles.technician_of(request.user)):
-        return HttpResponse("Your account has no role on the board.", status=403)
+    try:
+        board_door(request.user)
+    except DispatchError as exc:
+        return HttpResponse(exc.message, status=exc.status_code)
     state = _poll_state(request, day)
     if state is None:
         state = _board_state(day, _team(request))

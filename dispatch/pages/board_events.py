@@ -26,9 +26,10 @@ from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from common import roles
+from common.errors import DispatchError
 from dispatch import live
 from dispatch.pages.board import _day, _team
+from dispatch.selectors.board import board_door
 
 RETRY_MS = 3000  # EventSource's own reconnect delay after a dropped stream
 
@@ -41,8 +42,10 @@ def _door(request: HttpRequest) -> HttpResponse | tuple[int | None, date]:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (roles.is_office(user) or roles.technician_of(user)):
-            return HttpResponse("Your account has no role on the board.", status=403)
+        try:
+            board_door(user)
+        except DispatchError as exc:
+            return HttpResponse(exc.message, status=exc.status_code)
         team = _team(request)
         return (team.pk if team else None, _day(request))
     finally:

@@ -212,6 +212,12 @@ def board_team_default(user) -> Team | None:
     return user.teams.order_by("name").first() or Team.objects.order_by("name").first()
 
 
+def board_door(user) -> None:
+    """Who may see a board (its page, its poll, its stream): office staff and technicians."""
+    if not roles.is_office(user) and roles.technician_of(user) is None:
+        raise NotAllowed("Your account has no role on the board.")
+
+
 def board_get(
     *,
     user,
@@ -227,8 +233,7 @@ def board_get(
     `technician_ids` and `include_unassigned` narrow it to the columns a move changed; `filters`
     mark the cards they leave out (read in the same query), which stay in their columns.
     """
-    if not roles.is_office(user) and roles.technician_of(user) is None:
-        raise NotAllowed("Your account has no role on the board.")
+    board_door(user)
     # A column shows the technician's own fields only: no skills, team or user rows.
     techs = technicians_visible_to(user).select_related(None).prefetch_related(None)
     if team is not None:
